@@ -1,0 +1,85 @@
+import { type Role, WarrenError } from '@warren/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditService } from '../audit/AuditService';
+import type { AuthResult, AuthService } from '../auth/AuthService';
+import type { LiveSessions } from '../auth/LiveSessions';
+import type { Actor } from '../auth/policy';
+import type { Logger } from '../log/logger';
+import type { UsersService } from '../users/UsersService';
+
+export const SESSION_COOKIE = 'warren_session';
+
+export interface Services {
+  auth: AuthService;
+  users: UsersService;
+  audit: AuditService;
+  live: LiveSessions;
+  log: Logger;
+  /** True when people reach the server over HTTPS, so cookies get the Secure flag. */
+  secureCookies: boolean;
+}
+
+/** What a mutation tells the audit middleware about the thing it changed. */
+export interface AuditNote {
+  target?: { type: string; id: string; name?: string | undefined };
+  diff?: unknown;
+}
+
+export interface Context {
+  services: Services;
+  req: FastifyRequest;
+  reply: FastifyReply;
+  ip: string;
+  /** The credential the request carried and how, resolved once. */
+  auth: AuthResult | undefined;
+  via: 'bearer' | 'cookie' | undefined;
+  audit: AuditNote;
+}
+
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+/** The bearer token if there is one, else the session cookie. */
+function presentedCredential(req: FastifyRequest): { raw: string; via: 'bearer' | 'cookie' } | undefined {
+  const header = req.headers.authorization;
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    return { raw: match?.[1] ?? '', via: 'bearer' };
+  }
+  const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+  return cookie ? { raw: cookie, via: 'cookie' } : undefined;
+}
+
+/**
+ * Cookies ride along on cross-site requests; a cookie-authenticated request from another
+ * origin is refused, so a page elsewhere cannot act as the signed-in user.
+ */
+function crossSiteError(req: FastifyRequest): WarrenError | undefined {
+  const origin = req.headers.origin;
+  if (!origin) return undefined;
+  try {
+    if (new URL(origin).host === req.headers.host) return undefined;
+  } catch {}
+  return new WarrenError('FORBIDDEN', 'Requests signed in with a cookie must come from this server\'s own pages.');
+}
+
+export async function createContext(services: Services, req: FastifyRequest, reply: FastifyReply): Promise<Context> {
+  const credential = presentedCredential(req);
+  let auth: AuthResult | undefined;
+  if (credential) {
+    const crossSite = credential.via === 'cookie' ? crossSiteError(req) : undefined;
+    auth = crossSite ? { error: crossSite } : await services.auth.authenticate(credential.raw);
+  }
+  return { services, req, reply, ip: req.ip, auth, via: credential?.via, audit: {} };
+}
+
+export function actorOf(ctx: Context): Actor | undefined {
+  return ctx.auth && 'actor' in ctx.auth ? ctx.auth.actor : undefined;
+}
+
+export type { Actor, Role };

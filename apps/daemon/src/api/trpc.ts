@@ -1,0 +1,136 @@
+import { WarrenError, errorCodes, isErrorCode } from '@warren/core';
+import { TRPCError, initTRPC } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { authorizeProcedure } from '../auth/policy';
+import { type Context, actorOf } from './context';
+
+const trpcCodeFor: Record<keyof typeof errorCodes, TRPC_ERROR_CODE_KEY> = {
+  INVALID_INPUT: 'BAD_REQUEST',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  INTERNAL: 'INTERNAL_SERVER_ERROR',
+  UPSTREAM: 'BAD_GATEWAY',
+  UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+};
+
+const warrenCodeFor: Partial<Record<TRPC_ERROR_CODE_KEY, keyof typeof errorCodes>> = {
+  BAD_REQUEST: 'INVALID_INPUT',
+  PARSE_ERROR: 'INVALID_INPUT',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_SUPPORTED: 'INVALID_INPUT',
+  CONFLICT: 'CONFLICT',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+};
+
+export const INTERNAL_MESSAGE = 'Something went wrong on the server. The error was logged; try again later.';
+
+interface Issue {
+  path?: readonly (PropertyKey | { key: PropertyKey })[];
+  message: string;
+}
+
+/** Zod issues as one sentence a person can act on: "Invalid input: username: Username must ...". */
+function describeIssues(issues: readonly Issue[]): string {
+  const parts = issues.slice(0, 3).map((issue) => {
+    const path = (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.');
+    return path ? `${path}: ${issue.message}` : issue.message;
+  });
+  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
+  return `Invalid input: ${parts.join('; ')}${more}`;
+}
+
+function issuesOf(cause: unknown): readonly Issue[] | undefined {
+  const issues = (cause as { issues?: unknown } | undefined)?.issues;
+  return Array.isArray(issues) ? (issues as Issue[]) : undefined;
+}
+
+export function toTRPCError(error: unknown): TRPCError {
+  if (error instanceof TRPCError) return error;
+  if (error instanceof WarrenError) return new TRPCError({ code: trpcCodeFor[error.code], message: error.message, cause: error });
+  return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: INTERNAL_MESSAGE, cause: error });
+}
+
+const t = initTRPC.context<Context>().create({
+  isDev: false,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const issues = issuesOf(cause);
+    const code = cause instanceof WarrenError ? cause.code : (warrenCodeFor[error.code] ?? 'INTERNAL');
+    let message = shape.message;
+    if (issues) message = describeIssues(issues);
+    else if (code === 'INTERNAL') message = INTERNAL_MESSAGE;
+    else if (error.code === 'PARSE_ERROR') message = 'The request body is not valid JSON.';
+    return {
+      code: shape.code,
+      message,
+      data: {
+        code,
+        httpStatus: isErrorCode(code) ? errorCodes[code] : shape.data.httpStatus,
+        path: shape.data.path,
+        retryAfter: cause instanceof WarrenError ? cause.retryAfter : undefined,
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Every procedure: errors mapped once, the policy rule checked before input is read, mutations audited. */
+export const procedure = t.procedure
+  .use(async ({ next }) => {
+    const result = await next();
+    if (!result.ok) throw toTRPCError(result.error.cause instanceof WarrenError ? result.error.cause : result.error);
+    return result;
+  })
+  .use(async ({ ctx, path, next }) => {
+    const actor = actorOf(ctx);
+    try {
+      authorizeProcedure(path, actor);
+    } catch (error) {
+      // A credential that failed to authenticate explains itself better than "not signed in".
+      if (!actor && ctx.auth && 'error' in ctx.auth && (error as WarrenError).code === 'UNAUTHORIZED') throw ctx.auth.error;
+      throw error;
+    }
+    return next({ ctx: { actor } });
+  })
+  .use(async ({ ctx, type, path, next, getRawInput }) => {
+    if (type !== 'mutation') return next();
+    const result = await next();
+    const actor = actorOf(ctx);
+    const failure = result.ok ? undefined : toTRPCError(result.error.cause ?? result.error);
+    let diff = ctx.audit.diff;
+    if (diff === undefined) diff = { input: await getRawInput().catch(() => undefined) };
+    try {
+      await ctx.services.audit.record({
+        actorId: actor?.userId ?? null,
+        actorUsername: actor?.username ?? null,
+        action: path,
+        target: ctx.audit.target,
+        sourceIp: ctx.ip,
+        apiKeyId: actor?.apiKeyId ?? null,
+        status: failure ? 'error' : 'ok',
+        errorCode: failure ? (failure.cause instanceof WarrenError ? failure.cause.code : failure.code) : undefined,
+        diff,
+      });
+    } catch (error) {
+      ctx.services.log.error({ err: error, action: path }, 'could not write the audit entry');
+      throw new WarrenError('INTERNAL', INTERNAL_MESSAGE);
+    }
+    return result;
+  });
+
+export type AuthedContext = Context & { actor: NonNullable<ReturnType<typeof actorOf>> };
+
+/** For procedures whose rule requires a signed-in user: narrows `ctx.actor`. */
+export const authedProcedure = procedure.use(({ ctx, next }) => {
+  if (!ctx.actor) throw new WarrenError('UNAUTHORIZED', 'You are not signed in.');
+  return next({ ctx: { actor: ctx.actor } });
+});

@@ -1,0 +1,83 @@
+import { type Role, WarrenError } from '@warren/core';
+
+/** Who is asking: the signed-in user and the API key (session or token) the request carried. */
+export interface Actor {
+  userId: string;
+  username: string;
+  roles: readonly Role[];
+  apiKeyId: string;
+}
+
+export type Rule = { kind: 'public' } | { kind: 'authenticated' } | { kind: 'roles'; roles: readonly Role[] };
+
+const anyone: Rule = { kind: 'public' };
+const signedIn: Rule = { kind: 'authenticated' };
+const roles = (...allowed: Role[]): Rule => ({ kind: 'roles', roles: allowed });
+
+/**
+ * The one place that says who may call what. Every tRPC procedure must have a rule here: the
+ * API refuses a procedure without one, and the role-matrix test fails on it.
+ */
+export const procedurePolicy: Readonly<Record<string, Rule>> = {
+  'setup.status': anyone,
+  'setup.createFirstUser': anyone,
+  'auth.login': anyone,
+  'auth.logout': signedIn,
+  'auth.whoami': signedIn,
+  'auth.changePassword': signedIn,
+  'users.list': roles('owner', 'user-admin', 'auditor'),
+  'users.create': roles('owner', 'user-admin'),
+  'users.suspend': roles('owner', 'user-admin'),
+  'users.activate': roles('owner', 'user-admin'),
+  'users.setRoles': roles('owner', 'user-admin'),
+  'tokens.create': signedIn,
+  'tokens.list': signedIn,
+  'tokens.revoke': signedIn,
+  'audit.list': roles('owner', 'auditor'),
+  'audit.live': roles('owner', 'auditor'),
+};
+
+export function hasRole(actor: Actor, ...wanted: Role[]): boolean {
+  return actor.roles.some((r) => wanted.includes(r));
+}
+
+/** Procedure-level check, run before the input is even parsed. */
+export function authorizeProcedure(path: string, actor: Actor | undefined): void {
+  const rule = procedurePolicy[path];
+  if (!rule) throw new WarrenError('FORBIDDEN', `No access rule is defined for "${path}", so it is refused.`);
+  if (rule.kind === 'public') return;
+  if (!actor) throw new WarrenError('UNAUTHORIZED', 'You are not signed in. Run "warren login" or sign in again.');
+  if (rule.kind === 'roles' && !hasRole(actor, ...rule.roles)) {
+    throw new WarrenError('FORBIDDEN', `Your roles do not allow "${path}". It needs one of: ${rule.roles.join(', ')}.`);
+  }
+}
+
+interface TargetUser {
+  id: string;
+  username: string;
+  roles: readonly Role[];
+}
+
+/** Suspend, activate, change roles: owners manage anyone but themselves; user admins manage non-owners. */
+export function authorizeManageUser(actor: Actor, target: TargetUser, action: string): void {
+  if (target.id === actor.userId) {
+    throw new WarrenError('FORBIDDEN', `You cannot ${action} your own account.`);
+  }
+  if (hasRole(actor, 'owner')) return;
+  if (hasRole(actor, 'user-admin') && !target.roles.includes('owner')) return;
+  throw new WarrenError('FORBIDDEN', `Only an owner can ${action} the owner "${target.username}".`);
+}
+
+/** Only owners grant or take away the owner role. */
+export function authorizeRoleChange(actor: Actor, before: readonly Role[], after: readonly Role[]): void {
+  const ownerChanged = before.includes('owner') !== after.includes('owner');
+  if (ownerChanged && !hasRole(actor, 'owner')) {
+    throw new WarrenError('FORBIDDEN', 'Only an owner can grant or remove the owner role.');
+  }
+}
+
+/** A user's tokens: their own; owners and user admins see and revoke anyone's. */
+export function authorizeTokenAccess(actor: Actor, tokenOwnerId: string): void {
+  if (tokenOwnerId === actor.userId || hasRole(actor, 'owner', 'user-admin')) return;
+  throw new WarrenError('FORBIDDEN', "You can only see and revoke your own tokens.");
+}

@@ -1,0 +1,11 @@
+import type { Kysely } from 'kysely';
+import type { Dialect } from '../database';
+import * as identity from './0001_identity';
+
+export interface Migration {
+  name: string;
+  up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
+}
+
+/** Forward-only: append new migrations; never edit or reorder a released one. */
+export const migrations: Migration[] = [{ name: '0001_identity', up: identity.up }];

@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { WarrenError } from '@warren/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { apiPlugin } from './api/apiPlugin';
+import type { Services } from './api/context';
+import { INTERNAL_MESSAGE } from './api/trpc';
+import { AuditService } from './audit/AuditService';
+import { AuthService } from './auth/AuthService';
+import { LiveSessions } from './auth/LiveSessions';
+import { LoginThrottle, type ThrottleLimits, defaultThrottleLimits } from './auth/LoginThrottle';
+import type { ServerConfig } from './config/ServerConfig';
+import { type Db, migrateToLatest, openDb } from './db/database';
+import { healthPlugin } from './health/healthPlugin';
+import { type Logger, createLogger } from './log/logger';
+import { UsersService } from './users/UsersService';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface DaemonOptions {
+  /** Where log lines go (default stdout). */
+  logDestination?: NodeJS.WritableStream;
+  now?: () => number;
+  throttle?: ThrottleLimits;
+}
+
+export interface Daemon {
+  app: FastifyInstance;
+  db: Db;
+  log: Logger;
+  services: Services;
+  /** The URL people use: the access URL, or the bound address. */
+  url: string;
+  /** Stops accepting connections, finishes in-flight requests, then closes the database. */
+  close(): Promise<void>;
+}
+
+/** The daemon is a list of features mounted on one Fastify server. */
+export async function startDaemon(config: ServerConfig, options: DaemonOptions = {}): Promise<Daemon> {
+  const log = createLogger({ level: config.logLevel, format: config.logFormat, destination: options.logDestination });
+  const db = openDb(
+    config.postgresUrl
+      ? { dialect: 'postgres', url: config.postgresUrl }
+      : { dialect: 'sqlite', file: path.join(config.dataDir, 'warren.db') },
+  );
+  try {
+    const applied = await migrateToLatest(db);
+    if (applied.length) log.info({ migrations: applied }, 'database migrated');
+  } catch (error) {
+    await db.close();
+    throw new WarrenError('UNAVAILABLE', `Could not open or migrate the ${db.dialect} database: ${(error as Error).message}`);
+  }
+
+  const now = options.now ?? Date.now;
+  const live = new LiveSessions();
+  const secureCookies = Boolean(config.tlsCert) || config.accessUrl?.startsWith('https:') === true;
+  const services: Services = {
+    auth: new AuthService(db, new LoginThrottle(options.throttle ?? defaultThrottleLimits, now), live, now),
+    users: new UsersService(db, live, now),
+    audit: new AuditService(db, now),
+    live,
+    log,
+    secureCookies,
+  };
+
+  const app = Fastify({
+    loggerInstance: log,
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: 5000 },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ...(config.tlsCert && config.tlsKey
+      ? { https: { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) } }
+      : {}),
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const message =
+      status === 413
+        ? `The request body is larger than the ${BODY_LIMIT_BYTES / 1024} KiB limit.`
+        : status >= 500
+          ? INTERNAL_MESSAGE
+          : error.message;
+    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status >= 500 ? 'INTERNAL' : 'INVALID_INPUT';
+    return reply.code(status).send({ error: { code, message } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `Nothing is served at ${request.method} ${request.url.split('?')[0]}.` } }),
+  );
+
+  await app.register(healthPlugin, db);
+  await app.register(apiPlugin, services);
+
+  const [host, port] = [config.listen.host, config.listen.port];
+  let address: string;
+  try {
+    address = await app.listen({ host, port });
+  } catch (error) {
+    await db.close();
+    const reason = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `${host}:${port} is already in use` : (error as Error).message;
+    throw new WarrenError('UNAVAILABLE', `Could not listen on ${host}:${port}: ${reason}.`);
+  }
+  const url = config.accessUrl ?? address.replace('://0.0.0.0:', '://127.0.0.1:');
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    db,
+    log,
+    services,
+    url,
+    close: () => {
+      closing ??= (async () => {
+        live.endAll();
+        await app.close();
+        await db.close();
+      })();
+      return closing;
+    },
+  };
+}

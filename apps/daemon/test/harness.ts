@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createTRPCClient, httpLink } from '@trpc/client';
+import pg from 'pg';
+import type { AppRouter } from '../src/api/appRouter';
+import { resolveServerConfig } from '../src/config/ServerConfig';
+import { type Daemon, type DaemonOptions, startDaemon } from '../src/server';
+
+export const ARTIFACTS_DIR = path.resolve(import.meta.dirname, '..', 'test-results');
+export const dialects = ['sqlite', 'postgres'] as const;
+export type TestDialect = (typeof dialects)[number];
+
+/** The PostgreSQL server the tests use; each daemon gets a throwaway database on it. */
+export const POSTGRES_ADMIN_URL = process.env.WARREN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Every password and token a test creates, so the log scan can prove none was logged. */
+export function rememberSecret(value: string): string {
+  fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  fs.appendFileSync(path.join(ARTIFACTS_DIR, 'secrets.txt'), `${value}\n`);
+  return value;
+}
+
+export async function createThrowawayDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `warren_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+export interface TestDaemon {
+  daemon: Daemon;
+  url: string;
+  dataDir: string;
+  logFile: string;
+  /** A typed API client; with a token it is signed in. */
+  client(token?: string): ReturnType<typeof createTRPCClient<AppRouter>>;
+  /** Creates the owner and returns a signed-in client and its token. */
+  setupOwner(): Promise<{ token: string; username: string; password: string }>;
+  close(): Promise<void>;
+}
+
+export function apiClient(url: string, token?: string) {
+  return createTRPCClient<AppRouter>({
+    links: [httpLink({ url: `${url}/api/trpc`, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
+  });
+}
+
+/** A real daemon on a free loopback port, on a fresh SQLite file or a throwaway PostgreSQL database. */
+export async function startTestDaemon(
+  dialect: TestDialect = 'sqlite',
+  options: DaemonOptions & { env?: Record<string, string> } = {},
+): Promise<TestDaemon> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-test-'));
+  const database = dialect === 'postgres' ? await createThrowawayDatabase() : undefined;
+  fs.mkdirSync(path.join(ARTIFACTS_DIR, 'logs'), { recursive: true });
+  const logFile = path.join(ARTIFACTS_DIR, 'logs', `daemon-${path.basename(dataDir)}.log`);
+  const logStream = fs.createWriteStream(logFile);
+  const config = resolveServerConfig(
+    {
+      listen: '127.0.0.1:0',
+      'data-dir': dataDir,
+      'postgres-url': database?.url,
+      'log-level': 'debug',
+      'log-format': 'json',
+    },
+    {},
+  );
+  const daemon = await startDaemon(config, { logDestination: logStream, ...options });
+  const url = daemon.url;
+  return {
+    daemon,
+    url,
+    dataDir,
+    logFile,
+    client: (token) => apiClient(url, token),
+    async setupOwner() {
+      const username = 'owner';
+      const password = rememberSecret(`owner-pw-${randomBytes(8).toString('hex')}`);
+      await apiClient(url).setup.createFirstUser.mutate({ username, email: 'owner@example.com', password });
+      const { token } = await apiClient(url).auth.login.mutate({ login: username, password, sessionIn: 'body' });
+      return { token: rememberSecret(token ?? ''), username, password };
+    },
+    async close() {
+      await daemon.close();
+      await new Promise<void>((resolve) => logStream.end(resolve));
+      await database?.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,6 @@
+export * from './errors/WarrenError';
+export * from './secrets/Secret';
+export * from './secrets/redact';
+export * from './users/schemas';
+export * from './auth/schemas';
+export * from './audit/schemas';
