@@ -16,6 +16,8 @@ import { type Logger, createLogger } from './log/logger';
 import { UsersService } from './users/UsersService';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** How long shutdown waits for in-flight requests before it closes the database anyway. */
+const SHUTDOWN_GRACE_MS = 30_000;
 
 export interface DaemonOptions {
   /** Where log lines go (default stdout). */
@@ -90,6 +92,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     reply.code(404).send({ error: { code: 'NOT_FOUND', message: `Nothing is served at ${request.method} ${request.url.split('?')[0]}.` } }),
   );
 
+  const inFlight = trackInFlight(app);
   await app.register(healthPlugin, db);
   await app.register(apiPlugin, services);
 
@@ -113,10 +116,39 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     close: () => {
       closing ??= (async () => {
         live.endAll();
-        await app.close();
+        const closed = app.close();
+        await inFlight.drained(SHUTDOWN_GRACE_MS);
+        await closed;
         await db.close();
       })();
       return closing;
+    },
+  };
+}
+
+/** Counts requests until their responses close (sent or aborted), so shutdown can wait for them. */
+function trackInFlight(app: FastifyInstance) {
+  let count = 0;
+  const waiters = new Set<() => void>();
+  app.addHook('onRequest', async (_request, reply) => {
+    count += 1;
+    reply.raw.once('close', () => {
+      count -= 1;
+      if (count === 0) for (const wake of waiters) wake();
+    });
+  });
+  return {
+    drained(timeoutMs: number): Promise<void> {
+      if (count === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        waiters.add(done);
+      });
     },
   };
 }
