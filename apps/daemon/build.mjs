@@ -2,8 +2,12 @@ import { build } from 'esbuild';
 
 /** One file for the CLI and daemon; dependencies stay in node_modules (native addons among them). */
 await build({
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/warren.mjs',
+  entryPoints: { warren: 'src/cli/main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  // The server loads lazily, so CLI commands start without Fastify, Kysely or the drivers.
+  splitting: true,
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -19,9 +19,10 @@ export const authRouter = router({
         'set-cookie',
         `${SESSION_COOKIE}=${token.reveal()}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_LIFETIME_MS / 1000}${secure}`,
       );
-      return { username: user.username, expiresAt, token: undefined };
     }
-    return { username: user.username, expiresAt, token: token.reveal() };
+    // The web keeps its session in the HTTP-only cookie; only the CLI and desktop get it in the body.
+    const sessionToken: string | undefined = input.sessionIn === 'body' ? token.reveal() : undefined;
+    return { username: user.username, expiresAt, token: sessionToken };
   }),
 
   logout: authedProcedure.mutation(async ({ ctx }) => {

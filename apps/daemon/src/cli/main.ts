@@ -1,13 +1,23 @@
-import { WarrenError } from '@warren/core';
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommand } from './auditCommand';
+import { registerAuthCommands } from './authCommands';
+import { describeCliError } from './cliError';
+import { outputOption } from './output';
 import { registerServerCommand } from './serverCommand';
+import { registerTokensCommand } from './tokensCommand';
+import { registerUsersCommand } from './usersCommand';
 
 export function buildProgram(): Command {
   const program = new Command('warren')
     .description('Warren: self-hosted development workspaces and AI coding agents')
+    .addOption(outputOption)
     .showHelpAfterError()
     .exitOverride();
   registerServerCommand(program);
+  registerAuthCommands(program);
+  registerUsersCommand(program);
+  registerTokensCommand(program);
+  registerAuditCommand(program);
   return program;
 }
 
@@ -15,10 +25,11 @@ async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
+    // Commander has already printed its own message for usage errors and --help.
     if (error instanceof CommanderError) process.exit(error.exitCode);
-    const message = error instanceof WarrenError ? error.message : `Unexpected error: ${(error as Error).message}`;
+    const { message, exitCode } = describeCliError(error);
     process.stderr.write(`error: ${message}\n`);
-    process.exit(error instanceof WarrenError ? 1 : 2);
+    process.exit(exitCode);
   }
 }
 

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { resolveServerConfig, serverOptions } from '../config/ServerConfig';
-import { startDaemon } from '../server';
 
 export function registerServerCommand(program: Command): void {
   const command = program.command('server').description('run the Warren daemon');
@@ -13,6 +12,7 @@ export function registerServerCommand(program: Command): void {
       Object.entries(flags).map(([key, value]) => [key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), value]),
     );
     const config = resolveServerConfig(kebab);
+    const { startDaemon } = await import('../server');
     const daemon = await startDaemon(config);
     const needsFirstUser = !(await daemon.services.users.hasUsers());
     const where = config.postgresUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
