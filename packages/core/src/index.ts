@@ -4,3 +4,4 @@ export * from './secrets/redact';
 export * from './users/schemas';
 export * from './auth/schemas';
 export * from './audit/schemas';
+export * from './templates/manifest';

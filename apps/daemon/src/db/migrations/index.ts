@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../database';
 import * as identity from './0001_identity';
+import * as workspaces from './0002_workspaces';
 
 export interface Migration {
   name: string;
@@ -8,4 +9,7 @@ export interface Migration {
 }
 
 /** Forward-only: append new migrations; never edit or reorder a released one. */
-export const migrations: Migration[] = [{ name: '0001_identity', up: identity.up }];
+export const migrations: Migration[] = [
+  { name: '0001_identity', up: identity.up },
+  { name: '0002_workspaces', up: workspaces.up },
+];
