@@ -21,6 +21,8 @@ export interface Services {
 
 /** What a mutation tells the audit middleware about the thing it changed. */
 export interface AuditNote {
+  /** Who acted, when the request itself was not signed in (a successful sign-in). */
+  actor?: { id: string; username: string };
   target?: { type: string; id: string; name?: string | undefined };
   diff?: unknown;
 }

@@ -1,4 +1,4 @@
-import { WarrenError, errorCodes, isErrorCode } from '@warren/core';
+import { WarrenError, describeIssues, errorCodes } from '@warren/core';
 import { TRPCError, initTRPC } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { authorizeProcedure } from '../auth/policy';
@@ -27,28 +27,20 @@ const warrenCodeFor: Partial<Record<TRPC_ERROR_CODE_KEY, keyof typeof errorCodes
   CONFLICT: 'CONFLICT',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  UNSUPPORTED_MEDIA_TYPE: 'INVALID_INPUT',
 };
 
 export const INTERNAL_MESSAGE = 'Something went wrong on the server. The error was logged; try again later.';
 
-interface Issue {
-  path?: readonly (PropertyKey | { key: PropertyKey })[];
-  message: string;
-}
-
-/** Zod issues as one sentence a person can act on: "Invalid input: username: Username must ...". */
-function describeIssues(issues: readonly Issue[]): string {
-  const parts = issues.slice(0, 3).map((issue) => {
-    const path = (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
-  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
-  return `Invalid input: ${parts.join('; ')}${more}`;
-}
-
-function issuesOf(cause: unknown): readonly Issue[] | undefined {
+function issuesOf(cause: unknown): Parameters<typeof describeIssues>[0] | undefined {
   const issues = (cause as { issues?: unknown } | undefined)?.issues;
-  return Array.isArray(issues) ? (issues as Issue[]) : undefined;
+  return Array.isArray(issues) ? issues : undefined;
+}
+
+/** The Warren code behind a tRPC error: only a real server fault is INTERNAL. */
+export function warrenCodeOf(error: TRPCError): keyof typeof errorCodes {
+  if (error.cause instanceof WarrenError) return error.cause.code;
+  return warrenCodeFor[error.code] ?? (error.code === 'INTERNAL_SERVER_ERROR' ? 'INTERNAL' : 'INVALID_INPUT');
 }
 
 export function toTRPCError(error: unknown): TRPCError {
@@ -62,17 +54,18 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const issues = issuesOf(cause);
-    const code = cause instanceof WarrenError ? cause.code : (warrenCodeFor[error.code] ?? 'INTERNAL');
+    const code = warrenCodeOf(error);
     let message = shape.message;
     if (issues) message = describeIssues(issues);
+    else if (error.code === 'PARSE_ERROR' || cause instanceof SyntaxError) message = 'The input is not valid JSON.';
+    else if (error.code === 'UNSUPPORTED_MEDIA_TYPE') message = 'Send the input as JSON (Content-Type: application/json).';
     else if (code === 'INTERNAL') message = INTERNAL_MESSAGE;
-    else if (error.code === 'PARSE_ERROR') message = 'The request body is not valid JSON.';
     return {
       code: shape.code,
       message,
       data: {
         code,
-        httpStatus: isErrorCode(code) ? errorCodes[code] : shape.data.httpStatus,
+        httpStatus: shape.data.httpStatus,
         path: shape.data.path,
         retryAfter: cause instanceof WarrenError ? cause.retryAfter : undefined,
       },
@@ -105,19 +98,19 @@ export const procedure = t.procedure
     if (type !== 'mutation') return next();
     const result = await next();
     const actor = actorOf(ctx);
-    const failure = result.ok ? undefined : toTRPCError(result.error.cause ?? result.error);
+    const failure = result.ok ? undefined : result.error;
     let diff = ctx.audit.diff;
     if (diff === undefined) diff = { input: await getRawInput().catch(() => undefined) };
     try {
       await ctx.services.audit.record({
-        actorId: actor?.userId ?? null,
-        actorUsername: actor?.username ?? null,
+        actorId: actor?.userId ?? ctx.audit.actor?.id ?? null,
+        actorUsername: actor?.username ?? ctx.audit.actor?.username ?? null,
         action: path,
         target: ctx.audit.target,
         sourceIp: ctx.ip,
         apiKeyId: actor?.apiKeyId ?? null,
         status: failure ? 'error' : 'ok',
-        errorCode: failure ? (failure.cause instanceof WarrenError ? failure.cause.code : failure.code) : undefined,
+        errorCode: failure ? warrenCodeOf(failure) : undefined,
         diff,
       });
     } catch (error) {
@@ -134,3 +127,20 @@ export const authedProcedure = procedure.use(({ ctx, next }) => {
   if (!ctx.actor) throw new WarrenError('UNAUTHORIZED', 'You are not signed in.');
   return next({ ctx: { actor: ctx.actor } });
 });
+
+/**
+ * Runs a subscription's stream until the client leaves, the server stops, or the caller's
+ * key is revoked or their account suspended.
+ */
+export async function* liveStream<T>(
+  ctx: AuthedContext,
+  signal: AbortSignal | undefined,
+  body: (stop: AbortSignal) => AsyncGenerator<T>,
+): AsyncGenerator<T> {
+  const session = ctx.services.live.track(ctx.actor.userId, ctx.actor.apiKeyId);
+  try {
+    yield* body(signal ? AbortSignal.any([signal, session.signal]) : session.signal);
+  } finally {
+    session.release();
+  }
+}

@@ -29,17 +29,19 @@ export class AuthService {
   ) {}
 
   async login(login: string, password: Secret, ip: string) {
-    this.throttle.check(login, ip);
     const user = await findUser(this.db.kysely, { login });
+    // Count failures per account, however the login was written (username, email, spacing).
+    const account = user?.id ?? login.trim().toLowerCase();
+    this.throttle.check(account, ip);
     const ok = await verifyPassword(password, user?.password_hash);
     if (!user || !ok) {
-      this.throttle.recordFailure(login, ip);
+      this.throttle.recordFailure(account, ip);
       throw new WarrenError('UNAUTHORIZED', 'The username/email or password is incorrect.');
     }
     if (user.status === 'suspended') {
       throw new WarrenError('FORBIDDEN', 'This account is suspended. Ask an administrator to reactivate it.');
     }
-    this.throttle.recordSuccess(login);
+    this.throttle.recordSuccess(account);
     const session = await this.#issue(user.id, 'session', `session-${this.now()}`, SESSION_LIFETIME_MS, ip);
     return { user, ...session };
   }

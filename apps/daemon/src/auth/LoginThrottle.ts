@@ -23,9 +23,9 @@ export class LoginThrottle {
   ) {}
 
   /** Throws TOO_MANY_REQUESTS when either the account or the address is over its limit. */
-  check(login: string, ip: string): void {
+  check(account: string, ip: string): void {
     for (const [key, limit, what] of [
-      [`user:${login.toLowerCase()}`, this.limits.perUser, 'this account'],
+      [`user:${account}`, this.limits.perUser, 'this account'],
       [`ip:${ip}`, this.limits.perIp, 'your address'],
     ] as const) {
       const recent = this.#recent(key);
@@ -41,16 +41,16 @@ export class LoginThrottle {
     }
   }
 
-  recordFailure(login: string, ip: string): void {
-    for (const key of [`user:${login.toLowerCase()}`, `ip:${ip}`]) {
+  recordFailure(account: string, ip: string): void {
+    for (const key of [`user:${account}`, `ip:${ip}`]) {
       const recent = this.#recent(key);
       recent.push(this.now());
       this.#failures.set(key, recent);
     }
   }
 
-  recordSuccess(login: string): void {
-    this.#failures.delete(`user:${login.toLowerCase()}`);
+  recordSuccess(account: string): void {
+    this.#failures.delete(`user:${account}`);
   }
 
   #recent(key: string): number[] {

@@ -1,4 +1,4 @@
-import { Secret, changePasswordInput, loginInput } from '@warren/core';
+import { Secret, changePasswordInput, loginInput, noInput } from '@warren/core';
 import { SESSION_COOKIE } from '../api/context';
 import { authedProcedure, procedure, router } from '../api/trpc';
 import { SESSION_LIFETIME_MS } from './AuthService';
@@ -12,6 +12,7 @@ export const authRouter = router({
       ctx.ip,
     );
     ctx.audit.target = { type: 'user', id: user.id, name: user.username };
+    ctx.audit.actor = { id: user.id, username: user.username };
     ctx.audit.diff = { session: apiKeyId, sessionIn: input.sessionIn };
     if (input.sessionIn === 'cookie') {
       const secure = ctx.services.secureCookies ? '; Secure' : '';
@@ -25,14 +26,14 @@ export const authRouter = router({
     return { username: user.username, expiresAt, token: sessionToken };
   }),
 
-  logout: authedProcedure.mutation(async ({ ctx }) => {
+  logout: authedProcedure.input(noInput).mutation(async ({ ctx }) => {
     await ctx.services.auth.logout(ctx.actor);
     ctx.audit.target = { type: 'api_key', id: ctx.actor.apiKeyId };
     if (ctx.via === 'cookie') ctx.reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
     return { ok: true as const };
   }),
 
-  whoami: authedProcedure.query(async ({ ctx }) => {
+  whoami: authedProcedure.input(noInput).query(async ({ ctx }) => {
     const user = await ctx.services.users.get({ id: ctx.actor.userId });
     return { ...user, apiKeyId: ctx.actor.apiKeyId };
   }),

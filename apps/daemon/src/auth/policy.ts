@@ -81,3 +81,15 @@ export function authorizeTokenAccess(actor: Actor, tokenOwnerId: string): void {
   if (tokenOwnerId === actor.userId || hasRole(actor, 'owner', 'user-admin')) return;
   throw new WarrenError('FORBIDDEN', "You can only see and revoke your own tokens.");
 }
+
+/** A workspace: its owner reads and changes it; owners change any; auditors read any. */
+export function authorizeWorkspace(actor: Actor, ownerId: string, access: 'read' | 'write'): void {
+  if (ownerId === actor.userId || hasRole(actor, 'owner')) return;
+  if (access === 'read' && hasRole(actor, 'auditor')) return;
+  throw new WarrenError('NOT_FOUND', 'No such workspace, or it is not yours.');
+}
+
+/** Who may see every owner's workspaces at once. */
+export function canSeeAllWorkspaces(actor: Actor): boolean {
+  return hasRole(actor, 'owner', 'auditor');
+}

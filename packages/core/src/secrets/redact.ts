@@ -10,7 +10,9 @@ export function isSecretKey(key: string): boolean {
 /** A deep copy of `value` with every secret-named field and every Secret replaced by `[redacted]`. */
 export function redact(value: unknown, depth = 0): unknown {
   if (value instanceof Secret) return REDACTED;
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Too deep to inspect: hide it rather than risk a nested secret.
+  if (depth > 8) return REDACTED;
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   if (value instanceof Date) return value.toISOString();
   const out: Record<string, unknown> = {};

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { appRouter } from '../src/api/appRouter';
+import { rememberSecret } from './harness';
+
+export type ProcedureType = 'query' | 'mutation' | 'subscription';
+
+export interface ProcedureInfo {
+  /** The dotted path clients call, e.g. `users.create`. */
+  path: string;
+  type: ProcedureType;
+  /** False for procedures declared without an input schema. */
+  takesInput: boolean;
+}
+
+/** Every procedure the API serves, read from the router itself, so a new one cannot be left out. */
+export const procedureCatalog: ProcedureInfo[] = Object.entries(
+  // The router's type nests procedures by namespace; at runtime `_def.procedures` is flat, keyed by dotted path.
+  appRouter._def.procedures as unknown as Record<
+    string,
+    { _def: { type: ProcedureType; inputs: unknown[] } }
+  >,
+).map(([path, p]) => ({ path, type: p._def.type, takesInput: p._def.inputs.length > 0 }));
+
+export function newPassword(label: string): string {
+  return rememberSecret(`${label}-pw-${randomBytes(9).toString('base64url')}`);
+}
+
+/**
+ * An input each procedure's schema accepts, for tests that start from a valid call and break one
+ * thing. Procedures without an input schema have none.
+ */
+export function sampleInput(path: string): Record<string, unknown> | undefined {
+  const sample = samples[path];
+  if (!sample) throw new Error(`procedureCatalog.ts has no sample input for "${path}"; add one.`);
+  return sample();
+}
+
+const none = () => undefined;
+const samples: Record<string, () => Record<string, unknown> | undefined> = {
+  'setup.status': none,
+  'setup.createFirstUser': () => ({
+    username: 'sample',
+    email: 'sample@example.com',
+    password: newPassword('sample'),
+  }),
+  'auth.login': () => ({ login: 'sample', password: newPassword('sample'), sessionIn: 'body' }),
+  'auth.logout': none,
+  'auth.whoami': none,
+  'auth.changePassword': () => ({
+    currentPassword: newPassword('current'),
+    newPassword: newPassword('next'),
+  }),
+  'users.list': () => ({ search: 'sample' }),
+  'users.create': () => ({
+    username: 'sample',
+    email: 'sample@example.com',
+    password: newPassword('sample'),
+  }),
+  'users.suspend': () => ({ username: 'sample' }),
+  'users.activate': () => ({ username: 'sample' }),
+  'users.setRoles': () => ({ username: 'sample', roles: ['auditor'] }),
+  'tokens.create': () => ({ name: 'sample' }),
+  'tokens.list': () => ({ includeRevoked: true }),
+  'tokens.revoke': () => ({ id: 'sample' }),
+  'audit.list': () => ({ limit: 10 }),
+  'audit.live': none,
+};

@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { procedurePolicy } from '../src/auth/policy';
+import { callProcedure } from './callProcedure';
+import { dialects, rememberSecret, startTestDaemon, type TestDaemon } from './harness';
+import { newPassword, procedureCatalog } from './procedureCatalog';
+import { addPerson, signIn } from './signIn';
+
+const callers = ['anonymous', 'owner', 'user-admin', 'template-admin', 'auditor', 'member'] as const;
+type Caller = (typeof callers)[number];
+const Y = 'allowed';
+const N = 'refused';
+type Verdict = typeof Y | typeof N;
+
+/**
+ * Who may call what, written out by hand: the policy must agree with this table, and a procedure
+ * that is not in it fails the suite. Each role column is a user holding that role (plus member).
+ */
+// biome-ignore format: the grid reads as a table
+const EXPECTED: Record<string, readonly [Verdict, Verdict, Verdict, Verdict, Verdict, Verdict]> = {
+  //                       anonymous owner user-admin template-admin auditor member
+  'setup.status':          [Y,       Y,    Y,         Y,             Y,      Y],
+  'setup.createFirstUser': [Y,       Y,    Y,         Y,             Y,      Y],
+  'auth.login':            [Y,       Y,    Y,         Y,             Y,      Y],
+  'auth.logout':           [N,       Y,    Y,         Y,             Y,      Y],
+  'auth.whoami':           [N,       Y,    Y,         Y,             Y,      Y],
+  'auth.changePassword':   [N,       Y,    Y,         Y,             Y,      Y],
+  'users.list':            [N,       Y,    Y,         N,             Y,      N],
+  'users.create':          [N,       Y,    Y,         N,             N,      N],
+  'users.suspend':         [N,       Y,    Y,         N,             N,      N],
+  'users.activate':        [N,       Y,    Y,         N,             N,      N],
+  'users.setRoles':        [N,       Y,    Y,         N,             N,      N],
+  'tokens.create':         [N,       Y,    Y,         Y,             Y,      Y],
+  'tokens.list':           [N,       Y,    Y,         Y,             Y,      Y],
+  'tokens.revoke':         [N,       Y,    Y,         Y,             Y,      Y],
+  'audit.list':            [N,       Y,    N,         N,             Y,      N],
+  'audit.live':            [N,       Y,    N,         N,             Y,      N],
+};
+
+interface Session {
+  caller: Caller;
+  username: string;
+  password: string;
+  /** Undefined for the anonymous caller. */
+  token: string | undefined;
+}
+
+interface Call {
+  input?: unknown;
+  /** A token other than the caller's own session, for calls that would end that session. */
+  token?: string | undefined;
+}
+
+describe('the policy covers the whole API', () => {
+  const routerPaths = procedureCatalog.map((p) => p.path);
+
+  it('every procedure the router serves has a row in the expected role matrix', () => {
+    expect(routerPaths.filter((path) => !(path in EXPECTED))).toEqual([]);
+  });
+
+  it('every procedure the router serves has an access rule in the policy', () => {
+    expect(routerPaths.filter((path) => !(path in procedurePolicy))).toEqual([]);
+  });
+
+  it('neither the matrix nor the policy names a procedure the router no longer serves', () => {
+    const stale = [...Object.keys(EXPECTED), ...Object.keys(procedurePolicy)].filter(
+      (p) => !routerPaths.includes(p),
+    );
+    expect(stale).toEqual([]);
+  });
+});
+
+describe.each(dialects)('who may call what, over HTTP on %s', (dialect) => {
+  let t: TestDaemon;
+  const sessions = new Map<Caller, Session>();
+
+  /** A call each procedure's schema and state accept, so only the caller's rights decide the outcome. */
+  const validCall: Record<string, (s: Session) => Call | Promise<Call>> = {
+    'setup.status': () => ({}),
+    'setup.createFirstUser': (s) => ({
+      input: {
+        username: `first-${s.caller}`,
+        email: `first-${s.caller}@example.com`,
+        password: newPassword('first'),
+      },
+    }),
+    'auth.login': (s) => ({ input: { login: s.username, password: s.password, sessionIn: 'body' } }),
+    'auth.logout': async (s) => ({ token: s.token && (await signIn(t, s.username, s.password)) }),
+    'auth.whoami': () => ({}),
+    'auth.changePassword': (s) => ({ input: { currentPassword: s.password, newPassword: s.password } }),
+    'users.list': () => ({ input: {} }),
+    'users.create': (s) => ({
+      input: {
+        username: `made-by-${s.caller}`,
+        email: `made-by-${s.caller}@example.com`,
+        password: newPassword('made'),
+      },
+    }),
+    'users.suspend': () => ({ input: { username: 'target' } }),
+    'users.activate': () => ({ input: { username: 'target' } }),
+    'users.setRoles': () => ({ input: { username: 'target', roles: ['template-admin'] } }),
+    'tokens.create': (s) => ({ input: { name: `matrix-${s.caller}` } }),
+    'tokens.list': () => ({ input: {} }),
+    'tokens.revoke': async (s) => {
+      if (!s.token) return { input: { id: 'no-such-token' } };
+      const own = await t.client(s.token).tokens.create.mutate({ name: `to-revoke-${s.caller}` });
+      rememberSecret(own.token);
+      return { input: { id: own.id } };
+    },
+    'audit.list': () => ({ input: { limit: 1 } }),
+    'audit.live': () => ({}),
+  };
+
+  beforeAll(async () => {
+    t = await startTestDaemon(dialect);
+    const owner = await t.setupOwner();
+    const admin = t.client(owner.token);
+    sessions.set('owner', { caller: 'owner', ...owner });
+    for (const role of ['user-admin', 'template-admin', 'auditor', 'member'] as const) {
+      const person = await addPerson(t, owner.token, `as-${role}`, role === 'member' ? [] : [role]);
+      sessions.set(role, { caller: role, ...person });
+    }
+    await admin.users.create.mutate({
+      username: 'target',
+      email: 'target@example.com',
+      password: newPassword('target'),
+    });
+    const member = sessions.get('member');
+    sessions.set('anonymous', {
+      caller: 'anonymous',
+      username: member?.username ?? '',
+      password: member?.password ?? '',
+      token: undefined,
+    });
+  });
+  afterAll(() => t?.close());
+
+  const cells = procedureCatalog.flatMap((procedure) =>
+    callers.map((caller, column) => ({ ...procedure, caller, verdict: EXPECTED[procedure.path]?.[column] })),
+  );
+
+  for (const { path, type, caller, verdict } of cells) {
+    it(`${caller}: ${path} is ${verdict ?? 'missing from the matrix'}`, async () => {
+      if (!verdict) throw new Error(`The role matrix has no row for "${path}".`);
+      const session = sessions.get(caller);
+      const makeCall = validCall[path];
+      if (!session || !makeCall)
+        throw new Error(`roleMatrix.test.ts has no valid call for "${path}"; add one.`);
+      const call = await makeCall(session);
+      const outcome = await callProcedure(t.url, path, type, {
+        token: call.token ?? session.token,
+        input: call.input,
+      });
+
+      if (verdict === N) {
+        const refusal =
+          caller === 'anonymous' ? { status: 401, code: 'UNAUTHORIZED' } : { status: 403, code: 'FORBIDDEN' };
+        expect({ status: outcome.status, code: outcome.code }, outcome.text).toEqual(refusal);
+      } else {
+        expect([401, 403], outcome.text).not.toContain(outcome.status);
+        expect(outcome.status, outcome.text).toBeLessThan(500);
+      }
+    });
+  }
+});
