@@ -13,7 +13,24 @@ import type { ServerConfig } from './config/ServerConfig';
 import { type Db, migrateToLatest, openDb } from './db/database';
 import { healthPlugin } from './health/healthPlugin';
 import { type Logger, createLogger } from './log/logger';
+import { randomUUID } from 'node:crypto';
+import { AgentConnections } from './agents/AgentConnections';
+import { AgentService } from './agents/AgentService';
+import { agentBinaryPlugin, resolveAgentBinaryPath } from './agents/agentBinaryPlugin';
+import { agentSocketPlugin } from './agents/agentSocketPlugin';
+import { BuildRunner } from './builds/BuildRunner';
+import { type AgentEndpoint, BuildService } from './builds/BuildService';
+import { JobQueue } from './builds/JobQueue';
+import { LocalJobSource } from './builds/LocalJobSource';
+import { EventBus } from './events/EventBus';
+import { ProvisionerKeysService } from './provisioners/ProvisionerKeysService';
+import { DockerProvisioner } from './provisioners/docker/DockerProvisioner';
+import { LocalProvisioner } from './provisioners/local/LocalProvisioner';
+import { TemplatesService } from './templates/TemplatesService';
+import { builtinTemplatesDir } from './templates/builtinTemplates';
 import { UsersService } from './users/UsersService';
+import { Scheduler } from './workspaces/Scheduler';
+import { WorkspacesService } from './workspaces/WorkspacesService';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** How long shutdown waits for in-flight requests before it closes the database anyway. */
@@ -24,6 +41,10 @@ export interface DaemonOptions {
   logDestination?: NodeJS.WritableStream;
   now?: () => number;
   throttle?: ThrottleLimits;
+  /** How long a provisioner holds a job between renewals (default 30 s; tests shorten it). */
+  leaseMs?: number;
+  /** How often the scheduler looks for autostops, autostarts and lapsed jobs (default 5 s). */
+  schedulerIntervalMs?: number;
 }
 
 export interface Daemon {
@@ -55,15 +76,31 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
 
   const now = options.now ?? Date.now;
   const live = new LiveSessions();
+  const bus = new EventBus();
   const secureCookies = Boolean(config.tlsCert) || config.accessUrl?.startsWith('https:') === true;
+  const leaseMs = options.leaseMs ?? Number(process.env.WARREN_PROVISIONER_LEASE_MS ?? 30_000);
+  // Known once the server listens (the port may be chosen then); agents dial it.
+  const endpoint: AgentEndpoint = { daemonUrl: config.accessUrl ?? '' };
+  const queue = new JobQueue(db, bus, now);
+  const templates = new TemplatesService(db, now);
+  const builds = new BuildService(db, queue, bus, endpoint, now);
+  const workspaces = new WorkspacesService(db, templates, builds, queue, bus, config.workspaceQuota, now);
   const services: Services = {
     auth: new AuthService(db, new LoginThrottle(options.throttle ?? defaultThrottleLimits, now), live, now),
     users: new UsersService(db, live, now),
     audit: new AuditService(db, now),
     live,
+    templates,
+    workspaces,
+    builds,
+    queue,
+    provisionerKeys: new ProvisionerKeysService(db, now),
+    leaseMs,
     log,
     secureCookies,
   };
+  const seeded = await templates.seedBuiltins(builtinTemplatesDir());
+  if (seeded.length) log.info({ templates: seeded }, 'built-in templates added');
 
   const app = Fastify({
     loggerInstance: log,
@@ -93,8 +130,13 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   );
 
   const inFlight = trackInFlight(app);
+  const agentBinaryPath = resolveAgentBinaryPath();
+  const agents = new AgentService(db, bus, now);
+  const agentConnections = new AgentConnections();
   await app.register(healthPlugin, db);
   await app.register(apiPlugin, services);
+  await app.register(agentSocketPlugin, { agents, connections: agentConnections });
+  await app.register(agentBinaryPlugin, { binaryPath: agentBinaryPath });
 
   const [host, port] = [config.listen.host, config.listen.port];
   let address: string;
@@ -106,6 +148,20 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     throw new WarrenError('UNAVAILABLE', `Could not listen on ${host}:${port}: ${reason}.`);
   }
   const url = config.accessUrl ?? address.replace('://0.0.0.0:', '://127.0.0.1:');
+  endpoint.daemonUrl = url.replace(/\/$/, '');
+
+  const runner = new BuildRunner(
+    new LocalJobSource(queue, builds, bus, `builtin:${randomUUID()}`, {}, leaseMs),
+    {
+      local: new LocalProvisioner({ dataDir: config.dataDir, agentBinaryPath }),
+      docker: new DockerProvisioner(),
+    },
+    { leaseMs, concurrency: config.provisioners, pollMs: 1000 },
+    log,
+  );
+  if (config.provisioners > 0) runner.start();
+  const scheduler = new Scheduler(db, workspaces, builds, queue, log, options.schedulerIntervalMs ?? 5000, now);
+  scheduler.start();
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -115,6 +171,8 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     url,
     close: () => {
       closing ??= (async () => {
+        await scheduler.stop();
+        await runner.stop();
         live.endAll();
         const closed = app.close();
         await inFlight.drained(SHUTDOWN_GRACE_MS);

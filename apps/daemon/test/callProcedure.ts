@@ -21,6 +21,8 @@ export interface ApiOutcome {
 
 export interface CallOptions {
   token?: string | undefined;
+  /** An external provisioner's key, for the provisionerd procedures. */
+  provisionerKey?: string | undefined;
   input?: unknown;
   /** Sent verbatim instead of JSON-encoding `input`: the POST body, or the `?input=` of a GET. */
   raw?: string;
@@ -44,6 +46,7 @@ export async function callProcedure(
   const encoded = options.raw ?? (options.input === undefined ? undefined : JSON.stringify(options.input));
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.provisionerKey) headers['x-warren-provisioner-key'] = options.provisionerKey;
   let url = `${baseUrl}${API_PREFIX}/${path}`;
   let body: string | undefined;
   if (method === 'GET') {

@@ -64,4 +64,35 @@ const samples: Record<string, () => Record<string, unknown> | undefined> = {
   'tokens.revoke': () => ({ id: 'sample' }),
   'audit.list': () => ({ limit: 10 }),
   'audit.live': none,
+  'templates.list': none,
+  'templates.versions': () => ({ name: 'local' }),
+  'templates.get': () => ({ name: 'local', version: 1 }),
+  'templates.pull': () => ({ name: 'local' }),
+  'templates.push': () => ({ name: 'sample', manifest: sampleManifest('sample'), message: 'first' }),
+  'templates.promote': () => ({ name: 'local', version: 1 }),
+  'workspaces.list': () => ({ search: 'sample' }),
+  'workspaces.get': () => ({ name: 'sample' }),
+  'workspaces.builds': () => ({ name: 'sample' }),
+  'workspaces.create': () => ({ name: 'sample', template: 'no-such-template' }),
+  'workspaces.start': () => ({ name: 'sample' }),
+  'workspaces.stop': () => ({ name: 'sample' }),
+  'workspaces.restart': () => ({ name: 'sample' }),
+  'workspaces.cancel': () => ({ name: 'sample' }),
+  'workspaces.update': () => ({ name: 'sample' }),
+  'workspaces.delete': () => ({ name: 'sample', orphan: false }),
+  'workspaces.setSchedule': () => ({ name: 'sample', autostopMinutes: 60 }),
+  'workspaces.logs': () => ({ name: 'sample' }),
+  'workspaces.watch': () => ({ all: false }),
+  'provisionerKeys.list': none,
+  'provisionerKeys.create': () => ({ name: 'sample' }),
+  'provisionerKeys.revoke': () => ({ name: 'sample' }),
+  'provisionerd.acquire': () => ({ instanceId: 'instance-1' }),
+  'provisionerd.renew': () => ({ jobId: 'sample', instanceId: 'instance-1' }),
+  'provisionerd.appendLogs': () => ({ jobId: 'sample', instanceId: 'instance-1', lines: [] }),
+  'provisionerd.complete': () => ({ jobId: 'sample', instanceId: 'instance-1', outcome: { status: 'failed', error: 'x' } }),
 };
+
+/** A small valid template manifest on the local provisioner. */
+export function sampleManifest(name: string): string {
+  return `name: ${name}\nprovisioner:\n  type: local\n  local:\n    sandbox: false\n`;
+}

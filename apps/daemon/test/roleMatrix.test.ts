@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { procedurePolicy } from '../src/auth/policy';
 import { callProcedure } from './callProcedure';
 import { dialects, rememberSecret, startTestDaemon, type TestDaemon } from './harness';
-import { newPassword, procedureCatalog } from './procedureCatalog';
+import { newPassword, procedureCatalog, sampleManifest } from './procedureCatalog';
 import { addPerson, signIn } from './signIn';
 
 const callers = ['anonymous', 'owner', 'user-admin', 'template-admin', 'auditor', 'member'] as const;
@@ -34,6 +34,33 @@ const EXPECTED: Record<string, readonly [Verdict, Verdict, Verdict, Verdict, Ver
   'tokens.revoke':         [N,       Y,    Y,         Y,             Y,      Y],
   'audit.list':            [N,       Y,    N,         N,             Y,      N],
   'audit.live':            [N,       Y,    N,         N,             Y,      N],
+  'templates.list':        [N,       Y,    Y,         Y,             Y,      Y],
+  'templates.versions':    [N,       Y,    Y,         Y,             Y,      Y],
+  'templates.get':         [N,       Y,    Y,         Y,             Y,      Y],
+  'templates.pull':        [N,       Y,    Y,         Y,             Y,      Y],
+  'templates.push':        [N,       Y,    N,         Y,             N,      N],
+  'templates.promote':     [N,       Y,    N,         Y,             N,      N],
+  'workspaces.list':       [N,       Y,    Y,         Y,             Y,      Y],
+  'workspaces.get':        [N,       Y,    Y,         Y,             Y,      Y],
+  'workspaces.builds':     [N,       Y,    Y,         Y,             Y,      Y],
+  'workspaces.create':     [N,       Y,    Y,         Y,             Y,      Y],
+  'workspaces.start':      [N,       Y,    Y,         Y,             Y,      Y],
+  'workspaces.stop':       [N,       Y,    Y,         Y,             Y,      Y],
+  'workspaces.restart':    [N,       Y,    Y,         Y,             Y,      Y],
+  'workspaces.cancel':     [N,       Y,    Y,         Y,             Y,      Y],
+  'workspaces.update':     [N,       Y,    Y,         Y,             Y,      Y],
+  'workspaces.delete':     [N,       Y,    Y,         Y,             Y,      Y],
+  'workspaces.setSchedule':[N,       Y,    Y,         Y,             Y,      Y],
+  'workspaces.logs':       [N,       Y,    Y,         Y,             Y,      Y],
+  'workspaces.watch':      [N,       Y,    Y,         Y,             Y,      Y],
+  'provisionerKeys.list':  [N,       Y,    N,         N,             N,      N],
+  'provisionerKeys.create':[N,       Y,    N,         N,             N,      N],
+  'provisionerKeys.revoke':[N,       Y,    N,         N,             N,      N],
+  // Only external provisioners, with a provisioner key: no user, whatever their roles.
+  'provisionerd.acquire':  [N,       N,    N,         N,             N,      N],
+  'provisionerd.renew':    [N,       N,    N,         N,             N,      N],
+  'provisionerd.appendLogs':[N,      N,    N,         N,             N,      N],
+  'provisionerd.complete': [N,       N,    N,         N,             N,      N],
 };
 
 interface Session {
@@ -108,6 +135,33 @@ describe.each(dialects)('who may call what, over HTTP on %s', (dialect) => {
     },
     'audit.list': () => ({ input: { limit: 1 } }),
     'audit.live': () => ({}),
+    'templates.list': () => ({}),
+    'templates.versions': () => ({ input: { name: 'local' } }),
+    'templates.get': () => ({ input: { name: 'local' } }),
+    'templates.pull': () => ({ input: { name: 'local' } }),
+    'templates.push': (s) => ({ input: { name: `by-${s.caller}`, manifest: sampleManifest(`by-${s.caller}`) } }),
+    'templates.promote': () => ({ input: { name: 'local', version: 1 } }),
+    // A workspace that does not exist: NOT_FOUND is an allowed outcome, the caller's rights decide.
+    'workspaces.list': () => ({ input: {} }),
+    'workspaces.get': () => ({ input: { name: 'none' } }),
+    'workspaces.builds': () => ({ input: { name: 'none' } }),
+    'workspaces.create': () => ({ input: { name: 'none', template: 'no-such-template' } }),
+    'workspaces.start': () => ({ input: { name: 'none' } }),
+    'workspaces.stop': () => ({ input: { name: 'none' } }),
+    'workspaces.restart': () => ({ input: { name: 'none' } }),
+    'workspaces.cancel': () => ({ input: { name: 'none' } }),
+    'workspaces.update': () => ({ input: { name: 'none' } }),
+    'workspaces.delete': () => ({ input: { name: 'none' } }),
+    'workspaces.setSchedule': () => ({ input: { name: 'none', autostopMinutes: 30 } }),
+    'workspaces.logs': () => ({ input: { name: 'none' } }),
+    'workspaces.watch': () => ({ input: {} }),
+    'provisionerKeys.list': () => ({}),
+    'provisionerKeys.create': (s) => ({ input: { name: `key-${s.caller}` } }),
+    'provisionerKeys.revoke': () => ({ input: { name: 'no-such-key' } }),
+    'provisionerd.acquire': () => ({ input: { instanceId: 'instance-1' } }),
+    'provisionerd.renew': () => ({ input: { jobId: 'j', instanceId: 'instance-1' } }),
+    'provisionerd.appendLogs': () => ({ input: { jobId: 'j', instanceId: 'instance-1', lines: [] } }),
+    'provisionerd.complete': () => ({ input: { jobId: 'j', instanceId: 'instance-1', outcome: { status: 'failed', error: 'x' } } }),
   };
 
   beforeAll(async () => {

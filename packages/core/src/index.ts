@@ -8,3 +8,7 @@ export * from './audit/schemas';
 export * from './templates/manifest';
 export * from './workspaces/schemas';
 export * from './api/noInput';
+export * from './agent/protocol';
+export * from './templates/parseManifest';
+export * from './templates/parameters';
+export * from './templates/manifestJsonSchema';

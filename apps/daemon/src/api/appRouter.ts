@@ -1,8 +1,11 @@
 import { auditRouter } from '../audit/auditRouter';
 import { authRouter } from '../auth/authRouter';
+import { provisionerdRouter, provisionerKeysRouter } from '../provisioners/provisionersRouter';
 import { setupRouter } from '../setup/setupRouter';
+import { templatesRouter } from '../templates/templatesRouter';
 import { tokensRouter } from '../tokens/tokensRouter';
 import { usersRouter } from '../users/usersRouter';
+import { workspacesRouter } from '../workspaces/workspacesRouter';
 import { router } from './trpc';
 
 export const appRouter = router({
@@ -11,6 +14,10 @@ export const appRouter = router({
   users: usersRouter,
   tokens: tokensRouter,
   audit: auditRouter,
+  templates: templatesRouter,
+  workspaces: workspacesRouter,
+  provisionerKeys: provisionerKeysRouter,
+  provisionerd: provisionerdRouter,
 });
 
 /** The only thing clients take from the daemon. */

@@ -5,7 +5,12 @@ import type { AuthResult, AuthService } from '../auth/AuthService';
 import type { LiveSessions } from '../auth/LiveSessions';
 import type { Actor } from '../auth/policy';
 import type { Logger } from '../log/logger';
+import type { BuildService } from '../builds/BuildService';
+import type { JobQueue } from '../builds/JobQueue';
+import type { ProvisionerIdentity, ProvisionerKeysService } from '../provisioners/ProvisionerKeysService';
+import type { TemplatesService } from '../templates/TemplatesService';
 import type { UsersService } from '../users/UsersService';
+import type { WorkspacesService } from '../workspaces/WorkspacesService';
 
 export const SESSION_COOKIE = 'warren_session';
 
@@ -14,6 +19,13 @@ export interface Services {
   users: UsersService;
   audit: AuditService;
   live: LiveSessions;
+  templates: TemplatesService;
+  workspaces: WorkspacesService;
+  builds: BuildService;
+  queue: JobQueue;
+  provisionerKeys: ProvisionerKeysService;
+  /** How long a provisioner holds a job between renewals. */
+  leaseMs: number;
   log: Logger;
   /** True when people reach the server over HTTPS, so cookies get the Secure flag. */
   secureCookies: boolean;
@@ -35,8 +47,12 @@ export interface Context {
   /** The credential the request carried and how, resolved once. */
   auth: AuthResult | undefined;
   via: 'bearer' | 'cookie' | undefined;
+  /** An external provisioner, when the request carried a provisioner key. */
+  provisioner: ProvisionerIdentity | WarrenError | undefined;
   audit: AuditNote;
 }
+
+export const PROVISIONER_KEY_HEADER = 'x-warren-provisioner-key';
 
 export function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
@@ -77,7 +93,9 @@ export async function createContext(services: Services, req: FastifyRequest, rep
     const crossSite = credential.via === 'cookie' ? crossSiteError(req) : undefined;
     auth = crossSite ? { error: crossSite } : await services.auth.authenticate(credential.raw);
   }
-  return { services, req, reply, ip: req.ip, auth, via: credential?.via, audit: {} };
+  const key = req.headers[PROVISIONER_KEY_HEADER];
+  const provisioner = typeof key === 'string' ? await services.provisionerKeys.authenticate(key) : undefined;
+  return { services, req, reply, ip: req.ip, auth, via: credential?.via, provisioner, audit: {} };
 }
 
 export function actorOf(ctx: Context): Actor | undefined {

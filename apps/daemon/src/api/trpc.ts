@@ -86,13 +86,14 @@ export const procedure = t.procedure
   .use(async ({ ctx, path, next }) => {
     const actor = actorOf(ctx);
     try {
-      authorizeProcedure(path, actor);
+      authorizeProcedure(path, actor, ctx.provisioner);
     } catch (error) {
       // A credential that failed to authenticate explains itself better than "not signed in".
       if (!actor && ctx.auth && 'error' in ctx.auth && (error as WarrenError).code === 'UNAUTHORIZED') throw ctx.auth.error;
       throw error;
     }
-    return next({ ctx: { actor } });
+    const provisioner = ctx.provisioner instanceof WarrenError ? undefined : ctx.provisioner;
+    return next({ ctx: { actor, provisioner } });
   })
   .use(async ({ ctx, type, path, next, getRawInput }) => {
     if (type !== 'mutation') return next();
@@ -140,6 +141,9 @@ export async function* liveStream<T>(
   const session = ctx.services.live.track(ctx.actor.userId, ctx.actor.apiKeyId);
   try {
     yield* body(signal ? AbortSignal.any([signal, session.signal]) : session.signal);
+  } catch (error) {
+    // Errors inside a stream bypass the middleware: map them to their codes here.
+    throw toTRPCError(error);
   } finally {
     session.release();
   }

@@ -8,11 +8,17 @@ export interface Actor {
   apiKeyId: string;
 }
 
-export type Rule = { kind: 'public' } | { kind: 'authenticated' } | { kind: 'roles'; roles: readonly Role[] };
+export type Rule =
+  | { kind: 'public' }
+  | { kind: 'authenticated' }
+  | { kind: 'roles'; roles: readonly Role[] }
+  /** External provisioners, with a provisioner key instead of a user. */
+  | { kind: 'provisioner' };
 
 const anyone: Rule = { kind: 'public' };
 const signedIn: Rule = { kind: 'authenticated' };
 const roles = (...allowed: Role[]): Rule => ({ kind: 'roles', roles: allowed });
+const provisioner: Rule = { kind: 'provisioner' };
 
 /**
  * The one place that says who may call what. Every tRPC procedure must have a rule here: the
@@ -35,6 +41,33 @@ export const procedurePolicy: Readonly<Record<string, Rule>> = {
   'tokens.revoke': signedIn,
   'audit.list': roles('owner', 'auditor'),
   'audit.live': roles('owner', 'auditor'),
+  'templates.list': signedIn,
+  'templates.versions': signedIn,
+  'templates.get': signedIn,
+  'templates.pull': signedIn,
+  'templates.push': roles('owner', 'template-admin'),
+  'templates.promote': roles('owner', 'template-admin'),
+  // Workspace procedures check the workspace's owner in the service (authorizeWorkspace).
+  'workspaces.list': signedIn,
+  'workspaces.get': signedIn,
+  'workspaces.builds': signedIn,
+  'workspaces.create': signedIn,
+  'workspaces.start': signedIn,
+  'workspaces.stop': signedIn,
+  'workspaces.restart': signedIn,
+  'workspaces.cancel': signedIn,
+  'workspaces.update': signedIn,
+  'workspaces.delete': signedIn,
+  'workspaces.setSchedule': signedIn,
+  'workspaces.logs': signedIn,
+  'workspaces.watch': signedIn,
+  'provisionerKeys.list': roles('owner'),
+  'provisionerKeys.create': roles('owner'),
+  'provisionerKeys.revoke': roles('owner'),
+  'provisionerd.acquire': provisioner,
+  'provisionerd.renew': provisioner,
+  'provisionerd.appendLogs': provisioner,
+  'provisionerd.complete': provisioner,
 };
 
 export function hasRole(actor: Actor, ...wanted: Role[]): boolean {
@@ -42,10 +75,17 @@ export function hasRole(actor: Actor, ...wanted: Role[]): boolean {
 }
 
 /** Procedure-level check, run before the input is even parsed. */
-export function authorizeProcedure(path: string, actor: Actor | undefined): void {
+export function authorizeProcedure(path: string, actor: Actor | undefined, provisionerKey?: { keyId: string } | WarrenError): void {
   const rule = procedurePolicy[path];
   if (!rule) throw new WarrenError('FORBIDDEN', `No access rule is defined for "${path}", so it is refused.`);
   if (rule.kind === 'public') return;
+  if (rule.kind === 'provisioner') {
+    if (provisionerKey instanceof WarrenError) throw provisionerKey;
+    if (provisionerKey) return;
+    if (actor) throw new WarrenError('FORBIDDEN', `"${path}" is for external provisioners, not people; it needs a provisioner key.`);
+    throw new WarrenError('UNAUTHORIZED', 'This call is for external provisioners; send a provisioner key.');
+    return;
+  }
   if (!actor) throw new WarrenError('UNAUTHORIZED', 'You are not signed in. Run "warren login" or sign in again.');
   if (rule.kind === 'roles' && !hasRole(actor, ...rule.roles)) {
     throw new WarrenError('FORBIDDEN', `Your roles do not allow "${path}". It needs one of: ${rule.roles.join(', ')}.`);

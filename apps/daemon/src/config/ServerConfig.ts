@@ -15,6 +15,13 @@ export const serverOptions = [
   { flag: 'tls-key', env: 'WARREN_TLS_KEY', describe: 'PEM private key file for --tls-cert' },
   { flag: 'log-level', env: 'WARREN_LOG_LEVEL', describe: `one of ${logLevels.join(', ')}`, default: 'info' },
   { flag: 'log-format', env: 'WARREN_LOG_FORMAT', describe: 'json or text', default: 'text' },
+  {
+    flag: 'provisioners',
+    env: 'WARREN_PROVISIONERS',
+    describe: 'builds the built-in provisioner runs at once (0: only external provisioners build)',
+    default: '8',
+  },
+  { flag: 'workspace-quota', env: 'WARREN_WORKSPACE_QUOTA', describe: 'workspaces each user may have', default: '50' },
 ] as const;
 
 const listenSchema = z.string().transform((value, ctx) => {
@@ -40,6 +47,8 @@ const configSchema = z
     tlsKey: z.string().optional(),
     logLevel: z.enum(logLevels),
     logFormat: z.enum(['json', 'text']),
+    provisioners: z.coerce.number().int('Provisioners must be a whole number.').min(0).max(256),
+    workspaceQuota: z.coerce.number().int('The workspace quota must be a whole number.').min(0).max(100_000),
   })
   .strict()
   .refine((c) => Boolean(c.tlsCert) === Boolean(c.tlsKey), {
@@ -69,6 +78,8 @@ export function resolveServerConfig(flags: RawOptions, env: NodeJS.ProcessEnv = 
     tlsKey: byFlag['tls-key'],
     logLevel: byFlag['log-level'],
     logFormat: byFlag['log-format'],
+    provisioners: byFlag.provisioners,
+    workspaceQuota: byFlag['workspace-quota'],
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { findPlaceholders, parameterDeclarationProblems } from './parameters';
 
 /**
  * A template's manifest (`warren.yaml`). Strings in the provisioner section may use
@@ -8,12 +9,13 @@ import { z } from 'zod';
 
 const slug = z
   .string()
-  .regex(/^[a-z][a-z0-9_]{0,62}$/, 'Use lowercase letters, digits and "_", starting with a letter (at most 63).');
+  .regex(
+    /^[a-z][a-z0-9_]{0,62}$/,
+    'Use lowercase letters, digits and "_", starting with a letter (at most 63).',
+  );
 
 /** Durations are written as 30s, 15m, 8h or 2d. */
-export const durationSchema = z
-  .string()
-  .regex(/^\d+(s|m|h|d)$/, 'Write a duration like 30s, 15m, 8h or 2d.');
+export const durationSchema = z.string().regex(/^\d+(s|m|h|d)$/, 'Write a duration like 30s, 15m, 8h or 2d.');
 
 export function durationMs(value: string): number {
   const n = Number.parseInt(value, 10);
@@ -65,7 +67,10 @@ export const parameterSchema = z.discriminatedUnion('type', [
       type: z.literal('list'),
       default: z.array(z.string()).optional(),
       validation: z
-        .object({ minItems: z.number().int().min(0).optional(), maxItems: z.number().int().min(1).optional() })
+        .object({
+          minItems: z.number().int().min(0).optional(),
+          maxItems: z.number().int().min(1).optional(),
+        })
         .strict()
         .optional(),
     })
@@ -74,7 +79,10 @@ export const parameterSchema = z.discriminatedUnion('type', [
 export type TemplateParameter = z.infer<typeof parameterSchema>;
 export type ParameterValue = string | number | boolean | string[];
 
-const envSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'Not a valid environment variable name.'), z.string());
+const envSchema = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'Not a valid environment variable name.'),
+  z.string(),
+);
 
 export const dockerResourcesSchema = z
   .object({
@@ -103,7 +111,11 @@ export type LocalResources = z.infer<typeof localResourcesSchema>;
 
 export const provisionerSchema = z.discriminatedUnion('type', [
   z
-    .object({ type: z.literal('docker'), docker: dockerResourcesSchema, tags: z.record(z.string(), z.string()).default({}) })
+    .object({
+      type: z.literal('docker'),
+      docker: dockerResourcesSchema,
+      tags: z.record(z.string(), z.string()).default({}),
+    })
     .strict(),
   z
     .object({
@@ -139,7 +151,10 @@ export const agentSpecSchema = z
               .optional(),
           })
           .strict()
-          .refine((a) => (a.url === undefined) !== (a.port === undefined), 'An app needs exactly one of url or port.'),
+          .refine(
+            (a) => (a.url === undefined) !== (a.port === undefined),
+            'An app needs exactly one of url or port.',
+          ),
       )
       .default([]),
     metadata: z
@@ -170,7 +185,9 @@ export const scheduleSpecSchema = z
 
 export const manifestSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'Use lowercase letters, digits and "-" (at most 63).'),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'Use lowercase letters, digits and "-" (at most 63).'),
     displayName: z.string().max(100).optional(),
     description: z.string().max(5000).optional(),
     parameters: z.array(parameterSchema).default([]),
@@ -180,10 +197,40 @@ export const manifestSchema = z
   })
   .strict()
   .superRefine((m, ctx) => {
-    const seen = new Set<string>();
+    const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const twice = (items: { name: string; path: PropertyKey[] }[], noun: string) => {
+      const seen = new Set<string>();
+      for (const { name, path } of items) {
+        if (seen.has(name)) issue(path, `${noun} "${name}" is declared twice.`);
+        seen.add(name);
+      }
+    };
+    twice(
+      m.parameters.map((p, i) => ({ name: p.name, path: ['parameters', i, 'name'] })),
+      'Parameter',
+    );
+    twice(
+      m.agent.apps.map((a, i) => ({ name: a.slug, path: ['agent', 'apps', i, 'slug'] })),
+      'App',
+    );
+    twice(
+      m.agent.metadata.map((d, i) => ({ name: d.key, path: ['agent', 'metadata', i, 'key'] })),
+      'Metadata item',
+    );
     m.parameters.forEach((p, i) => {
-      if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['parameters', i, 'name'], message: `Parameter "${p.name}" is declared twice.` });
-      seen.add(p.name);
+      for (const problem of parameterDeclarationProblems(p))
+        issue(['parameters', i, ...problem.path], problem.message);
     });
+    const declared = new Set(m.parameters.map((p) => p.name));
+    for (const { path, name } of findPlaceholders(m.provisioner)) {
+      if (!declared.has(name))
+        issue(
+          ['provisioner', ...path],
+          `"{{ ${name} }}" refers to a parameter that this template does not declare.`,
+        );
+    }
+    const { defaultTtl, maxTtl } = m.schedule;
+    if (defaultTtl !== undefined && maxTtl !== undefined && durationMs(defaultTtl) > durationMs(maxTtl))
+      issue(['schedule', 'defaultTtl'], `"defaultTtl" (${defaultTtl}) is longer than "maxTtl" (${maxTtl}).`);
   });
 export type TemplateManifest = z.output<typeof manifestSchema>;

@@ -1,0 +1,203 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import {
+  type AgentLifecycleState,
+  type AgentLogLine,
+  type AgentLogSource,
+  type AgentManifestFrame,
+  type AgentToDaemonFrame,
+  type DaemonToAgentFrame,
+  encodeAgentFrame,
+} from '@warren/core';
+import type { AgentConfig } from './AgentConfig';
+import type { AgentLog } from './AgentLog';
+import { DaemonSocket, type DaemonSocketOptions } from './DaemonSocket';
+import { type LogBatcherLimits, LogBatcher, defaultBatchLimits } from './LogBatcher';
+import { Outbox } from './Outbox';
+import { runScript } from './runScript';
+import { AGENT_VERSION } from './version';
+
+export interface AgentOptions {
+  config: AgentConfig;
+  log: AgentLog;
+  exit: (code: number) => void;
+  socket?: DaemonSocketOptions;
+  batch?: LogBatcherLimits;
+  /** How long shutdown waits to hand its last frames to the daemon before exiting anyway. */
+  flushTimeoutMs?: number;
+}
+
+/**
+ * The workspace agent: reports its lifecycle to the daemon, runs the startup script once per
+ * process (a reconnect resends state, never reruns it), and on `shutdown` or SIGTERM runs the
+ * shutdown script, reports off and exits.
+ */
+export class Agent {
+  #lifecycle: AgentLifecycleState = 'created';
+  #manifest: AgentManifestFrame | undefined;
+  #startup: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  readonly #startupAbort = new AbortController();
+  readonly #outbox = new Outbox();
+  readonly #batcher: LogBatcher;
+  readonly #socket: DaemonSocket;
+
+  constructor(private readonly options: AgentOptions) {
+    this.#batcher = new LogBatcher((source, lines) => this.#logsFrame(source, lines), options.batch ?? defaultBatchLimits);
+    this.#socket = new DaemonSocket(
+      options.config.connectUrl,
+      options.config.token,
+      options.log,
+      {
+        onOpen: () => this.#greet(),
+        onFrame: (frame) => this.#onFrame(frame),
+        onUnauthorized: () => {
+          if (!this.#stopping) options.exit(1);
+        },
+      },
+      options.socket,
+    );
+  }
+
+  get lifecycle(): AgentLifecycleState {
+    return this.#lifecycle;
+  }
+
+  start(): void {
+    fs.mkdirSync(this.options.config.dir, { recursive: true });
+    this.options.log.info('warren agent starting', { version: AGENT_VERSION, dir: this.options.config.dir });
+    this.#socket.start();
+  }
+
+  /** Runs the shutdown script, reports off, hands the last frames over and exits 0. Idempotent. */
+  shutdown(reason: string): Promise<void> {
+    this.#stopping ??= this.#shutdown(reason);
+    return this.#stopping;
+  }
+
+  async #shutdown(reason: string): Promise<void> {
+    const { log } = this.options;
+    log.info('shutting down', { reason });
+    this.#startupAbort.abort();
+    await this.#startup;
+    this.#setLifecycle('shutting_down');
+    const script = this.#manifest?.shutdownScript;
+    if (script?.trim()) {
+      this.#agentLine('running the shutdown script');
+      const ok = await this.#run('shutdown_script', script);
+      if (!ok.success) this.#agentLine(`the shutdown script ${ok.reason}`);
+    }
+    this.#setLifecycle('off');
+    await this.#handOver(this.options.flushTimeoutMs ?? 5000);
+    log.info('stopped');
+    this.options.exit(0);
+  }
+
+  #onFrame(frame: DaemonToAgentFrame): void {
+    if (frame.type === 'manifest') {
+      this.#manifest = frame;
+      if (!this.#startup && !this.#stopping) this.#startup = this.#runStartup(frame);
+    } else if (frame.type === 'shutdown') {
+      void this.shutdown('the daemon asked the agent to shut down');
+    }
+  }
+
+  async #runStartup(manifest: AgentManifestFrame): Promise<void> {
+    this.#setLifecycle('starting');
+    const script = manifest.startupScript;
+    if (!script?.trim()) {
+      this.#setLifecycle('ready');
+      return;
+    }
+    this.#agentLine('running the startup script');
+    const result = await this.#run('startup_script', script, this.#startupAbort.signal);
+    if (result.aborted) return;
+    if (result.success) {
+      this.#agentLine('the startup script finished');
+      this.#setLifecycle('ready');
+    } else {
+      this.#agentLine(`the startup script ${result.reason}`);
+      this.#setLifecycle('start_error');
+    }
+  }
+
+  async #run(
+    source: 'startup_script' | 'shutdown_script',
+    script: string,
+    signal?: AbortSignal,
+  ): Promise<{ success: boolean; aborted: boolean; reason: string }> {
+    const timeoutMs = this.#manifest?.scriptTimeoutMs ?? 300_000;
+    const result = await runScript({
+      script,
+      cwd: this.options.config.dir,
+      env: { ...process.env, WARREN_AGENT_DIR: this.options.config.dir },
+      timeoutMs,
+      signal,
+      onLine: (line) => this.#batcher.push(source, line),
+    });
+    const reason = result.error
+      ? `could not be started: ${result.error}`
+      : result.timedOut
+        ? `timed out after ${Math.round(timeoutMs / 1000)} s and was stopped`
+        : result.signal
+          ? `was killed by ${result.signal}`
+          : `exited with code ${result.exitCode}`;
+    this.options.log.info(`${source.replace('_', ' ')} ${reason}`);
+    return { success: result.exitCode === 0 && !result.timedOut, aborted: result.aborted, reason };
+  }
+
+  #setLifecycle(state: AgentLifecycleState): void {
+    // Lines written before a state change are sent before it.
+    this.#batcher.flush();
+    this.#lifecycle = state;
+    this.options.log.info('lifecycle', { state });
+    this.#send({ type: 'lifecycle', state }, false);
+  }
+
+  #agentLine(line: string): void {
+    this.#batcher.push('agent', line);
+  }
+
+  #logsFrame(source: AgentLogSource, lines: AgentLogLine[]): void {
+    this.#send({ type: 'logs', source, lines }, true);
+  }
+
+  #send(frame: AgentToDaemonFrame, droppable: boolean): void {
+    this.#outbox.push(encodeAgentFrame(frame), droppable);
+    this.#flush();
+  }
+
+  #flush(): void {
+    const dropped = this.#outbox.drain((text) => this.#socket.send(text));
+    if (dropped > 0) {
+      this.options.log.warn('log frames were dropped while the daemon was unreachable', { frames: dropped });
+      this.#agentLine(`${dropped} batches of log lines were dropped while the daemon was unreachable`);
+    }
+  }
+
+  /** Every connection opens with hello, then what waited, then the current state. */
+  #greet(): void {
+    const hello: AgentToDaemonFrame = {
+      type: 'hello',
+      version: AGENT_VERSION,
+      os: process.platform,
+      arch: process.arch,
+      hostname: os.hostname().slice(0, 255),
+    };
+    this.#socket.send(encodeAgentFrame(hello));
+    this.#batcher.flush();
+    this.#flush();
+    this.#socket.send(encodeAgentFrame({ type: 'lifecycle', state: this.#lifecycle }));
+  }
+
+  async #handOver(timeoutMs: number): Promise<void> {
+    this.#batcher.flush();
+    const deadline = Date.now() + timeoutMs;
+    while (!(this.#socket.isOpen && this.#outbox.isEmpty) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      this.#flush();
+    }
+    if (!this.#outbox.isEmpty) this.options.log.warn('exiting before the daemon received the last frames');
+    await this.#socket.close();
+  }
+}

@@ -1,0 +1,160 @@
+import { type DaemonToAgentFrame, MAX_AGENT_FRAME_BYTES, type Secret, WarrenError, decodeAgentFrame } from '@warren/core';
+import WebSocket from 'ws';
+import { displayUrl } from './AgentConfig';
+import type { AgentLog } from './AgentLog';
+import { Backoff } from './Backoff';
+
+export interface DaemonSocketHandlers {
+  /** A connection is open: the agent greets the daemon through `send`. */
+  onOpen(): void;
+  onFrame(frame: DaemonToAgentFrame): void;
+  /** The daemon refused the token `maxUnauthorized` times in a row; the socket has stopped. */
+  onUnauthorized(): void;
+}
+
+export interface DaemonSocketOptions {
+  backoff?: Backoff;
+  /** 401s in a row before giving up: a deleted workspace's agent must not dial forever. */
+  maxUnauthorized?: number;
+  /** The daemon pings every 15 s; this long without a ping or frame means the link is dead. */
+  idleTimeoutMs?: number;
+  /** A connection that lasted this long starts the backoff over. */
+  stableAfterMs?: number;
+}
+
+const UNEXPECTED_STATUS = /Unexpected server response: (\d{3})/;
+
+/** The agent's end of the agent WebSocket: dials, redials with backoff, and decodes frames. */
+export class DaemonSocket {
+  #ws: WebSocket | undefined;
+  #stopped = false;
+  #unauthorized = 0;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  readonly #backoff: Backoff;
+  readonly #maxUnauthorized: number;
+  readonly #idleTimeoutMs: number;
+  readonly #stableAfterMs: number;
+
+  constructor(
+    private readonly url: URL,
+    private readonly token: Secret,
+    private readonly log: AgentLog,
+    private readonly handlers: DaemonSocketHandlers,
+    options: DaemonSocketOptions = {},
+  ) {
+    this.#backoff = options.backoff ?? new Backoff();
+    this.#maxUnauthorized = options.maxUnauthorized ?? 3;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
+    this.#stableAfterMs = options.stableAfterMs ?? 10_000;
+  }
+
+  get isOpen(): boolean {
+    return this.#ws?.readyState === WebSocket.OPEN;
+  }
+
+  start(): void {
+    this.#connect();
+  }
+
+  /** Writes a frame if a connection is open; false otherwise (the caller keeps it for later). */
+  send(text: string): boolean {
+    if (!this.#ws || this.#ws.readyState !== WebSocket.OPEN) return false;
+    this.#ws.send(text);
+    return true;
+  }
+
+  /** Stops redialing and closes the connection after what was sent has been written. */
+  async close(timeoutMs = 3000): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#idleTimer);
+    const ws = this.#ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, timeoutMs);
+      ws.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'agent stopped');
+      else ws.terminate();
+    });
+  }
+
+  #connect(): void {
+    if (this.#stopped) return;
+    const ws = new WebSocket(this.url, {
+      headers: { authorization: `Bearer ${this.token.reveal()}` },
+      handshakeTimeout: 10_000,
+      maxPayload: MAX_AGENT_FRAME_BYTES,
+      perMessageDeflate: false,
+    });
+    this.#ws = ws;
+    let openedAt: number | undefined;
+    let status: number | undefined;
+
+    ws.on('open', () => {
+      openedAt = Date.now();
+      this.#unauthorized = 0;
+      this.log.info('connected to the daemon', { url: displayUrl(this.url) });
+      this.#touch(ws);
+      this.handlers.onOpen();
+    });
+    ws.on('ping', () => this.#touch(ws));
+    ws.on('message', (data, isBinary) => {
+      this.#touch(ws);
+      let frame: DaemonToAgentFrame;
+      try {
+        if (isBinary) throw new WarrenError('INVALID_INPUT', 'The daemon sent a binary frame.');
+        frame = decodeAgentFrame(data as Buffer, 'to-agent');
+      } catch (error) {
+        // A daemon speaking another protocol version: drop the link and try again later.
+        this.log.error('the daemon sent a frame this agent does not understand', { error: (error as Error).message });
+        ws.close(1008, 'invalid frame');
+        return;
+      }
+      this.handlers.onFrame(frame);
+    });
+    ws.on('error', (error) => {
+      status = Number(UNEXPECTED_STATUS.exec(error.message)?.[1]) || undefined;
+      if (status !== 401) this.log.warn('could not reach the daemon', { url: displayUrl(this.url), error: error.message });
+    });
+    ws.on('close', (code, reason) => {
+      clearTimeout(this.#idleTimer);
+      if (this.#ws === ws) this.#ws = undefined;
+      if (openedAt !== undefined) {
+        this.log.info('disconnected from the daemon', { code, reason: reason.toString() });
+        if (Date.now() - openedAt >= this.#stableAfterMs) this.#backoff.reset();
+      }
+      if (this.#stopped) return;
+      if (status === 401 && this.#refusedTooOften()) return;
+      const delay = this.#backoff.next();
+      this.log.debug('reconnecting', { delayMs: delay });
+      this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+    });
+  }
+
+  #refusedTooOften(): boolean {
+    this.#unauthorized += 1;
+    this.log.error(
+      `the daemon refused the agent token (401, attempt ${this.#unauthorized} of ${this.#maxUnauthorized}); ` +
+        'the workspace may have been stopped, rebuilt or deleted',
+    );
+    if (this.#unauthorized < this.#maxUnauthorized) return false;
+    this.#stopped = true;
+    this.handlers.onUnauthorized();
+    return true;
+  }
+
+  #touch(ws: WebSocket): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      this.log.warn('no word from the daemon for a while; reconnecting', { idleMs: this.#idleTimeoutMs });
+      ws.terminate();
+    }, this.#idleTimeoutMs);
+  }
+}

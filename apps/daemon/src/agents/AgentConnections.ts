@@ -1,0 +1,62 @@
+import { type DaemonToAgentFrame, encodeAgentFrame } from '@warren/core';
+import type { WebSocket } from 'ws';
+
+/** Close code for a connection that a newer one from the same agent replaced. */
+export const REPLACED_CLOSE_CODE = 4000;
+
+interface Connection {
+  workspaceId: string;
+  socket: WebSocket;
+}
+
+/**
+ * The live agent sockets of this daemon, at most one per agent: an agent that reconnects
+ * before the daemon noticed its old link died replaces it.
+ */
+export class AgentConnections {
+  readonly #byAgent = new Map<string, Connection>();
+
+  /** Registers the agent's socket, closing the one it replaces. */
+  add(agentId: string, workspaceId: string, socket: WebSocket): void {
+    const previous = this.#byAgent.get(agentId);
+    this.#byAgent.set(agentId, { workspaceId, socket });
+    if (previous && previous.socket !== socket) previous.socket.close(REPLACED_CLOSE_CODE, 'replaced by a newer connection');
+  }
+
+  /** Forgets the socket if it is still the agent's current one; returns whether it was. */
+  remove(agentId: string, socket: WebSocket): boolean {
+    if (this.#byAgent.get(agentId)?.socket !== socket) return false;
+    this.#byAgent.delete(agentId);
+    return true;
+  }
+
+  isConnected(agentId: string): boolean {
+    return this.#byAgent.has(agentId);
+  }
+
+  /** Sends a frame to the agent if it is connected here; false if it is not. */
+  send(agentId: string, frame: DaemonToAgentFrame): boolean {
+    const connection = this.#byAgent.get(agentId);
+    if (!connection || connection.socket.readyState !== connection.socket.OPEN) return false;
+    connection.socket.send(encodeAgentFrame(frame));
+    return true;
+  }
+
+  /**
+   * Closes the connections of a workspace's agents (stopped or deleted); returns how many. Each
+   * leaves the registry when its socket has closed, which records the disconnect.
+   */
+  close(workspaceId: string, code = 1000, reason = 'workspace stopped'): number {
+    let closed = 0;
+    for (const connection of this.#byAgent.values()) {
+      if (connection.workspaceId !== workspaceId) continue;
+      connection.socket.close(code, reason);
+      closed += 1;
+    }
+    return closed;
+  }
+
+  closeAll(code = 1001, reason = 'daemon shutting down'): void {
+    for (const { socket } of this.#byAgent.values()) socket.close(code, reason);
+  }
+}

@@ -1,0 +1,181 @@
+import websocket from '@fastify/websocket';
+import {
+  type AgentManifestFrame,
+  type AgentToDaemonFrame,
+  WarrenError,
+  decodeAgentFrame,
+  durationMs,
+  encodeAgentFrame,
+} from '@warren/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
+import type { AgentConnections } from './AgentConnections';
+import type { AgentService, AgentSession } from './AgentService';
+import { bearerToken } from './agentToken';
+
+export const AGENT_CONNECT_PATH = '/api/v2/agents/connect';
+
+export interface AgentSocketOptions {
+  agents: AgentService;
+  connections: AgentConnections;
+  /** How often the daemon pings; a connection that misses a whole interval is dropped. */
+  pingIntervalMs?: number;
+}
+
+const unauthorized = {
+  error: {
+    code: 'UNAUTHORIZED',
+    message: 'The agent token is not valid: the workspace may have been stopped, rebuilt or deleted.',
+  },
+};
+
+/**
+ * The agent WebSocket. The bearer agent token is checked before the upgrade (401 otherwise);
+ * every frame crosses the protocol decoder, and a bad one closes the socket with 1008.
+ * Register `@fastify/websocket` once at the root before this plugin; it is registered here
+ * only when missing, for a server that has no other WebSocket route.
+ */
+export async function agentSocketPlugin(app: FastifyInstance, options: AgentSocketOptions): Promise<void> {
+  if (!app.hasDecorator('websocketServer')) await app.register(websocket);
+  const sessions = new WeakMap<FastifyRequest, AgentSession>();
+
+  app.route({
+    method: 'GET',
+    url: AGENT_CONNECT_PATH,
+    preValidation: async (request: FastifyRequest, reply: FastifyReply) => {
+      const token = bearerToken(request.headers.authorization);
+      const session = token ? await options.agents.authenticate(token) : undefined;
+      if (!session) return reply.code(401).send(unauthorized);
+      sessions.set(request, session);
+    },
+    handler: (_request, reply) =>
+      reply.code(426).header('upgrade', 'websocket').send({
+        error: { code: 'INVALID_INPUT', message: `${AGENT_CONNECT_PATH} only accepts WebSocket connections.` },
+      }),
+    wsHandler: (socket, request) => {
+      const session = sessions.get(request);
+      if (!session) return socket.close(1011, 'not authenticated');
+      new AgentLink(socket, session, options, request.log).start();
+    },
+  });
+}
+
+/** One agent connection: frames are handled one at a time, in the order they arrived. */
+class AgentLink {
+  #greeted = false;
+  #closed = false;
+  #alive = true;
+  #queue: Promise<void> = Promise.resolve();
+  readonly #agentId: string;
+  readonly #log: FastifyRequest['log'];
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly session: AgentSession,
+    private readonly options: AgentSocketOptions,
+    log: FastifyRequest['log'],
+  ) {
+    this.#agentId = session.agent.id;
+    this.#log = log.child({ agentId: this.#agentId, workspaceId: session.workspace.id });
+  }
+
+  start(): void {
+    const { socket, options } = this;
+    options.connections.add(this.#agentId, this.session.workspace.id, socket);
+    this.#log.info('agent connected');
+    const ping = setInterval(() => {
+      if (!this.#alive) return socket.terminate();
+      this.#alive = false;
+      socket.ping();
+    }, options.pingIntervalMs ?? 15_000);
+    socket.on('pong', () => {
+      this.#alive = true;
+    });
+    socket.on('message', (data, isBinary) => {
+      this.#alive = true;
+      this.#queue = this.#queue.then(() => this.#receive(data, isBinary));
+    });
+    socket.on('close', (code) => {
+      clearInterval(ping);
+      this.#closed = true;
+      const current = options.connections.remove(this.#agentId, socket);
+      this.#log.info({ code }, 'agent disconnected');
+      // After the frames that arrived before the close, so `off` is recorded before the disconnect.
+      this.#queue = this.#queue.then(async () => {
+        if (current) await this.#safely(() => options.agents.markDisconnected(this.#agentId));
+      });
+    });
+  }
+
+  async #receive(data: RawData, isBinary: boolean): Promise<void> {
+    if (this.#closed) return;
+    let frame: AgentToDaemonFrame;
+    try {
+      if (isBinary) throw new WarrenError('INVALID_INPUT', 'Agent frames are JSON text; a binary frame arrived.');
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      frame = decodeAgentFrame(bytes, 'to-daemon');
+      if (!this.#greeted && frame.type !== 'hello') {
+        throw new WarrenError('INVALID_INPUT', `The first agent frame must be "hello", not "${frame.type}".`);
+      }
+    } catch (error) {
+      const message = error instanceof WarrenError ? error.message : 'The agent frame could not be read.';
+      this.#log.warn({ reason: message }, 'closing agent connection: bad frame');
+      return this.#close(1008, message);
+    }
+    await this.#safely(() => this.#handle(frame));
+  }
+
+  async #handle(frame: AgentToDaemonFrame): Promise<void> {
+    const { agents } = this.options;
+    switch (frame.type) {
+      case 'hello':
+        this.#greeted = true;
+        this.#log.info({ version: frame.version, os: frame.os, arch: frame.arch }, 'agent said hello');
+        await agents.markConnected(this.#agentId, frame.version);
+        if (!this.#closed) this.socket.send(encodeAgentFrame(manifestFrame(this.session)));
+        return;
+      case 'lifecycle':
+        if (await agents.setLifecycle(this.#agentId, frame.state)) this.#log.info({ lifecycle: frame.state }, 'agent lifecycle');
+        return;
+      case 'logs':
+        await agents.appendLogs(this.#agentId, frame.source, frame.lines);
+        return;
+    }
+  }
+
+  /** A failure to persist ends the connection (the agent reconnects and resends its state) rather than the daemon. */
+  async #safely(work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.#log.error({ err: error }, 'agent frame could not be handled');
+      this.#close(1011, 'The daemon could not handle the frame.');
+    }
+  }
+
+  #close(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.socket.close(code, closeReason(reason));
+  }
+}
+
+/** A WebSocket close reason is at most 123 bytes of UTF-8. */
+function closeReason(text: string): string {
+  let reason = text;
+  while (Buffer.byteLength(reason) > 123) reason = `${reason.slice(0, Math.min(reason.length - 2, 119))}…`;
+  return reason;
+}
+
+export function manifestFrame(session: AgentSession): AgentManifestFrame {
+  const { spec } = session;
+  return {
+    type: 'manifest',
+    agentId: session.agent.id,
+    startupScript: spec.startupScript,
+    shutdownScript: spec.shutdownScript,
+    scriptTimeoutMs: durationMs(spec.scriptTimeout),
+    apps: spec.apps,
+    metadata: spec.metadata,
+  };
+}

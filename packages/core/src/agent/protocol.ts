@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { WarrenError } from '../errors/WarrenError';
+import { agentSpecSchema } from '../templates/manifest';
+
+/**
+ * The agent <-> daemon protocol on the agent WebSocket (`/api/v2/agents/connect`): one JSON
+ * object per text frame, told apart by `type`. The agent opens with `hello`; the daemon answers
+ * with `manifest`, again on every reconnect. Unknown types and unknown fields are rejected.
+ */
+
+/** Frames larger than this are refused before any parsing, on both sides. */
+export const MAX_AGENT_FRAME_BYTES = 1024 * 1024;
+/** A logs frame carries at most this many lines, each at most this many characters. */
+export const MAX_LOG_LINES_PER_FRAME = 1000;
+export const MAX_LOG_LINE_CHARS = 16 * 1024;
+
+export const agentLifecycleStates = ['created', 'starting', 'ready', 'start_error', 'shutting_down', 'off'] as const;
+export type AgentLifecycleState = (typeof agentLifecycleStates)[number];
+
+export const agentLogSources = ['startup_script', 'shutdown_script', 'agent'] as const;
+export type AgentLogSource = (typeof agentLogSources)[number];
+
+const shortText = (max: number) => z.string().max(max);
+
+export const agentLogLineSchema = z
+  .object({
+    /** Milliseconds since the epoch, as the agent saw the line. */
+    time: z.number().int().min(0).max(8.64e15),
+    line: shortText(MAX_LOG_LINE_CHARS),
+  })
+  .strict();
+export type AgentLogLine = z.infer<typeof agentLogLineSchema>;
+
+const helloFrame = z
+  .object({
+    type: z.literal('hello'),
+    version: shortText(64),
+    os: shortText(64),
+    arch: shortText(64),
+    hostname: shortText(255),
+  })
+  .strict();
+
+const lifecycleFrame = z.object({ type: z.literal('lifecycle'), state: z.enum(agentLifecycleStates) }).strict();
+
+const logsFrame = z
+  .object({
+    type: z.literal('logs'),
+    source: z.enum(agentLogSources),
+    lines: z.array(agentLogLineSchema).min(1).max(MAX_LOG_LINES_PER_FRAME),
+  })
+  .strict();
+
+const manifestFrame = z
+  .object({
+    type: z.literal('manifest'),
+    agentId: shortText(128).min(1),
+    startupScript: agentSpecSchema.shape.startupScript,
+    shutdownScript: agentSpecSchema.shape.shutdownScript,
+    scriptTimeoutMs: z.number().int().positive().max(7 * 86_400_000),
+    apps: agentSpecSchema.shape.apps,
+    metadata: agentSpecSchema.shape.metadata,
+  })
+  .strict();
+
+/** Run the shutdown script, report shutting_down then off, and exit. */
+const shutdownFrame = z.object({ type: z.literal('shutdown') }).strict();
+
+export const agentToDaemonFrameSchema = z.discriminatedUnion('type', [helloFrame, lifecycleFrame, logsFrame]);
+export const daemonToAgentFrameSchema = z.discriminatedUnion('type', [manifestFrame, shutdownFrame]);
+export const agentFrameSchema = z.discriminatedUnion('type', [
+  helloFrame,
+  lifecycleFrame,
+  logsFrame,
+  manifestFrame,
+  shutdownFrame,
+]);
+
+export type AgentToDaemonFrame = z.infer<typeof agentToDaemonFrameSchema>;
+export type DaemonToAgentFrame = z.infer<typeof daemonToAgentFrameSchema>;
+export type AgentFrame = z.infer<typeof agentFrameSchema>;
+export type AgentHelloFrame = z.infer<typeof helloFrame>;
+export type AgentManifestFrame = z.infer<typeof manifestFrame>;
+
+/** Which side a frame travels to; decoding for a direction rejects the other side's frames. */
+export type AgentFrameDirection = 'to-daemon' | 'to-agent';
+
+const schemas = {
+  'to-daemon': agentToDaemonFrameSchema,
+  'to-agent': daemonToAgentFrameSchema,
+  any: agentFrameSchema,
+} as const;
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** UTF-8 length of `text`, without encoding it when its length alone decides. */
+function exceedsFrameLimit(text: string): boolean {
+  if (text.length > MAX_AGENT_FRAME_BYTES) return true;
+  if (text.length * 3 <= MAX_AGENT_FRAME_BYTES) return false;
+  return utf8Encoder.encode(text).byteLength > MAX_AGENT_FRAME_BYTES;
+}
+
+function tooLarge(): WarrenError {
+  return new WarrenError('INVALID_INPUT', `An agent frame is larger than the ${MAX_AGENT_FRAME_BYTES / 1024} KiB limit.`);
+}
+
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'it does not match the protocol';
+  const where = issue.path.length ? issue.path.join('.') : 'the frame';
+  return `${where}: ${issue.message}`;
+}
+
+/** A frame as JSON text; throws INVALID_INPUT if it does not match the protocol or is too large. */
+export function encodeAgentFrame(frame: AgentFrame): string {
+  const parsed = agentFrameSchema.safeParse(frame);
+  if (!parsed.success) throw new WarrenError('INVALID_INPUT', `Not a valid agent frame (${describeIssue(parsed.error)}).`);
+  const text = JSON.stringify(parsed.data);
+  if (exceedsFrameLimit(text)) throw tooLarge();
+  return text;
+}
+
+/**
+ * Parses one text frame. The size is checked before the JSON is parsed, so a huge frame costs
+ * nothing; anything that is not a valid frame throws WarrenError('INVALID_INPUT') and nothing else.
+ */
+export function decodeAgentFrame(raw: string | Uint8Array, direction: 'to-daemon'): AgentToDaemonFrame;
+export function decodeAgentFrame(raw: string | Uint8Array, direction: 'to-agent'): DaemonToAgentFrame;
+export function decodeAgentFrame(raw: string | Uint8Array, direction?: AgentFrameDirection): AgentFrame;
+export function decodeAgentFrame(raw: string | Uint8Array, direction?: AgentFrameDirection): AgentFrame {
+  let text: string;
+  if (typeof raw === 'string') {
+    if (exceedsFrameLimit(raw)) throw tooLarge();
+    text = raw;
+  } else {
+    if (raw.byteLength > MAX_AGENT_FRAME_BYTES) throw tooLarge();
+    try {
+      text = utf8Decoder.decode(raw);
+    } catch {
+      throw new WarrenError('INVALID_INPUT', 'An agent frame is not valid UTF-8 text.');
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new WarrenError('INVALID_INPUT', 'An agent frame is not valid JSON.');
+  }
+  const parsed = schemas[direction ?? 'any'].safeParse(value);
+  if (!parsed.success) {
+    const type = (value as { type?: unknown } | null)?.type;
+    const what = typeof type === 'string' && type.length > 0 ? `"${type.slice(0, 32)}" frame` : 'frame';
+    throw new WarrenError('INVALID_INPUT', `Not a valid agent ${what} (${describeIssue(parsed.error)}).`);
+  }
+  return parsed.data;
+}
