@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createTRPCClient, httpLink } from '@trpc/client';
+import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from '@trpc/client';
+import { EventSource } from 'eventsource';
 import pg from 'pg';
 import type { AppRouter } from '../src/api/appRouter';
 import { resolveServerConfig } from '../src/config/ServerConfig';
@@ -59,16 +60,31 @@ export interface TestDaemon {
   close(): Promise<void>;
 }
 
+/** A typed client: queries and mutations over HTTP, subscriptions over SSE, with the bearer token on both. */
 export function apiClient(url: string, token?: string) {
+  const headers = (): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
   return createTRPCClient<AppRouter>({
-    links: [httpLink({ url: `${url}/api/trpc`, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: httpSubscriptionLink({
+          url: `${url}/api/trpc`,
+          EventSource,
+          eventSourceOptions: () => ({
+            fetch: (input: string | URL | Request, init?: RequestInit) =>
+              fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers() } }),
+          }),
+        }),
+        false: httpLink({ url: `${url}/api/trpc`, headers }),
+      }),
+    ],
   });
 }
 
 /** A real daemon on a free loopback port, on a fresh SQLite file or a throwaway PostgreSQL database. */
 export async function startTestDaemon(
   dialect: TestDialect = 'sqlite',
-  options: DaemonOptions & { env?: Record<string, string> } = {},
+  options: DaemonOptions & { flags?: Record<string, string> } = {},
 ): Promise<TestDaemon> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-test-'));
   const database = dialect === 'postgres' ? await createThrowawayDatabase() : undefined;
@@ -82,10 +98,12 @@ export async function startTestDaemon(
       'postgres-url': database?.url,
       'log-level': 'debug',
       'log-format': 'json',
+      ...options.flags,
     },
     {},
   );
-  const daemon = await startDaemon(config, { logDestination: logStream, ...options });
+  const { flags: _flags, ...daemonOptions } = options;
+  const daemon = await startDaemon(config, { logDestination: logStream, ...daemonOptions });
   const url = daemon.url;
   return {
     daemon,
