@@ -17,6 +17,10 @@ if as_root && [ -d /etc/postgresql ]; then
   fi
 fi
 
+# Docker Engine for the Docker provisioner tests (dockerd with vfs storage when none runs).
+. scripts/docker-env.sh
+ensure_docker
+
 install_and_build
 "$PNPM" run lint
 "$PNPM" run typecheck

@@ -67,7 +67,7 @@ export class DockerProvisioner implements Provisioner<DockerResources> {
     await this.#removeContainers(workspace, log, 'Replacing');
     throwIfCanceled(signal);
 
-    // What this build made, undone if it fails: a start either finishes or leaves things as they were.
+    // What this build made, undone if it fails, so a failed start leaves nothing half-made behind.
     const made: { containerId?: string; volumes: string[] } = { volumes: [] };
     try {
       for (const volume of volumes) {
