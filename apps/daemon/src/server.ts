@@ -78,7 +78,9 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   const live = new LiveSessions();
   const bus = new EventBus();
   const secureCookies = Boolean(config.tlsCert) || config.accessUrl?.startsWith('https:') === true;
+  // Hidden tuning for tests and fault drills: how long a job lease lasts, how often the scheduler runs.
   const leaseMs = options.leaseMs ?? Number(process.env.WARREN_PROVISIONER_LEASE_MS ?? 30_000);
+  const schedulerIntervalMs = options.schedulerIntervalMs ?? Number(process.env.WARREN_SCHEDULER_INTERVAL_MS ?? 5000);
   // Known once the server listens (the port may be chosen then); agents dial it.
   const endpoint: AgentEndpoint = { daemonUrl: config.accessUrl ?? '' };
   const queue = new JobQueue(db, bus, now);
@@ -160,7 +162,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     log,
   );
   if (config.provisioners > 0) runner.start();
-  const scheduler = new Scheduler(db, workspaces, builds, queue, log, options.schedulerIntervalMs ?? 5000, now);
+  const scheduler = new Scheduler(db, workspaces, builds, queue, log, schedulerIntervalMs, now);
   scheduler.start();
   let closing: Promise<void> | undefined;
   return {

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
@@ -6,46 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveServerConfig } from '../src/config/ServerConfig';
-import { ARTIFACTS_DIR } from './harness';
+import { cli, ensureCliBuilt, exited, killServerProcesses, startServerProcess } from './serverProcess';
 
-const daemonDir = path.resolve(import.meta.dirname, '..');
-const cli = path.join(daemonDir, 'dist', 'warren.mjs');
-const children: ChildProcess[] = [];
+beforeAll(() => ensureCliBuilt(), 60_000);
 
-/** Starts `warren server` as a real process and resolves with its URL once it prints it. */
-function startServerProcess(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-server-'));
-  const child = spawn(process.execPath, [cli, 'server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args], {
-    env: { ...process.env, WARREN_LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const log = fs.createWriteStream(path.join(ARTIFACTS_DIR, 'logs', `server-process-${path.basename(dataDir)}.log`));
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk) => {
-      out += chunk;
-      const match = /Warren is running at (\S+)/.exec(out);
-      if (match?.[1]) resolve({ child, url: match[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code} before it was ready: ${out}`)));
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.on('exit', r));
-}
-
-beforeAll(() => {
-  if (!fs.existsSync(cli)) execFileSync(process.execPath, ['build.mjs'], { cwd: daemonDir });
-  fs.mkdirSync(path.join(ARTIFACTS_DIR, 'logs'), { recursive: true });
-}, 60_000);
-
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-});
+afterEach(() => killServerProcesses());
 
 describe('warren server', () => {
   it('finishes a request that is in flight when it is told to stop, then exits cleanly', async () => {
