@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDaemon, dialects, startTestDaemon } from './harness';
 import { ensureAgentBuilt, settle, waitFor } from './workspaceHelpers';
@@ -105,9 +104,39 @@ describe.each(dialects)('local workspaces on %s', (dialect) => {
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-    expect((refused.reason as TRPCClientError<never>).data?.code).toBe('CONFLICT');
+    expect((refused.reason as { data?: { code?: string } }).data?.code).toBe('CONFLICT');
     expect((refused.reason as Error).message).toMatch(/busy|same moment/);
     await settle(owner, 'logs', 'running');
+  });
+
+  it('restart stops and starts again as two builds; update moves to the active version and asks for new parameters', async () => {
+    await owner.workspaces.restart.mutate({ name: 'logs' });
+    await waitFor('the restart to finish', async () => {
+      const ws = await owner.workspaces.get.query({ name: 'logs' });
+      return ws.latestBuild.transition === 'start' && ws.status === 'running' && ws.agent?.lifecycle === 'ready' ? ws : undefined;
+    });
+    const history = await owner.workspaces.builds.query({ name: 'logs' });
+    expect(history.slice(0, 2).map((b) => `${b.transition}:${b.status}`)).toEqual(['start:succeeded', 'stop:succeeded']);
+
+    const v1 = ['name: versioned', 'parameters:', '  - name: region', '    type: string', '    default: eu', '    mutable: false', 'provisioner:', '  type: local', ''];
+    await owner.templates.push.mutate({ name: 'versioned', manifest: v1.join('\n') });
+    await owner.workspaces.create.mutate({ name: 'upd', template: 'versioned' });
+    await settle(owner, 'upd', 'running');
+    const v2 = [...v1.slice(0, 6), '  - name: size', '    type: number', '    validation: { min: 1, max: 4 }', ...v1.slice(6)];
+    await owner.templates.push.mutate({ name: 'versioned', manifest: v2.join('\n'), message: 'adds size' });
+    expect((await owner.workspaces.get.query({ name: 'upd' })).outdated).toBe(true);
+
+    await expect(owner.workspaces.update.mutate({ name: 'upd' })).rejects.toThrow(/size.*new in this version/s);
+    await expect(owner.workspaces.update.mutate({ name: 'upd', parameters: { size: 2, region: 'us' } })).rejects.toThrow(
+      /region.*cannot be changed/s,
+    );
+    await owner.workspaces.update.mutate({ name: 'upd', parameters: { size: 2 } });
+    const updated = await waitFor('the update to finish', async () => {
+      const ws = await owner.workspaces.get.query({ name: 'upd' });
+      return ws.templateVersion === 2 && ws.status === 'running' && ws.latestBuild.transition === 'start' ? ws : undefined;
+    });
+    expect(updated.parameters).toEqual({ region: 'eu', size: 2 });
+    expect(updated.outdated).toBe(false);
   });
 
   it('refuses parameters that break the template with a message naming them', async () => {

@@ -20,7 +20,7 @@ export const BUILD_JOB = 'workspace_build';
 export interface BuildJobInput {
   buildId: string;
   /** Restart: a stop build that starts the workspace again when it succeeds. */
-  then?: 'start';
+  startAfter?: boolean;
   /** Delete: forget resources that cannot be removed. */
   orphan?: boolean;
 }
@@ -65,7 +65,7 @@ export class BuildService {
       templateVersionId: string;
       parameters: Record<string, ParameterValue>;
       tags: Record<string, string>;
-      then?: 'start';
+      startAfter?: boolean;
       orphan?: boolean;
     },
   ): Promise<{ buildId: string; number: number; jobId: string }> {
@@ -76,7 +76,7 @@ export class BuildService {
       .executeTakeFirst();
     const number = Number(last?.n ?? 0) + 1;
     const buildId = randomUUID();
-    const input: BuildJobInput = { buildId, ...(b.then ? { then: b.then } : {}), ...(b.orphan ? { orphan: true } : {}) };
+    const input: BuildJobInput = { buildId, ...(b.startAfter ? { startAfter: true } : {}), ...(b.orphan ? { orphan: true } : {}) };
     const jobId = await this.queue.enqueue(trx, BUILD_JOB, input, b.tags);
     // (workspace_id, number) is unique: of two concurrent transitions, one fails here.
     await trx
@@ -190,7 +190,7 @@ export class BuildService {
           .executeTakeFirstOrThrow();
         workspaceId = build.workspace_id;
         await this.applyOutcome(trx, build, outcome);
-        if (outcome.status === 'succeeded' && input.then === 'start') {
+        if (outcome.status === 'succeeded' && input.startAfter === true) {
           const ws = await trx.selectFrom('workspaces').selectAll().where('id', '=', build.workspace_id).executeTakeFirstOrThrow();
           const tags = JSON.parse(job.tags) as Record<string, string>;
           await this.createBuild(trx, {
@@ -208,7 +208,7 @@ export class BuildService {
     if (done && workspaceId) {
       this.bus.publish(`workspace:${workspaceId}`, { type: 'build' });
       this.bus.publish('workspaces', { workspaceId });
-      if (input.then === 'start') this.queue.announce();
+      if (input.startAfter === true) this.queue.announce();
     }
     return done;
   }

@@ -194,7 +194,7 @@ export class WorkspacesService {
     transition: BuildTransition,
     options: {
       reason?: 'initiator' | 'autostop' | 'autostart';
-      then?: 'start';
+      startAfter?: boolean;
       orphan?: boolean;
       templateVersionId?: string;
       parameters?: Record<string, ParameterValue>;
@@ -235,7 +235,7 @@ export class WorkspacesService {
           templateVersionId,
           parameters: options.parameters ?? JSON.parse(build.parameters),
           tags: (JSON.parse(version.manifest) as TemplateManifest).provisioner.tags,
-          ...(options.then ? { then: options.then } : {}),
+          ...(options.startAfter ? { startAfter: true } : {}),
           ...(options.orphan ? { orphan: true } : {}),
         });
         await options.extra?.(trx);
@@ -266,7 +266,7 @@ export class WorkspacesService {
   async restart(actor: Actor, ref: WorkspaceRef) {
     const ws = await this.get(actor, ref, 'write');
     if (ws.status !== 'running') throw new WarrenError('CONFLICT', `Workspace "${ws.name}" is ${ws.status}; start it instead.`);
-    await this.transition(actor, ws.id, 'stop', { then: 'start' });
+    await this.transition(actor, ws.id, 'stop', { startAfter: true });
     return this.get(actor, ref);
   }
 
@@ -277,7 +277,7 @@ export class WorkspacesService {
     const resolved = resolveParameters(manifest.parameters, given, { previous: ws.parameters });
     if (!resolved.ok) throw paramErrors(resolved.errors);
     const options = { templateVersionId: version.id, parameters: resolved.values };
-    if (ws.status === 'running') await this.transition(actor, ws.id, 'stop', { ...options, then: 'start' });
+    if (ws.status === 'running') await this.transition(actor, ws.id, 'stop', { ...options, startAfter: true });
     else await this.transition(actor, ws.id, 'start', options);
     return this.get(actor, ref);
   }
