@@ -1,27 +1,50 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { build } from 'esbuild';
 
-const { version } = JSON.parse(fs.readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+const here = import.meta.dirname;
+const outfile = path.join(here, 'dist', 'warren-agent.mjs');
+const { version } = JSON.parse(fs.readFileSync(path.join(here, 'package.json'), 'utf8'));
+
+/** Newest modification time of the files the bundle is made from. */
+function newestSource() {
+  let newest = 0;
+  for (const dir of [path.join(here, 'src'), path.join(here, '..', '..', 'packages', 'core', 'src')]) {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+      if (entry.isFile())
+        newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+// `--if-stale` (used by tests): rebuild only when a source is newer than the bundle.
+const upToDate =
+  process.argv.includes('--if-stale') &&
+  fs.existsSync(outfile) &&
+  fs.statSync(outfile).mtimeMs >= newestSource();
 
 /**
  * One self-contained file (ws, zod and @warren/core inside) that runs with nothing but `node`:
  * the daemon serves it at /bin/warren-agent.mjs and workspaces download and run it.
  */
-await build({
-  entryPoints: ['src/main.ts'],
-  outfile: 'dist/warren-agent.mjs',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  minify: true,
-  legalComments: 'eof',
-  define: { WARREN_AGENT_VERSION: JSON.stringify(version) },
-  // ws tries these optional native addons and falls back to JavaScript when they are missing.
-  external: ['bufferutil', 'utf-8-validate'],
-  // ws is CommonJS and requires Node built-ins; an ESM bundle needs a real `require` for them.
-  banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __warrenCreateRequire } from 'node:module';\nconst require = __warrenCreateRequire(import.meta.url);",
-  },
-  logLevel: 'warning',
-});
+if (!upToDate) {
+  await build({
+    entryPoints: [path.join(here, 'src', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    minify: true,
+    legalComments: 'eof',
+    define: { WARREN_AGENT_VERSION: JSON.stringify(version) },
+    // ws tries these optional native addons and falls back to JavaScript when they are missing.
+    external: ['bufferutil', 'utf-8-validate'],
+    // ws is CommonJS and requires Node built-ins; an ESM bundle needs a real `require` for them.
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __warrenCreateRequire } from 'node:module';\nconst require = __warrenCreateRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  });
+}

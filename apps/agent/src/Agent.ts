@@ -12,7 +12,7 @@ import {
 import type { AgentConfig } from './AgentConfig';
 import type { AgentLog } from './AgentLog';
 import { DaemonSocket, type DaemonSocketOptions } from './DaemonSocket';
-import { type LogBatcherLimits, LogBatcher, defaultBatchLimits } from './LogBatcher';
+import { defaultBatchLimits, LogBatcher, type LogBatcherLimits } from './LogBatcher';
 import { Outbox } from './Outbox';
 import { runScript } from './runScript';
 import { AGENT_VERSION } from './version';
@@ -43,7 +43,10 @@ export class Agent {
   readonly #socket: DaemonSocket;
 
   constructor(private readonly options: AgentOptions) {
-    this.#batcher = new LogBatcher((source, lines) => this.#logsFrame(source, lines), options.batch ?? defaultBatchLimits);
+    this.#batcher = new LogBatcher(
+      (source, lines) => this.#logsFrame(source, lines),
+      options.batch ?? defaultBatchLimits,
+    );
     this.#socket = new DaemonSocket(
       options.config.connectUrl,
       options.config.token,

@@ -19,9 +19,18 @@ export function readAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
   const rawUrl = env.WARREN_AGENT_URL?.trim();
   const rawToken = env.WARREN_AGENT_TOKEN?.trim();
   delete env.WARREN_AGENT_TOKEN;
-  if (!rawUrl) throw new WarrenError('INVALID_INPUT', 'WARREN_AGENT_URL is not set: give the daemon URL, e.g. https://warren.example.com.');
-  if (!rawToken) throw new WarrenError('INVALID_INPUT', 'WARREN_AGENT_TOKEN is not set: give the workspace agent token.');
-  return { connectUrl: connectUrl(rawUrl), token: new Secret(rawToken), dir: env.WARREN_AGENT_DIR?.trim() || os.homedir() };
+  if (!rawUrl)
+    throw new WarrenError(
+      'INVALID_INPUT',
+      'WARREN_AGENT_URL is not set: give the daemon URL, e.g. https://warren.example.com.',
+    );
+  if (!rawToken)
+    throw new WarrenError('INVALID_INPUT', 'WARREN_AGENT_TOKEN is not set: give the workspace agent token.');
+  return {
+    connectUrl: connectUrl(rawUrl),
+    token: new Secret(rawToken),
+    dir: env.WARREN_AGENT_DIR?.trim() || os.homedir(),
+  };
 }
 
 /** `${base}/api/v2/agents/connect` on the WebSocket scheme matching the daemon URL; a base path is kept. */
@@ -34,7 +43,11 @@ export function connectUrl(base: string): URL {
   }
   const schemes: Record<string, string> = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' };
   const scheme = schemes[url.protocol];
-  if (!scheme) throw new WarrenError('INVALID_INPUT', `WARREN_AGENT_URL must be an http or https URL, not ${url.protocol}.`);
+  if (!scheme)
+    throw new WarrenError(
+      'INVALID_INPUT',
+      `WARREN_AGENT_URL must be an http or https URL, not ${url.protocol}.`,
+    );
   const dir = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
   const out = new URL(`${dir}${CONNECT_PATH}`, url);
   out.protocol = scheme;

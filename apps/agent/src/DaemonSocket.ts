@@ -1,4 +1,10 @@
-import { type DaemonToAgentFrame, MAX_AGENT_FRAME_BYTES, type Secret, WarrenError, decodeAgentFrame } from '@warren/core';
+import {
+  type DaemonToAgentFrame,
+  decodeAgentFrame,
+  MAX_AGENT_FRAME_BYTES,
+  type Secret,
+  WarrenError,
+} from '@warren/core';
 import WebSocket from 'ws';
 import { displayUrl } from './AgentConfig';
 import type { AgentLog } from './AgentLog';
@@ -113,7 +119,9 @@ export class DaemonSocket {
         frame = decodeAgentFrame(data as Buffer, 'to-agent');
       } catch (error) {
         // A daemon speaking another protocol version: drop the link and try again later.
-        this.log.error('the daemon sent a frame this agent does not understand', { error: (error as Error).message });
+        this.log.error('the daemon sent a frame this agent does not understand', {
+          error: (error as Error).message,
+        });
         ws.close(1008, 'invalid frame');
         return;
       }
@@ -121,7 +129,8 @@ export class DaemonSocket {
     });
     ws.on('error', (error) => {
       status = Number(UNEXPECTED_STATUS.exec(error.message)?.[1]) || undefined;
-      if (status !== 401) this.log.warn('could not reach the daemon', { url: displayUrl(this.url), error: error.message });
+      if (status !== 401)
+        this.log.warn('could not reach the daemon', { url: displayUrl(this.url), error: error.message });
     });
     ws.on('close', (code, reason) => {
       clearTimeout(this.#idleTimer);

@@ -1,4 +1,9 @@
-import { type AgentLogLine, type AgentLogSource, MAX_LOG_LINES_PER_FRAME, MAX_LOG_LINE_CHARS } from '@warren/core';
+import {
+  type AgentLogLine,
+  type AgentLogSource,
+  MAX_LOG_LINE_CHARS,
+  MAX_LOG_LINES_PER_FRAME,
+} from '@warren/core';
 
 export interface LogBatcherLimits {
   /** Lines per batch (at most the protocol's limit). */

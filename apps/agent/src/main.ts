@@ -19,10 +19,15 @@ function main(): void {
     process.on(signal, () => void agent.shutdown(`received ${signal}`));
   }
   process.on('uncaughtException', (error) => {
-    log.error('unexpected error', { error: log.redact(error.stack ?? error.message) });
+    log.error('unexpected error', { error: error.stack ?? error.message });
     process.exit(1);
   });
-  agent.start();
+  try {
+    agent.start();
+  } catch (error) {
+    log.error('could not start', { error: (error as Error).message });
+    process.exit(1);
+  }
 }
 
 main();

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { MAX_LOG_LINE_CHARS } from '@warren/core';
 
 export interface ScriptOptions {
@@ -71,7 +71,9 @@ export function runScript(options: ScriptOptions): Promise<ScriptResult> {
       options.signal?.removeEventListener('abort', onAbort);
       resolve(result);
     };
-    child.once('error', (error) => finish({ exitCode: null, signal: null, timedOut, aborted, error: error.message }));
+    child.once('error', (error) =>
+      finish({ exitCode: null, signal: null, timedOut, aborted, error: error.message }),
+    );
     child.once('exit', (exitCode, signal) => {
       // Output written just before exit is usually still in the pipe: wait for it, but not for
       // background processes that hold the pipe open.

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { WarrenError } from '@warren/core';
+import websocket from '@fastify/websocket';
+import { MAX_AGENT_FRAME_BYTES, WarrenError } from '@warren/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { apiPlugin } from './api/apiPlugin';
 import type { Services } from './api/context';
@@ -135,6 +136,8 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   const agentBinaryPath = resolveAgentBinaryPath();
   const agents = new AgentService(db, bus, now);
   const agentConnections = new AgentConnections();
+  // One WebSocket server for every socket route (agents now; tunnels later).
+  await app.register(websocket, { options: { maxPayload: MAX_AGENT_FRAME_BYTES } });
   await app.register(healthPlugin, db);
   await app.register(apiPlugin, services);
   await app.register(agentSocketPlugin, { agents, connections: agentConnections });
@@ -176,9 +179,11 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
         await scheduler.stop();
         await runner.stop();
         live.endAll();
+        agentConnections.closeAll();
         const closed = app.close();
         await inFlight.drained(SHUTDOWN_GRACE_MS);
         await closed;
+        await agentConnections.settled();
         await db.close();
       })();
       return closing;

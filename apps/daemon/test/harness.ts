@@ -40,7 +40,17 @@ export async function createThrowawayDatabase(): Promise<{ url: string; drop(): 
       const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
       await client.connect();
       try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        // The daemon's pool may still be saying goodbye: a forced drop would kill those sessions
+        // mid-goodbye and surface as an error in the closing client. Wait for them first.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await client.query(`DROP DATABASE IF EXISTS ${name}${attempt >= 30 ? ' WITH (FORCE)' : ''}`);
+            break;
+          } catch (error) {
+            if ((error as { code?: string }).code !== '55006' || attempt >= 30) throw error;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
       } finally {
         await client.end();
       }

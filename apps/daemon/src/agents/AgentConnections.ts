@@ -15,12 +15,14 @@ interface Connection {
  */
 export class AgentConnections {
   readonly #byAgent = new Map<string, Connection>();
+  readonly #settling = new Set<Promise<void>>();
 
   /** Registers the agent's socket, closing the one it replaces. */
   add(agentId: string, workspaceId: string, socket: WebSocket): void {
     const previous = this.#byAgent.get(agentId);
     this.#byAgent.set(agentId, { workspaceId, socket });
-    if (previous && previous.socket !== socket) previous.socket.close(REPLACED_CLOSE_CODE, 'replaced by a newer connection');
+    if (previous && previous.socket !== socket)
+      previous.socket.close(REPLACED_CLOSE_CODE, 'replaced by a newer connection');
   }
 
   /** Forgets the socket if it is still the agent's current one; returns whether it was. */
@@ -58,5 +60,16 @@ export class AgentConnections {
 
   closeAll(code = 1001, reason = 'daemon shutting down'): void {
     for (const { socket } of this.#byAgent.values()) socket.close(code, reason);
+  }
+
+  /** Work a closed connection still does (recording the disconnect); shutdown waits for it. */
+  settling(work: Promise<void>): void {
+    this.#settling.add(work);
+    void work.finally(() => this.#settling.delete(work));
+  }
+
+  /** Resolves when every closed connection has finished its work, so the database can close. */
+  async settled(): Promise<void> {
+    while (this.#settling.size > 0) await Promise.allSettled([...this.#settling]);
   }
 }

@@ -3,9 +3,9 @@ import {
   type AgentLogLine,
   type AgentLogSource,
   type AgentSpec,
+  agentSpecSchema,
   type Secret,
   WarrenError,
-  agentSpecSchema,
 } from '@warren/core';
 import type { Db } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
@@ -76,12 +76,20 @@ export class AgentService {
     const agent = await this.#require(agentId);
     if (agent.lifecycle === lifecycle) return false;
     await q.updateLifecycle(this.db.kysely, agentId, lifecycle);
-    this.events.publish(workspaceTopic(agent.workspace_id), { type: 'agent', agentId, lifecycle } satisfies AgentStateEvent);
+    this.events.publish(workspaceTopic(agent.workspace_id), {
+      type: 'agent',
+      agentId,
+      lifecycle,
+    } satisfies AgentStateEvent);
     return true;
   }
 
   /** Persists lines in order after the agent's earlier ones, then publishes them with their sequence numbers. */
-  async appendLogs(agentId: string, source: AgentLogSource, lines: readonly AgentLogLine[]): Promise<q.AgentLogEntry[]> {
+  async appendLogs(
+    agentId: string,
+    source: AgentLogSource,
+    lines: readonly AgentLogLine[],
+  ): Promise<q.AgentLogEntry[]> {
     if (lines.length === 0) return [];
     let entries: q.AgentLogEntry[] | undefined;
     for (let attempt = 1; !entries; attempt++) {
@@ -92,7 +100,11 @@ export class AgentService {
         if (!isUniqueViolation(error) || attempt >= 5) throw error;
       }
     }
-    this.events.publish(agentLogsTopic(agentId), { type: 'logs', agentId, logs: entries } satisfies AgentLogsEvent);
+    this.events.publish(agentLogsTopic(agentId), {
+      type: 'logs',
+      agentId,
+      logs: entries,
+    } satisfies AgentLogsEvent);
     return entries;
   }
 
@@ -113,13 +125,22 @@ export class AgentService {
   }
 
   #publishConnection(agent: q.AgentRow, connected: boolean): void {
-    const event: AgentStateEvent = { type: 'agent', agentId: agent.id, lifecycle: agent.lifecycle, connected };
+    const event: AgentStateEvent = {
+      type: 'agent',
+      agentId: agent.id,
+      lifecycle: agent.lifecycle,
+      connected,
+    };
     this.events.publish(workspaceTopic(agent.workspace_id), event);
   }
 
   async #require(agentId: string): Promise<q.AgentRow> {
     const agent = await q.findAgent(this.db.kysely, agentId);
-    if (!agent) throw new WarrenError('NOT_FOUND', `No workspace agent has the id "${agentId}"; its build may have been retried.`);
+    if (!agent)
+      throw new WarrenError(
+        'NOT_FOUND',
+        `No workspace agent has the id "${agentId}"; its build may have been retried.`,
+      );
     return agent;
   }
 }
@@ -134,7 +155,7 @@ function parseAgentSpec(manifestJson: string): AgentSpec {
   }
   const parsed = agentSpecSchema.safeParse(agent);
   if (!parsed.success) {
-    throw new WarrenError('INTERNAL', 'The agent section of this workspace\'s template version is not valid.');
+    throw new WarrenError('INTERNAL', "The agent section of this workspace's template version is not valid.");
   }
   return parsed.data;
 }

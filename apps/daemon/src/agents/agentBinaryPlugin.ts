@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 
@@ -24,7 +24,8 @@ function daemonPackageDir(): string {
     const manifest = path.join(dir, 'package.json');
     if (existsSync(manifest)) {
       try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@warren/daemon') return dir;
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@warren/daemon')
+          return dir;
       } catch {
         // Not ours; keep walking up.
       }
@@ -45,7 +46,10 @@ interface Bundle {
  * Serves the agent bundle that workspaces download and run. It is read when it changes (a
  * rebuild needs no restart); the ETag lets a workspace skip the download when it has it already.
  */
-export async function agentBinaryPlugin(app: FastifyInstance, options: AgentBinaryOptions = {}): Promise<void> {
+export async function agentBinaryPlugin(
+  app: FastifyInstance,
+  options: AgentBinaryOptions = {},
+): Promise<void> {
   const file = options.binaryPath ?? resolveAgentBinaryPath();
   let cached: Bundle | undefined;
 

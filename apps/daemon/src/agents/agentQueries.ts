@@ -98,7 +98,12 @@ export async function insertLogs(
   });
 }
 
-export function selectLogs(db: Db, agentId: string, afterSeq: number, limit: number): Promise<AgentLogEntry[]> {
+export function selectLogs(
+  db: Db,
+  agentId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<AgentLogEntry[]> {
   return db
     .selectFrom('agent_logs')
     .select(['seq', 'time', 'source', 'line'])

@@ -2,10 +2,10 @@ import websocket from '@fastify/websocket';
 import {
   type AgentManifestFrame,
   type AgentToDaemonFrame,
-  WarrenError,
   decodeAgentFrame,
   durationMs,
   encodeAgentFrame,
+  WarrenError,
 } from '@warren/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
@@ -49,9 +49,15 @@ export async function agentSocketPlugin(app: FastifyInstance, options: AgentSock
       sessions.set(request, session);
     },
     handler: (_request, reply) =>
-      reply.code(426).header('upgrade', 'websocket').send({
-        error: { code: 'INVALID_INPUT', message: `${AGENT_CONNECT_PATH} only accepts WebSocket connections.` },
-      }),
+      reply
+        .code(426)
+        .header('upgrade', 'websocket')
+        .send({
+          error: {
+            code: 'INVALID_INPUT',
+            message: `${AGENT_CONNECT_PATH} only accepts WebSocket connections.`,
+          },
+        }),
     wsHandler: (socket, request) => {
       const session = sessions.get(request);
       if (!session) return socket.close(1011, 'not authenticated');
@@ -63,7 +69,8 @@ export async function agentSocketPlugin(app: FastifyInstance, options: AgentSock
 /** One agent connection: frames are handled one at a time, in the order they arrived. */
 class AgentLink {
   #greeted = false;
-  #closed = false;
+  /** Set after a protocol violation: later frames are ignored. A normal close still processes what arrived. */
+  #rejected = false;
   #alive = true;
   #queue: Promise<void> = Promise.resolve();
   readonly #agentId: string;
@@ -97,22 +104,27 @@ class AgentLink {
     });
     socket.on('close', (code) => {
       clearInterval(ping);
-      this.#closed = true;
       const current = options.connections.remove(this.#agentId, socket);
       this.#log.info({ code }, 'agent disconnected');
       // After the frames that arrived before the close, so `off` is recorded before the disconnect.
       this.#queue = this.#queue.then(async () => {
         if (current) await this.#safely(() => options.agents.markDisconnected(this.#agentId));
       });
+      options.connections.settling(this.#queue);
     });
   }
 
   async #receive(data: RawData, isBinary: boolean): Promise<void> {
-    if (this.#closed) return;
+    if (this.#rejected) return;
     let frame: AgentToDaemonFrame;
     try {
-      if (isBinary) throw new WarrenError('INVALID_INPUT', 'Agent frames are JSON text; a binary frame arrived.');
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      if (isBinary)
+        throw new WarrenError('INVALID_INPUT', 'Agent frames are JSON text; a binary frame arrived.');
+      const bytes = Array.isArray(data)
+        ? Buffer.concat(data)
+        : data instanceof ArrayBuffer
+          ? new Uint8Array(data)
+          : data;
       frame = decodeAgentFrame(bytes, 'to-daemon');
       if (!this.#greeted && frame.type !== 'hello') {
         throw new WarrenError('INVALID_INPUT', `The first agent frame must be "hello", not "${frame.type}".`);
@@ -132,10 +144,12 @@ class AgentLink {
         this.#greeted = true;
         this.#log.info({ version: frame.version, os: frame.os, arch: frame.arch }, 'agent said hello');
         await agents.markConnected(this.#agentId, frame.version);
-        if (!this.#closed) this.socket.send(encodeAgentFrame(manifestFrame(this.session)));
+        if (this.socket.readyState === this.socket.OPEN)
+          this.socket.send(encodeAgentFrame(manifestFrame(this.session)));
         return;
       case 'lifecycle':
-        if (await agents.setLifecycle(this.#agentId, frame.state)) this.#log.info({ lifecycle: frame.state }, 'agent lifecycle');
+        if (await agents.setLifecycle(this.#agentId, frame.state))
+          this.#log.info({ lifecycle: frame.state }, 'agent lifecycle');
         return;
       case 'logs':
         await agents.appendLogs(this.#agentId, frame.source, frame.lines);
@@ -154,8 +168,8 @@ class AgentLink {
   }
 
   #close(code: number, reason: string): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#rejected) return;
+    this.#rejected = true;
     this.socket.close(code, closeReason(reason));
   }
 }

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { WarrenError } from '../errors/WarrenError';
 import {
   type AgentFrame,
-  MAX_AGENT_FRAME_BYTES,
-  MAX_LOG_LINES_PER_FRAME,
-  MAX_LOG_LINE_CHARS,
   agentFrameSchema,
   decodeAgentFrame,
   encodeAgentFrame,
+  MAX_AGENT_FRAME_BYTES,
+  MAX_LOG_LINE_CHARS,
+  MAX_LOG_LINES_PER_FRAME,
 } from './protocol';
 
 const valid: AgentFrame[] = [
@@ -59,7 +59,9 @@ describe('agent protocol frames', () => {
   });
 
   it('rejects text that is not JSON or not UTF-8, without echoing it', () => {
-    expect(invalidInput(() => decodeAgentFrame('{"type":')).message).toBe('An agent frame is not valid JSON.');
+    expect(invalidInput(() => decodeAgentFrame('{"type":')).message).toBe(
+      'An agent frame is not valid JSON.',
+    );
     invalidInput(() => decodeAgentFrame(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])));
     invalidInput(() => decodeAgentFrame('null'));
     invalidInput(() => decodeAgentFrame('[]'));
@@ -70,7 +72,9 @@ describe('agent protocol frames', () => {
     // Not JSON at all: only the size check can reject it with this message.
     const huge = 'x'.repeat(MAX_AGENT_FRAME_BYTES + 1);
     expect(invalidInput(() => decodeAgentFrame(huge)).message).toMatch(/larger than/);
-    expect(invalidInput(() => decodeAgentFrame(new Uint8Array(MAX_AGENT_FRAME_BYTES + 1))).message).toMatch(/larger than/);
+    expect(invalidInput(() => decodeAgentFrame(new Uint8Array(MAX_AGENT_FRAME_BYTES + 1))).message).toMatch(
+      /larger than/,
+    );
     // Multi-byte characters count as bytes, not characters.
     const wide = '€'.repeat(Math.ceil(MAX_AGENT_FRAME_BYTES / 3) + 1);
     expect(invalidInput(() => decodeAgentFrame(wide)).message).toMatch(/larger than/);
@@ -78,9 +82,17 @@ describe('agent protocol frames', () => {
 
   it('bounds the lines of a logs frame', () => {
     const line = { time: 1, line: 'ok' };
-    const many = { type: 'logs', source: 'agent', lines: Array.from({ length: MAX_LOG_LINES_PER_FRAME + 1 }, () => line) };
+    const many = {
+      type: 'logs',
+      source: 'agent',
+      lines: Array.from({ length: MAX_LOG_LINES_PER_FRAME + 1 }, () => line),
+    };
     invalidInput(() => decodeAgentFrame(JSON.stringify(many)));
-    const long = { type: 'logs', source: 'agent', lines: [{ time: 1, line: 'x'.repeat(MAX_LOG_LINE_CHARS + 1) }] };
+    const long = {
+      type: 'logs',
+      source: 'agent',
+      lines: [{ time: 1, line: 'x'.repeat(MAX_LOG_LINE_CHARS + 1) }],
+    };
     invalidInput(() => decodeAgentFrame(JSON.stringify(long)));
     invalidInput(() => decodeAgentFrame(JSON.stringify({ type: 'logs', source: 'agent', lines: [] })));
   });
@@ -88,7 +100,9 @@ describe('agent protocol frames', () => {
   it('will not encode a frame that breaks the protocol', () => {
     invalidInput(() => encodeAgentFrame({ type: 'lifecycle', state: 'nope' } as unknown as AgentFrame));
     const lines = Array.from({ length: 100 }, (_, i) => ({ time: i, line: 'y'.repeat(MAX_LOG_LINE_CHARS) }));
-    expect(invalidInput(() => encodeAgentFrame({ type: 'logs', source: 'agent', lines })).message).toMatch(/larger than/);
+    expect(invalidInput(() => encodeAgentFrame({ type: 'logs', source: 'agent', lines })).message).toMatch(
+      /larger than/,
+    );
   });
 });
 
@@ -108,7 +122,19 @@ function random(seed: number) {
 }
 
 function randomJson(r: ReturnType<typeof random>, depth = 0): unknown {
-  const keys = ['type', 'state', 'lines', 'line', 'time', 'source', 'version', 'agentId', 'apps', '__proto__', 'constructor'];
+  const keys = [
+    'type',
+    'state',
+    'lines',
+    'line',
+    'time',
+    'source',
+    'version',
+    'agentId',
+    'apps',
+    '__proto__',
+    'constructor',
+  ];
   const types = ['hello', 'lifecycle', 'logs', 'manifest', 'shutdown', 'toString', ''];
   switch (r.int(depth > 3 ? 5 : 8)) {
     case 0:

@@ -14,7 +14,14 @@ export const MAX_AGENT_FRAME_BYTES = 1024 * 1024;
 export const MAX_LOG_LINES_PER_FRAME = 1000;
 export const MAX_LOG_LINE_CHARS = 16 * 1024;
 
-export const agentLifecycleStates = ['created', 'starting', 'ready', 'start_error', 'shutting_down', 'off'] as const;
+export const agentLifecycleStates = [
+  'created',
+  'starting',
+  'ready',
+  'start_error',
+  'shutting_down',
+  'off',
+] as const;
 export type AgentLifecycleState = (typeof agentLifecycleStates)[number];
 
 export const agentLogSources = ['startup_script', 'shutdown_script', 'agent'] as const;
@@ -41,7 +48,9 @@ const helloFrame = z
   })
   .strict();
 
-const lifecycleFrame = z.object({ type: z.literal('lifecycle'), state: z.enum(agentLifecycleStates) }).strict();
+const lifecycleFrame = z
+  .object({ type: z.literal('lifecycle'), state: z.enum(agentLifecycleStates) })
+  .strict();
 
 const logsFrame = z
   .object({
@@ -57,7 +66,11 @@ const manifestFrame = z
     agentId: shortText(128).min(1),
     startupScript: agentSpecSchema.shape.startupScript,
     shutdownScript: agentSpecSchema.shape.shutdownScript,
-    scriptTimeoutMs: z.number().int().positive().max(7 * 86_400_000),
+    scriptTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .max(7 * 86_400_000),
     apps: agentSpecSchema.shape.apps,
     metadata: agentSpecSchema.shape.metadata,
   })
@@ -102,7 +115,10 @@ function exceedsFrameLimit(text: string): boolean {
 }
 
 function tooLarge(): WarrenError {
-  return new WarrenError('INVALID_INPUT', `An agent frame is larger than the ${MAX_AGENT_FRAME_BYTES / 1024} KiB limit.`);
+  return new WarrenError(
+    'INVALID_INPUT',
+    `An agent frame is larger than the ${MAX_AGENT_FRAME_BYTES / 1024} KiB limit.`,
+  );
 }
 
 function describeIssue(error: z.ZodError): string {
@@ -115,7 +131,8 @@ function describeIssue(error: z.ZodError): string {
 /** A frame as JSON text; throws INVALID_INPUT if it does not match the protocol or is too large. */
 export function encodeAgentFrame(frame: AgentFrame): string {
   const parsed = agentFrameSchema.safeParse(frame);
-  if (!parsed.success) throw new WarrenError('INVALID_INPUT', `Not a valid agent frame (${describeIssue(parsed.error)}).`);
+  if (!parsed.success)
+    throw new WarrenError('INVALID_INPUT', `Not a valid agent frame (${describeIssue(parsed.error)}).`);
   const text = JSON.stringify(parsed.data);
   if (exceedsFrameLimit(text)) throw tooLarge();
   return text;

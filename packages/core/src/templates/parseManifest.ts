@@ -61,7 +61,8 @@ export function parseManifest(yamlText: string): ManifestParseResult {
   try {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    return fail(`The manifest could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    const reason = error instanceof Error ? error.message : String(error);
+    return fail(`The manifest could not be read: ${reason.replace(/\.?$/, '.')}`);
   }
 
   const parsed = manifestSchema.safeParse(data);
