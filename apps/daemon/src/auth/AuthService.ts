@@ -1,13 +1,12 @@
 import {
   DEFAULT_TOKEN_LIFETIME_SECONDS,
-  type Role,
   type Secret,
   WarrenError,
 } from '@warren/core';
 import type { Db } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
 import * as apiKeys from '../tokens/apiKeyQueries';
-import { findUser } from '../users/userQueries';
+import { findRoles, findUser } from '../users/userQueries';
 import { mintApiKeyToken, parseApiKeyToken, secretMatches } from './apiKeyToken';
 import type { LiveSessions } from './LiveSessions';
 import type { LoginThrottle } from './LoginThrottle';
@@ -85,11 +84,8 @@ export class AuthService {
     if (key.last_used_at === null || now - key.last_used_at > TOUCH_INTERVAL_MS) {
       await apiKeys.touchApiKey(this.db.kysely, key.id, key.user_id, now);
     }
-    const user = await findUser(this.db.kysely, { id: key.user_id });
-    if (!user) return { error: invalid };
-    return {
-      actor: { userId: user.id, username: user.username, roles: user.roles as Role[], apiKeyId: key.id },
-    };
+    const roles = await findRoles(this.db.kysely, key.user_id);
+    return { actor: { userId: key.user_id, username: key.username, roles, apiKeyId: key.id } };
   }
 
   async logout(actor: Actor): Promise<void> {

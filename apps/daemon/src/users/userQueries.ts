@@ -33,6 +33,12 @@ export async function insertUser(db: Db, row: Selectable<UsersTable>, roles: rea
   }
 }
 
+/** A user's effective roles, for authenticating a request. */
+export async function findRoles(db: Db, userId: string): Promise<Role[]> {
+  const grants = await db.selectFrom('user_roles').select('role').where('user_id', '=', userId).execute();
+  return effectiveRoles(grants.map((g) => g.role));
+}
+
 async function withRoles(db: Db, rows: Selectable<UsersTable>[]): Promise<UserRow[]> {
   if (rows.length === 0) return [];
   const grants = await db
