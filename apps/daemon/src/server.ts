@@ -1,34 +1,34 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import websocket from '@fastify/websocket';
 import { MAX_AGENT_FRAME_BYTES, WarrenError } from '@warren/core';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { AgentConnections } from './agents/AgentConnections';
+import { AgentService } from './agents/AgentService';
+import { agentBinaryPlugin, resolveAgentBinaryPath } from './agents/agentBinaryPlugin';
+import { agentSocketPlugin } from './agents/agentSocketPlugin';
 import { apiPlugin } from './api/apiPlugin';
 import type { Services } from './api/context';
 import { INTERNAL_MESSAGE } from './api/trpc';
 import { AuditService } from './audit/AuditService';
 import { AuthService } from './auth/AuthService';
 import { LiveSessions } from './auth/LiveSessions';
-import { LoginThrottle, type ThrottleLimits, defaultThrottleLimits } from './auth/LoginThrottle';
-import type { ServerConfig } from './config/ServerConfig';
-import { type Db, migrateToLatest, openDb } from './db/database';
-import { healthPlugin } from './health/healthPlugin';
-import { type Logger, createLogger } from './log/logger';
-import { randomUUID } from 'node:crypto';
-import { AgentConnections } from './agents/AgentConnections';
-import { AgentService } from './agents/AgentService';
-import { agentBinaryPlugin, resolveAgentBinaryPath } from './agents/agentBinaryPlugin';
-import { agentSocketPlugin } from './agents/agentSocketPlugin';
+import { defaultThrottleLimits, LoginThrottle, type ThrottleLimits } from './auth/LoginThrottle';
 import { BuildRunner } from './builds/BuildRunner';
 import { type AgentEndpoint, BuildService } from './builds/BuildService';
 import { JobQueue } from './builds/JobQueue';
 import { LocalJobSource } from './builds/LocalJobSource';
+import type { ServerConfig } from './config/ServerConfig';
+import { type Db, migrateToLatest, openDb } from './db/database';
 import { EventBus } from './events/EventBus';
-import { ProvisionerKeysService } from './provisioners/ProvisionerKeysService';
+import { healthPlugin } from './health/healthPlugin';
+import { createLogger, type Logger } from './log/logger';
 import { DockerProvisioner } from './provisioners/docker/DockerProvisioner';
 import { LocalProvisioner } from './provisioners/local/LocalProvisioner';
-import { TemplatesService } from './templates/TemplatesService';
+import { ProvisionerKeysService } from './provisioners/ProvisionerKeysService';
 import { builtinTemplatesDir } from './templates/builtinTemplates';
+import { TemplatesService } from './templates/TemplatesService';
 import { UsersService } from './users/UsersService';
 import { Scheduler } from './workspaces/Scheduler';
 import { WorkspacesService } from './workspaces/WorkspacesService';
@@ -61,7 +61,11 @@ export interface Daemon {
 
 /** The daemon is a list of features mounted on one Fastify server. */
 export async function startDaemon(config: ServerConfig, options: DaemonOptions = {}): Promise<Daemon> {
-  const log = createLogger({ level: config.logLevel, format: config.logFormat, destination: options.logDestination });
+  const log = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    destination: options.logDestination,
+  });
   const db = openDb(
     config.postgresUrl
       ? { dialect: 'postgres', url: config.postgresUrl }
@@ -72,7 +76,10 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     if (applied.length) log.info({ migrations: applied }, 'database migrated');
   } catch (error) {
     await db.close();
-    throw new WarrenError('UNAVAILABLE', `Could not open or migrate the ${db.dialect} database: ${(error as Error).message}`);
+    throw new WarrenError(
+      'UNAVAILABLE',
+      `Could not open or migrate the ${db.dialect} database: ${(error as Error).message}`,
+    );
   }
 
   const now = options.now ?? Date.now;
@@ -81,7 +88,8 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   const secureCookies = Boolean(config.tlsCert) || config.accessUrl?.startsWith('https:') === true;
   // Hidden tuning for tests and fault drills: how long a job lease lasts, how often the scheduler runs.
   const leaseMs = options.leaseMs ?? Number(process.env.WARREN_PROVISIONER_LEASE_MS ?? 30_000);
-  const schedulerIntervalMs = options.schedulerIntervalMs ?? Number(process.env.WARREN_SCHEDULER_INTERVAL_MS ?? 5000);
+  const schedulerIntervalMs =
+    options.schedulerIntervalMs ?? Number(process.env.WARREN_SCHEDULER_INTERVAL_MS ?? 5000);
   // Known once the server listens (the port may be chosen then); agents dial it.
   const endpoint: AgentEndpoint = { daemonUrl: config.accessUrl ?? '' };
   const queue = new JobQueue(db, bus, now);
@@ -129,7 +137,12 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     return reply.code(status).send({ error: { code, message } });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `Nothing is served at ${request.method} ${request.url.split('?')[0]}.` } }),
+    reply.code(404).send({
+      error: {
+        code: 'NOT_FOUND',
+        message: `Nothing is served at ${request.method} ${request.url.split('?')[0]}.`,
+      },
+    }),
   );
 
   const inFlight = trackInFlight(app);
@@ -149,7 +162,10 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     address = await app.listen({ host, port });
   } catch (error) {
     await db.close();
-    const reason = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `${host}:${port} is already in use` : (error as Error).message;
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? `${host}:${port} is already in use`
+        : (error as Error).message;
     throw new WarrenError('UNAVAILABLE', `Could not listen on ${host}:${port}: ${reason}.`);
   }
   const url = config.accessUrl ?? address.replace('://0.0.0.0:', '://127.0.0.1:');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callProcedure } from './callProcedure';
-import { type TestDaemon, dialects, rememberSecret, startTestDaemon } from './harness';
+import { dialects, rememberSecret, startTestDaemon, type TestDaemon } from './harness';
 import { waitFor } from './workspaceHelpers';
 
 type Client = ReturnType<TestDaemon['client']>;
@@ -11,7 +11,11 @@ describe.each(dialects)('the build queue on %s', (dialect) => {
   let owner: Client;
 
   beforeAll(async () => {
-    t = await startTestDaemon(dialect, { leaseMs: 1000, schedulerIntervalMs: 200, flags: { provisioners: '0', 'workspace-quota': '5' } });
+    t = await startTestDaemon(dialect, {
+      leaseMs: 1000,
+      schedulerIntervalMs: 200,
+      flags: { provisioners: '0', 'workspace-quota': '5' },
+    });
     owner = t.client((await t.setupOwner()).token);
   });
   afterAll(() => t?.close());
@@ -34,7 +38,10 @@ describe.each(dialects)('the build queue on %s', (dialect) => {
     expect(job?.id).toBe(await jobOf('stream'));
     const write = async (from: number, count: number) => {
       for (let i = from; i < from + count; i += 10) {
-        await queue.appendLogs(job?.id ?? '', Array.from({ length: 10 }, (_, k) => ({ level: 'info' as const, line: `line ${i + k}` })));
+        await queue.appendLogs(
+          job?.id ?? '',
+          Array.from({ length: 10 }, (_, k) => ({ level: 'info' as const, line: `line ${i + k}` })),
+        );
       }
     };
     await write(1, 200);
@@ -72,7 +79,10 @@ describe.each(dialects)('the build queue on %s', (dialect) => {
     const job = await queue.acquire('test-runner', {}, 60_000);
     expect((await owner.workspaces.cancel.mutate({ name: 'stream' })).status).toBe('canceling');
     expect(await queue.renew(job?.id ?? '', 'test-runner', 60_000)).toEqual({ owned: true, cancel: true });
-    await t.daemon.services.builds.complete(job?.id ?? '', 'test-runner', { status: 'canceled', error: 'The build was canceled.' });
+    await t.daemon.services.builds.complete(job?.id ?? '', 'test-runner', {
+      status: 'canceled',
+      error: 'The build was canceled.',
+    });
     expect((await owner.workspaces.get.query({ name: 'stream' })).status).toBe('canceled');
   });
 
@@ -80,7 +90,9 @@ describe.each(dialects)('the build queue on %s', (dialect) => {
     await owner.workspaces.start.mutate({ name: 'stream' });
     const { queue } = t.daemon.services;
     const first = await queue.acquire('vanishing-runner', {}, 300);
-    await waitFor('the job to be retried', async () => ((await queue.get(first?.id ?? ''))?.status === 'pending' ? true : undefined));
+    await waitFor('the job to be retried', async () =>
+      (await queue.get(first?.id ?? ''))?.status === 'pending' ? true : undefined,
+    );
     expect((await owner.workspaces.get.query({ name: 'stream' })).status).toBe('pending');
     await queue.acquire('vanishing-runner', {}, 300);
     const failed = await waitFor('the build to fail', async () => {
@@ -100,9 +112,16 @@ describe.each(dialects)('the build queue on %s', (dialect) => {
     await run();
     await owner.workspaces.stop.mutate({ name: 'morning' });
     await run();
-    const ws = await owner.workspaces.setSchedule.mutate({ name: 'morning', autostart: { cron: '0 9 * * 1-5', timezone: 'Europe/Lisbon' } });
+    const ws = await owner.workspaces.setSchedule.mutate({
+      name: 'morning',
+      autostart: { cron: '0 9 * * 1-5', timezone: 'Europe/Lisbon' },
+    });
     expect(ws.autostart?.next).toMatch(/T0[89]:00:00/);
-    await t.daemon.db.kysely.updateTable('workspaces').set({ next_autostart_at: Date.now() - 1000 }).where('id', '=', ws.id).execute();
+    await t.daemon.db.kysely
+      .updateTable('workspaces')
+      .set({ next_autostart_at: Date.now() - 1000 })
+      .where('id', '=', ws.id)
+      .execute();
     const started = await waitFor('the autostart', async () => {
       const w = await owner.workspaces.get.query({ name: 'morning' });
       return w.latestBuild.reason === 'autostart' ? w : undefined;
@@ -112,7 +131,10 @@ describe.each(dialects)('the build queue on %s', (dialect) => {
     const history = await owner.workspaces.builds.query({ name: 'morning' });
     expect(history.filter((b) => b.reason === 'autostart')).toHaveLength(1);
     await expect(
-      owner.workspaces.setSchedule.mutate({ name: 'morning', autostart: { cron: 'not cron', timezone: 'UTC' } }),
+      owner.workspaces.setSchedule.mutate({
+        name: 'morning',
+        autostart: { cron: 'not cron', timezone: 'UTC' },
+      }),
     ).rejects.toThrow(/not valid/);
   });
 
@@ -120,17 +142,34 @@ describe.each(dialects)('the build queue on %s', (dialect) => {
     await owner.workspaces.create.mutate({ name: 'third', template: 'local' });
     await owner.workspaces.create.mutate({ name: 'fourth', template: 'local' });
     await owner.workspaces.create.mutate({ name: 'fifth', template: 'local' });
-    await expect(owner.workspaces.create.mutate({ name: 'sixth', template: 'local' })).rejects.toThrow(/quota of 5 workspaces/);
+    await expect(owner.workspaces.create.mutate({ name: 'sixth', template: 'local' })).rejects.toThrow(
+      /quota of 5 workspaces/,
+    );
   });
 
   it('external provisioners take only jobs whose tags they offer', async () => {
-    const manifest = ['name: tagged', 'provisioner:', '  type: local', '  tags:', '    region: mars', ''].join('\n');
+    const manifest = [
+      'name: tagged',
+      'provisioner:',
+      '  type: local',
+      '  tags:',
+      '    region: mars',
+      '',
+    ].join('\n');
     await owner.templates.push.mutate({ name: 'tagged', manifest });
-    const earth = rememberSecret((await owner.provisionerKeys.create.mutate({ name: 'earth', tags: { region: 'earth' } })).key);
-    const mars = rememberSecret((await owner.provisionerKeys.create.mutate({ name: 'mars', tags: { region: 'mars' } })).key);
+    const earth = rememberSecret(
+      (await owner.provisionerKeys.create.mutate({ name: 'earth', tags: { region: 'earth' } })).key,
+    );
+    const mars = rememberSecret(
+      (await owner.provisionerKeys.create.mutate({ name: 'mars', tags: { region: 'mars' } })).key,
+    );
     // Run the untagged jobs first so only the tagged one is left for the keys.
     const drain = async () => {
-      for (let job = await t.daemon.services.queue.acquire('drain', {}, 60_000); job; job = await t.daemon.services.queue.acquire('drain', {}, 60_000)) {
+      for (
+        let job = await t.daemon.services.queue.acquire('drain', {}, 60_000);
+        job;
+        job = await t.daemon.services.queue.acquire('drain', {}, 60_000)
+      ) {
         await t.daemon.services.builds.complete(job.id, 'drain', { status: 'succeeded', state: {} });
       }
     };
@@ -140,10 +179,16 @@ describe.each(dialects)('the build queue on %s', (dialect) => {
     await drain();
     await owner.workspaces.create.mutate({ name: 'martian', template: 'tagged' });
 
-    const acquire = (key: string) => callProcedure(t.url, 'provisionerd.acquire', 'mutation', { provisionerKey: key, input: { instanceId: 'instance-1' } });
+    const acquire = (key: string) =>
+      callProcedure(t.url, 'provisionerd.acquire', 'mutation', {
+        provisionerKey: key,
+        input: { instanceId: 'instance-1' },
+      });
     expect(JSON.parse((await acquire(earth)).text)).toEqual({ result: { data: null } });
     const taken = await acquire(mars);
-    const job = (JSON.parse(taken.text) as { result: { data: { jobId: string; request: { agent: { token: string } } } } }).result.data;
+    const job = (
+      JSON.parse(taken.text) as { result: { data: { jobId: string; request: { agent: { token: string } } } } }
+    ).result.data;
     expect(job.request.agent.token).toMatch(/^wat_/);
     rememberSecret(job.request.agent.token);
 

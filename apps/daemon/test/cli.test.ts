@@ -83,7 +83,6 @@ describe('the warren CLI', () => {
   const owner = { username: 'owner', email: 'owner@example.com', password: '' };
 
   beforeAll(async () => {
-    execFileSync(process.execPath, ['build.mjs'], { cwd: DAEMON_DIR, stdio: 'pipe' });
     t = await startTestDaemon('sqlite');
   });
   afterAll(async () => {

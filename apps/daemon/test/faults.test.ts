@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, rememberSecret } from './harness';
-import { exited, killServerProcesses, ensureCliBuilt, startServerProcess } from './serverProcess';
+import { ensureCliBuilt, exited, killServerProcesses, startServerProcess } from './serverProcess';
 import { ensureAgentBuilt, settle, waitFor } from './workspaceHelpers';
 
 /** Agent processes whose environment points at this workspace's home: there must be one at most. */
@@ -13,7 +13,11 @@ function agentsOf(home: string): number[] {
     try {
       const environ = fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (environ.includes(`HOME=${home}`) && !stat.includes(') Z ') && fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('warren-agent')) {
+      if (
+        environ.includes(`HOME=${home}`) &&
+        !stat.includes(') Z ') &&
+        fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('warren-agent')
+      ) {
         pids.push(Number(entry));
       }
     } catch {
@@ -25,7 +29,11 @@ function agentsOf(home: string): number[] {
 
 async function owner(url: string) {
   const password = rememberSecret('fault-owner-password');
-  await apiClient(url).setup.createFirstUser.mutate({ username: 'owner', email: 'owner@example.com', password });
+  await apiClient(url).setup.createFirstUser.mutate({
+    username: 'owner',
+    email: 'owner@example.com',
+    password,
+  });
   const { token } = await apiClient(url).auth.login.mutate({ login: 'owner', password, sessionIn: 'body' });
   return apiClient(url, rememberSecret(token ?? ''));
 }
@@ -42,31 +50,51 @@ describe('faults', () => {
   it('a daemon killed with -9 mid-build finds the job on restart and finishes it, truthfully', async () => {
     const first = await startServerProcess([], fast);
     const client = await owner(first.url);
-    await client.workspaces.create.mutate({ name: 'crash', template: 'local', parameters: { file_server: false } });
+    await client.workspaces.create.mutate({
+      name: 'crash',
+      template: 'local',
+      parameters: { file_server: false },
+    });
     // Kill the daemon while its runner holds the build's job.
-    await waitFor('the build to be running', async () => {
-      const ws = await client.workspaces.get.query({ name: 'crash' });
-      return ws.latestBuild.jobStatus === 'running' ? true : undefined;
-    }, 10_000);
+    await waitFor(
+      'the build to be running',
+      async () => {
+        const ws = await client.workspaces.get.query({ name: 'crash' });
+        return ws.latestBuild.jobStatus === 'running' ? true : undefined;
+      },
+      10_000,
+    );
     first.child.kill('SIGKILL');
     await exited(first.child);
 
     const second = await startServerProcess([], fast, first.dataDir);
-    const again = apiClient(second.url, (await apiClient(second.url).auth.login.mutate({ login: 'owner', password: 'fault-owner-password', sessionIn: 'body' })).token ?? '');
+    const again = apiClient(
+      second.url,
+      (
+        await apiClient(second.url).auth.login.mutate({
+          login: 'owner',
+          password: 'fault-owner-password',
+          sessionIn: 'body',
+        })
+      ).token ?? '',
+    );
     const ws = await settle(again, 'crash', 'running', 30_000);
     expect(ws.latestBuild.number).toBe(1);
 
     const log: string[] = [];
     await new Promise<void>((resolve, reject) => {
-      const sub = again.workspaces.logs.subscribe({ name: 'crash' }, {
-        onData: (event) => {
-          if ('end' in event) {
-            sub.unsubscribe();
-            resolve();
-          } else log.push(event.line);
+      const sub = again.workspaces.logs.subscribe(
+        { name: 'crash' },
+        {
+          onData: (event) => {
+            if ('end' in event) {
+              sub.unsubscribe();
+              resolve();
+            } else log.push(event.line);
+          },
+          onError: reject,
         },
-        onError: reject,
-      });
+      );
     });
     expect(log.join('\n')).toMatch(/The provisioner running this build stopped; retrying \(attempt 2 of 2\)/);
     // The retry replaced the first attempt's agent: one agent runs for the workspace.

@@ -14,7 +14,8 @@ export const dialects = ['sqlite', 'postgres'] as const;
 export type TestDialect = (typeof dialects)[number];
 
 /** The PostgreSQL server the tests use; each daemon gets a throwaway database on it. */
-export const POSTGRES_ADMIN_URL = process.env.WARREN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const POSTGRES_ADMIN_URL =
+  process.env.WARREN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** Every password and token a test creates, so the log scan can prove none was logged. */
 export function rememberSecret(value: string): string {
@@ -82,7 +83,10 @@ export function apiClient(url: string, token?: string) {
           EventSource,
           eventSourceOptions: () => ({
             fetch: (input: string | URL | Request, init?: RequestInit) =>
-              fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers() } }),
+              fetch(input, {
+                ...init,
+                headers: { ...(init?.headers as Record<string, string>), ...headers() },
+              }),
           }),
         }),
         false: httpLink({ url: `${url}/api/trpc`, headers }),
@@ -125,7 +129,11 @@ export async function startTestDaemon(
       const username = 'owner';
       const password = rememberSecret(`owner-pw-${randomBytes(8).toString('hex')}`);
       await apiClient(url).setup.createFirstUser.mutate({ username, email: 'owner@example.com', password });
-      const { token } = await apiClient(url).auth.login.mutate({ login: username, password, sessionIn: 'body' });
+      const { token } = await apiClient(url).auth.login.mutate({
+        login: username,
+        password,
+        sessionIn: 'body',
+      });
       return { token: rememberSecret(token ?? ''), username, password };
     },
     async close() {

@@ -70,7 +70,8 @@ describe.each(dialects)('bad input to every procedure on %s', (dialect) => {
     // Signing out ends the session it is called with; give it one of its own.
     const token = p.path === 'auth.logout' ? await signIn(t, owner.username, owner.password) : owner.token;
     // The provisioner queue answers provisioner keys, not people.
-    if (p.path.startsWith('provisionerd.')) return callProcedure(t.url, p.path, p.type, { provisionerKey, ...bad.call(p) });
+    if (p.path.startsWith('provisionerd.'))
+      return callProcedure(t.url, p.path, p.type, { provisionerKey, ...bad.call(p) });
     return callProcedure(t.url, p.path, p.type, { token, ...bad.call(p) });
   }
 

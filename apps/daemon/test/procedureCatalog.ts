@@ -89,7 +89,11 @@ const samples: Record<string, () => Record<string, unknown> | undefined> = {
   'provisionerd.acquire': () => ({ instanceId: 'instance-1' }),
   'provisionerd.renew': () => ({ jobId: 'sample', instanceId: 'instance-1' }),
   'provisionerd.appendLogs': () => ({ jobId: 'sample', instanceId: 'instance-1', lines: [] }),
-  'provisionerd.complete': () => ({ jobId: 'sample', instanceId: 'instance-1', outcome: { status: 'failed', error: 'x' } }),
+  'provisionerd.complete': () => ({
+    jobId: 'sample',
+    instanceId: 'instance-1',
+    outcome: { status: 'failed', error: 'x' },
+  }),
 };
 
 /** A small valid template manifest on the local provisioner. */

@@ -139,7 +139,9 @@ describe.each(dialects)('who may call what, over HTTP on %s', (dialect) => {
     'templates.versions': () => ({ input: { name: 'local' } }),
     'templates.get': () => ({ input: { name: 'local' } }),
     'templates.pull': () => ({ input: { name: 'local' } }),
-    'templates.push': (s) => ({ input: { name: `by-${s.caller}`, manifest: sampleManifest(`by-${s.caller}`) } }),
+    'templates.push': (s) => ({
+      input: { name: `by-${s.caller}`, manifest: sampleManifest(`by-${s.caller}`) },
+    }),
     'templates.promote': () => ({ input: { name: 'local', version: 1 } }),
     // A workspace that does not exist: NOT_FOUND is an allowed outcome, the caller's rights decide.
     'workspaces.list': () => ({ input: {} }),
@@ -161,7 +163,9 @@ describe.each(dialects)('who may call what, over HTTP on %s', (dialect) => {
     'provisionerd.acquire': () => ({ input: { instanceId: 'instance-1' } }),
     'provisionerd.renew': () => ({ input: { jobId: 'j', instanceId: 'instance-1' } }),
     'provisionerd.appendLogs': () => ({ input: { jobId: 'j', instanceId: 'instance-1', lines: [] } }),
-    'provisionerd.complete': () => ({ input: { jobId: 'j', instanceId: 'instance-1', outcome: { status: 'failed', error: 'x' } } }),
+    'provisionerd.complete': () => ({
+      input: { jobId: 'j', instanceId: 'instance-1', outcome: { status: 'failed', error: 'x' } },
+    }),
   };
 
   beforeAll(async () => {

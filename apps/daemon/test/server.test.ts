@@ -16,7 +16,11 @@ describe('warren server', () => {
   it('finishes a request that is in flight when it is told to stop, then exits cleanly', async () => {
     const { child, url } = await startServerProcess([]);
     const { port } = new URL(url);
-    const body = JSON.stringify({ username: 'first', email: 'first@example.com', password: 'correct horse battery' });
+    const body = JSON.stringify({
+      username: 'first',
+      email: 'first@example.com',
+      password: 'correct horse battery',
+    });
     const socket = net.connect(Number(port), '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
     let response = '';
@@ -50,10 +54,29 @@ describe('warren server', () => {
   it('serves HTTPS with the given certificate and key', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-tls-'));
     const [cert, key] = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     const { url } = await startServerProcess([], { WARREN_TLS_CERT: cert, WARREN_TLS_KEY: key });
     expect(url.startsWith('https://')).toBe(true);
     const body = await new Promise<string>((resolve, reject) => {
@@ -75,9 +98,13 @@ describe('warren server', () => {
     await new Promise((r) => blocker.once('listening', r));
     const port = (blocker.address() as net.AddressInfo).port;
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-busy-'));
-    const child = spawn(process.execPath, [cli, 'server', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [cli, 'server', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (c) => {
       stderr += c;
@@ -92,7 +119,9 @@ describe('warren server', () => {
     const { url } = await startServerProcess([]);
     const res = await fetch(`${url}/nope`);
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'Nothing is served at GET /nope.' } });
+    expect(await res.json()).toEqual({
+      error: { code: 'NOT_FOUND', message: 'Nothing is served at GET /nope.' },
+    });
   });
 });
 

@@ -20,12 +20,18 @@ export function startServerProcess(
   env: Record<string, string> = {},
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-server-')),
 ): Promise<{ child: ChildProcess; url: string; dataDir: string }> {
-  const child = spawn(process.execPath, [cli, 'server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args], {
-    env: { ...process.env, WARREN_LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [cli, 'server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args],
+    {
+      env: { ...process.env, WARREN_LOG_FORMAT: 'json', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
-  const log = fs.createWriteStream(path.join(ARTIFACTS_DIR, 'logs', `server-process-${path.basename(dataDir)}-${child.pid}.log`));
+  const log = fs.createWriteStream(
+    path.join(ARTIFACTS_DIR, 'logs', `server-process-${path.basename(dataDir)}-${child.pid}.log`),
+  );
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestDaemon, dialects, startTestDaemon } from './harness';
+import { dialects, startTestDaemon, type TestDaemon } from './harness';
 
 describe.each(dialects)('a fresh daemon on %s', (dialect) => {
   let t: TestDaemon;

@@ -8,12 +8,18 @@ export const agentBundle = path.resolve(import.meta.dirname, '..', '..', 'agent'
 /** The workspace agent bundle that provisioners start; built once if a plain vitest run lacks it. */
 export function ensureAgentBuilt(): void {
   if (!fs.existsSync(agentBundle)) {
-    execFileSync(process.execPath, ['build.mjs'], { cwd: path.resolve(import.meta.dirname, '..', '..', 'agent') });
+    execFileSync(process.execPath, ['build.mjs'], {
+      cwd: path.resolve(import.meta.dirname, '..', '..', 'agent'),
+    });
   }
 }
 
 /** Polls until `check` returns a value, or fails naming what it waited for. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -30,13 +36,21 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 /** Waits until the workspace reaches `status` (and, for running, its agent is ready); fails fast on a failed build. */
-export async function settle(client: ReturnType<TestDaemon['client']>, name: string, status: string, timeoutMs = 20_000) {
+export async function settle(
+  client: ReturnType<TestDaemon['client']>,
+  name: string,
+  status: string,
+  timeoutMs = 20_000,
+) {
   return waitFor(
     `workspace ${name} to be ${status}`,
     async () => {
       const ws = await client.workspaces.get.query({ name });
-      if (ws.status === 'failed' && status !== 'failed') throw new Error(`build failed: ${ws.latestBuild.error}`);
-      return ws.status === status && (status !== 'running' || ws.agent?.lifecycle === 'ready') ? ws : undefined;
+      if (ws.status === 'failed' && status !== 'failed')
+        throw new Error(`build failed: ${ws.latestBuild.error}`);
+      return ws.status === status && (status !== 'running' || ws.agent?.lifecycle === 'ready')
+        ? ws
+        : undefined;
     },
     timeoutMs,
   );

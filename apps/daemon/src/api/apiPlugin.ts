@@ -1,7 +1,7 @@
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance } from 'fastify';
 import { type AppRouter, appRouter } from './appRouter';
-import { type Services, createContext } from './context';
+import { createContext, type Services } from './context';
 
 export const API_PREFIX = '/api/trpc';
 
@@ -13,7 +13,8 @@ export async function apiPlugin(app: FastifyInstance, services: Services): Promi
       router: appRouter,
       createContext: ({ req, res }) => createContext(services, req, res),
       onError({ error, path }) {
-        if (error.code === 'INTERNAL_SERVER_ERROR') services.log.error({ err: error.cause ?? error, path }, 'API error');
+        if (error.code === 'INTERNAL_SERVER_ERROR')
+          services.log.error({ err: error.cause ?? error, path }, 'API error');
       },
       responseMeta({ errors }) {
         const retryAfter = errors

@@ -4,9 +4,9 @@ import type { AuditService } from '../audit/AuditService';
 import type { AuthResult, AuthService } from '../auth/AuthService';
 import type { LiveSessions } from '../auth/LiveSessions';
 import type { Actor } from '../auth/policy';
-import type { Logger } from '../log/logger';
 import type { BuildService } from '../builds/BuildService';
 import type { JobQueue } from '../builds/JobQueue';
+import type { Logger } from '../log/logger';
 import type { ProvisionerIdentity, ProvisionerKeysService } from '../provisioners/ProvisionerKeysService';
 import type { TemplatesService } from '../templates/TemplatesService';
 import type { UsersService } from '../users/UsersService';
@@ -83,10 +83,17 @@ function crossSiteError(req: FastifyRequest): WarrenError | undefined {
   try {
     if (new URL(origin).host === req.headers.host) return undefined;
   } catch {}
-  return new WarrenError('FORBIDDEN', 'Requests signed in with a cookie must come from this server\'s own pages.');
+  return new WarrenError(
+    'FORBIDDEN',
+    "Requests signed in with a cookie must come from this server's own pages.",
+  );
 }
 
-export async function createContext(services: Services, req: FastifyRequest, reply: FastifyReply): Promise<Context> {
+export async function createContext(
+  services: Services,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<Context> {
   const credential = presentedCredential(req);
   let auth: AuthResult | undefined;
   if (credential) {

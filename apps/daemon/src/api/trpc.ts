@@ -1,8 +1,8 @@
-import { WarrenError, describeIssues, errorCodes } from '@warren/core';
-import { TRPCError, initTRPC } from '@trpc/server';
+import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { describeIssues, type errorCodes, WarrenError } from '@warren/core';
 import { authorizeProcedure } from '../auth/policy';
-import { type Context, actorOf } from './context';
+import { actorOf, type Context } from './context';
 
 const trpcCodeFor: Record<keyof typeof errorCodes, TRPC_ERROR_CODE_KEY> = {
   INVALID_INPUT: 'BAD_REQUEST',
@@ -45,7 +45,8 @@ export function warrenCodeOf(error: TRPCError): keyof typeof errorCodes {
 
 export function toTRPCError(error: unknown): TRPCError {
   if (error instanceof TRPCError) return error;
-  if (error instanceof WarrenError) return new TRPCError({ code: trpcCodeFor[error.code], message: error.message, cause: error });
+  if (error instanceof WarrenError)
+    return new TRPCError({ code: trpcCodeFor[error.code], message: error.message, cause: error });
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: INTERNAL_MESSAGE, cause: error });
 }
 
@@ -57,8 +58,10 @@ const t = initTRPC.context<Context>().create({
     const code = warrenCodeOf(error);
     let message = shape.message;
     if (issues) message = describeIssues(issues);
-    else if (error.code === 'PARSE_ERROR' || cause instanceof SyntaxError) message = 'The input is not valid JSON.';
-    else if (error.code === 'UNSUPPORTED_MEDIA_TYPE') message = 'Send the input as JSON (Content-Type: application/json).';
+    else if (error.code === 'PARSE_ERROR' || cause instanceof SyntaxError)
+      message = 'The input is not valid JSON.';
+    else if (error.code === 'UNSUPPORTED_MEDIA_TYPE')
+      message = 'Send the input as JSON (Content-Type: application/json).';
     else if (code === 'INTERNAL') message = INTERNAL_MESSAGE;
     return {
       code: shape.code,
@@ -80,7 +83,8 @@ export const createCallerFactory = t.createCallerFactory;
 export const procedure = t.procedure
   .use(async ({ next }) => {
     const result = await next();
-    if (!result.ok) throw toTRPCError(result.error.cause instanceof WarrenError ? result.error.cause : result.error);
+    if (!result.ok)
+      throw toTRPCError(result.error.cause instanceof WarrenError ? result.error.cause : result.error);
     return result;
   })
   .use(async ({ ctx, path, next }) => {
@@ -89,7 +93,8 @@ export const procedure = t.procedure
       authorizeProcedure(path, actor, ctx.provisioner);
     } catch (error) {
       // A credential that failed to authenticate explains itself better than "not signed in".
-      if (!actor && ctx.auth && 'error' in ctx.auth && (error as WarrenError).code === 'UNAUTHORIZED') throw ctx.auth.error;
+      if (!actor && ctx.auth && 'error' in ctx.auth && (error as WarrenError).code === 'UNAUTHORIZED')
+        throw ctx.auth.error;
       throw error;
     }
     const provisioner = ctx.provisioner instanceof WarrenError ? undefined : ctx.provisioner;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
-import { type AuditEntry, WarrenError, redact } from '@warren/core';
+import { type AuditEntry, redact, WarrenError } from '@warren/core';
 import type { Kysely, Selectable } from 'kysely';
 import type { Db } from '../db/database';
 import type { AuditLogTable, Database } from '../db/schema';

@@ -1,8 +1,4 @@
-import {
-  DEFAULT_TOKEN_LIFETIME_SECONDS,
-  type Secret,
-  WarrenError,
-} from '@warren/core';
+import { DEFAULT_TOKEN_LIFETIME_SECONDS, type Secret, WarrenError } from '@warren/core';
 import type { Db } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
 import * as apiKeys from '../tokens/apiKeyQueries';
@@ -45,7 +41,13 @@ export class AuthService {
     return { user, ...session };
   }
 
-  async #issue(userId: string, kind: 'session' | 'token', name: string, lifetimeMs: number, ip: string | null) {
+  async #issue(
+    userId: string,
+    kind: 'session' | 'token',
+    name: string,
+    lifetimeMs: number,
+    ip: string | null,
+  ) {
     const { id, token, secretHash } = mintApiKeyToken();
     const createdAt = this.now();
     const expiresAt = createdAt + lifetimeMs;
@@ -73,10 +75,14 @@ export class AuthService {
     if (!key || !secretMatches(parsed, key.secret_hash)) return { error: invalid };
     const now = this.now();
     if (key.revoked_at !== null) {
-      return { error: new WarrenError('UNAUTHORIZED', 'This API token or session was revoked. Sign in again.') };
+      return {
+        error: new WarrenError('UNAUTHORIZED', 'This API token or session was revoked. Sign in again.'),
+      };
     }
     if (key.expires_at <= now) {
-      return { error: new WarrenError('UNAUTHORIZED', 'This API token or session has expired. Sign in again.') };
+      return {
+        error: new WarrenError('UNAUTHORIZED', 'This API token or session has expired. Sign in again.'),
+      };
     }
     if (key.status !== 'active') {
       return { error: new WarrenError('UNAUTHORIZED', 'This account is suspended.') };
@@ -98,7 +104,10 @@ export class AuthService {
       return await this.#issue(actor.userId, 'token', name, lifetimeSeconds * 1000, null);
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw new WarrenError('CONFLICT', `You already have a token named "${name}". Revoke it or pick another name.`);
+        throw new WarrenError(
+          'CONFLICT',
+          `You already have a token named "${name}". Revoke it or pick another name.`,
+        );
       }
       throw error;
     }

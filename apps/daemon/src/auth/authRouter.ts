@@ -1,4 +1,4 @@
-import { Secret, changePasswordInput, loginInput, noInput } from '@warren/core';
+import { changePasswordInput, loginInput, noInput, Secret } from '@warren/core';
 import { SESSION_COOKIE } from '../api/context';
 import { authedProcedure, procedure, router } from '../api/trpc';
 import { SESSION_LIFETIME_MS } from './AuthService';
@@ -29,7 +29,8 @@ export const authRouter = router({
   logout: authedProcedure.input(noInput).mutation(async ({ ctx }) => {
     await ctx.services.auth.logout(ctx.actor);
     ctx.audit.target = { type: 'api_key', id: ctx.actor.apiKeyId };
-    if (ctx.via === 'cookie') ctx.reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
+    if (ctx.via === 'cookie')
+      ctx.reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
     return { ok: true as const };
   }),
 
@@ -41,7 +42,11 @@ export const authRouter = router({
   changePassword: authedProcedure.input(changePasswordInput).mutation(async ({ ctx, input }) => {
     ctx.audit.target = { type: 'user', id: ctx.actor.userId, name: ctx.actor.username };
     ctx.audit.diff = { passwordChanged: true };
-    await ctx.services.users.changePassword(ctx.actor, new Secret(input.currentPassword), new Secret(input.newPassword));
+    await ctx.services.users.changePassword(
+      ctx.actor,
+      new Secret(input.currentPassword),
+      new Secret(input.newPassword),
+    );
     return { ok: true as const };
   }),
 });

@@ -75,20 +75,31 @@ export function hasRole(actor: Actor, ...wanted: Role[]): boolean {
 }
 
 /** Procedure-level check, run before the input is even parsed. */
-export function authorizeProcedure(path: string, actor: Actor | undefined, provisionerKey?: { keyId: string } | WarrenError): void {
+export function authorizeProcedure(
+  path: string,
+  actor: Actor | undefined,
+  provisionerKey?: { keyId: string } | WarrenError,
+): void {
   const rule = procedurePolicy[path];
   if (!rule) throw new WarrenError('FORBIDDEN', `No access rule is defined for "${path}", so it is refused.`);
   if (rule.kind === 'public') return;
   if (rule.kind === 'provisioner') {
     if (provisionerKey instanceof WarrenError) throw provisionerKey;
     if (provisionerKey) return;
-    if (actor) throw new WarrenError('FORBIDDEN', `"${path}" is for external provisioners, not people; it needs a provisioner key.`);
+    if (actor)
+      throw new WarrenError(
+        'FORBIDDEN',
+        `"${path}" is for external provisioners, not people; it needs a provisioner key.`,
+      );
     throw new WarrenError('UNAUTHORIZED', 'This call is for external provisioners; send a provisioner key.');
-    return;
   }
-  if (!actor) throw new WarrenError('UNAUTHORIZED', 'You are not signed in. Run "warren login" or sign in again.');
+  if (!actor)
+    throw new WarrenError('UNAUTHORIZED', 'You are not signed in. Run "warren login" or sign in again.');
   if (rule.kind === 'roles' && !hasRole(actor, ...rule.roles)) {
-    throw new WarrenError('FORBIDDEN', `Your roles do not allow "${path}". It needs one of: ${rule.roles.join(', ')}.`);
+    throw new WarrenError(
+      'FORBIDDEN',
+      `Your roles do not allow "${path}". It needs one of: ${rule.roles.join(', ')}.`,
+    );
   }
 }
 
@@ -119,7 +130,7 @@ export function authorizeRoleChange(actor: Actor, before: readonly Role[], after
 /** A user's tokens: their own; owners and user admins see and revoke anyone's. */
 export function authorizeTokenAccess(actor: Actor, tokenOwnerId: string): void {
   if (tokenOwnerId === actor.userId || hasRole(actor, 'owner', 'user-admin')) return;
-  throw new WarrenError('FORBIDDEN', "You can only see and revoke your own tokens.");
+  throw new WarrenError('FORBIDDEN', 'You can only see and revoke your own tokens.');
 }
 
 /** A workspace: its owner reads and changes it; owners change any; auditors read any. */

@@ -80,9 +80,11 @@ export class BuildRunner {
     const flush = () => {
       const lines = pending.splice(0);
       if (lines.length === 0) return flushing;
-      flushing = flushing.then(() => this.source.appendLogs(job.jobId, lines)).catch((error) => {
-        this.log.warn({ err: error, job: job.jobId }, 'could not store build log lines');
-      });
+      flushing = flushing
+        .then(() => this.source.appendLogs(job.jobId, lines))
+        .catch((error) => {
+          this.log.warn({ err: error, job: job.jobId }, 'could not store build log lines');
+        });
       return flushing;
     };
     const log: BuildLog = (line, level = 'info') => {
@@ -90,32 +92,49 @@ export class BuildRunner {
       if (pending.length >= 50) void flush();
     };
     const flusher = setInterval(() => void flush(), 100);
-    const renewer = setInterval(() => {
-      this.source.renew(job.jobId).then(
-        ({ owned, cancel }) => {
-          if (!owned || cancel) abort.abort(new WarrenError('CONFLICT', owned ? 'The build was canceled.' : 'The job lease was lost.'));
-        },
-        (error) => this.log.warn({ err: error, job: job.jobId }, 'could not renew a job lease'),
-      );
-    }, Math.max(200, Math.floor(this.options.leaseMs / 3)));
+    const renewer = setInterval(
+      () => {
+        this.source.renew(job.jobId).then(
+          ({ owned, cancel }) => {
+            if (!owned || cancel)
+              abort.abort(
+                new WarrenError('CONFLICT', owned ? 'The build was canceled.' : 'The job lease was lost.'),
+              );
+          },
+          (error) => this.log.warn({ err: error, job: job.jobId }, 'could not renew a job lease'),
+        );
+      },
+      Math.max(200, Math.floor(this.options.leaseMs / 3)),
+    );
 
     let outcome: BuildOutcome;
     const provisioner = this.provisioners[job.provisionerType];
     try {
       if (!provisioner) {
-        throw new WarrenError('UNAVAILABLE', `This provisioner cannot run "${job.provisionerType}" workspaces.`);
+        throw new WarrenError(
+          'UNAVAILABLE',
+          `This provisioner cannot run "${job.provisionerType}" workspaces.`,
+        );
       }
-      log(`Build ${job.request.transition} of ${job.request.workspace.ownerUsername}/${job.request.workspace.name} on the ${job.provisionerType} provisioner`);
+      log(
+        `Build ${job.request.transition} of ${job.request.workspace.ownerUsername}/${job.request.workspace.name} on the ${job.provisionerType} provisioner`,
+      );
       const state = await provisioner.apply(job.request, log, abort.signal);
       if (abort.signal.aborted) throw abort.signal.reason;
       log(`Build ${job.request.transition} succeeded.`);
       outcome = { status: 'succeeded', state };
     } catch (error) {
       const canceled = abort.signal.aborted;
-      const message = error instanceof WarrenError ? error.message : `Unexpected provisioner error: ${(error as Error).message}`;
-      if (!(error instanceof WarrenError)) this.log.error({ err: error, job: job.jobId }, 'provisioner failed');
+      const message =
+        error instanceof WarrenError
+          ? error.message
+          : `Unexpected provisioner error: ${(error as Error).message}`;
+      if (!(error instanceof WarrenError))
+        this.log.error({ err: error, job: job.jobId }, 'provisioner failed');
       log(canceled ? 'Build canceled.' : `Build failed: ${message}`, canceled ? 'warn' : 'error');
-      outcome = canceled ? { status: 'canceled', error: 'The build was canceled.' } : { status: 'failed', error: message };
+      outcome = canceled
+        ? { status: 'canceled', error: 'The build was canceled.' }
+        : { status: 'failed', error: message };
     } finally {
       clearInterval(renewer);
       clearInterval(flusher);

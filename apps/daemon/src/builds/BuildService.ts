@@ -1,17 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type ParameterValue,
-  type TemplateManifest,
-  WarrenError,
-  interpolate,
-} from '@warren/core';
+import { interpolate, type ParameterValue, type TemplateManifest, WarrenError } from '@warren/core';
 import type { Kysely } from 'kysely';
+import { createAgent } from '../agents/agentQueries';
+import { mintAgentToken } from '../agents/agentToken';
 import type { Db } from '../db/database';
 import type { BuildTransition, Database } from '../db/schema';
 import type { EventBus } from '../events/EventBus';
-import type { ProvisionRequest, ProvisionerState } from '../provisioners/Provisioner';
-import { createAgent } from '../agents/agentQueries';
-import { mintAgentToken } from '../agents/agentToken';
+import type { ProvisionerState, ProvisionRequest } from '../provisioners/Provisioner';
 import type { Job, JobQueue } from './JobQueue';
 
 export const BUILD_JOB = 'workspace_build';
@@ -76,7 +71,11 @@ export class BuildService {
       .executeTakeFirst();
     const number = Number(last?.n ?? 0) + 1;
     const buildId = randomUUID();
-    const input: BuildJobInput = { buildId, ...(b.startAfter ? { startAfter: true } : {}), ...(b.orphan ? { orphan: true } : {}) };
+    const input: BuildJobInput = {
+      buildId,
+      ...(b.startAfter ? { startAfter: true } : {}),
+      ...(b.orphan ? { orphan: true } : {}),
+    };
     const jobId = await this.queue.enqueue(trx, BUILD_JOB, input, b.tags);
     // (workspace_id, number) is unique: of two concurrent transitions, one fails here.
     await trx
@@ -149,7 +148,12 @@ export class BuildService {
     if (row.transition === 'start') {
       await this.db.kysely.transaction().execute(async (trx) => {
         await trx.deleteFrom('workspace_agents').where('build_id', '=', row.buildId).execute();
-        await createAgent(trx, { workspaceId: row.workspaceId, buildId: row.buildId, tokenHash, now: this.now() });
+        await createAgent(trx, {
+          workspaceId: row.workspaceId,
+          buildId: row.buildId,
+          tokenHash,
+          now: this.now(),
+        });
       });
     }
     return {
@@ -157,7 +161,12 @@ export class BuildService {
       attempt: job.attempts,
       provisionerType: spec.type,
       request: {
-        workspace: { id: row.workspaceId, name: row.workspaceName, ownerId: row.ownerId, ownerUsername: row.ownerUsername },
+        workspace: {
+          id: row.workspaceId,
+          name: row.workspaceName,
+          ownerId: row.ownerId,
+          ownerUsername: row.ownerUsername,
+        },
         buildId: row.buildId,
         transition: row.transition,
         resources,
@@ -191,7 +200,11 @@ export class BuildService {
         workspaceId = build.workspace_id;
         await this.applyOutcome(trx, build, outcome);
         if (outcome.status === 'succeeded' && input.startAfter === true) {
-          const ws = await trx.selectFrom('workspaces').selectAll().where('id', '=', build.workspace_id).executeTakeFirstOrThrow();
+          const ws = await trx
+            .selectFrom('workspaces')
+            .selectAll()
+            .where('id', '=', build.workspace_id)
+            .executeTakeFirstOrThrow();
           const tags = JSON.parse(job.tags) as Record<string, string>;
           await this.createBuild(trx, {
             workspaceId: ws.id,
@@ -228,7 +241,11 @@ export class BuildService {
         .execute();
     }
     if (outcome.status === 'succeeded' && build.transition === 'delete') {
-      await trx.updateTable('workspaces').set({ deleted_at: now, updated_at: now }).where('id', '=', build.workspace_id).execute();
+      await trx
+        .updateTable('workspaces')
+        .set({ deleted_at: now, updated_at: now })
+        .where('id', '=', build.workspace_id)
+        .execute();
     }
     if (build.transition !== 'start' || outcome.status !== 'succeeded') {
       // Nothing runs an agent now: a stopped, deleted or failed workspace has none.
@@ -240,21 +257,33 @@ export class BuildService {
         .execute();
     }
     if (build.transition === 'start' && outcome.status === 'succeeded') {
-      const ws = await trx.selectFrom('workspaces').select(['ttl_ms']).where('id', '=', build.workspace_id).executeTakeFirst();
+      const ws = await trx
+        .selectFrom('workspaces')
+        .select(['ttl_ms'])
+        .where('id', '=', build.workspace_id)
+        .executeTakeFirst();
       await trx
         .updateTable('workspaces')
         .set({ deadline: ws?.ttl_ms ? now + ws.ttl_ms : null, last_activity_at: now })
         .where('id', '=', build.workspace_id)
         .execute();
     } else {
-      await trx.updateTable('workspaces').set({ deadline: null }).where('id', '=', build.workspace_id).execute();
+      await trx
+        .updateTable('workspaces')
+        .set({ deadline: null })
+        .where('id', '=', build.workspace_id)
+        .execute();
     }
   }
 
   /** Fails the builds of jobs whose runner vanished for good, so workspaces stop claiming to build. */
   async failLapsed(job: Job, trx: Kysely<Database>): Promise<void> {
     const input = JSON.parse(job.input) as BuildJobInput;
-    const build = await trx.selectFrom('workspace_builds').selectAll().where('id', '=', input.buildId).executeTakeFirst();
+    const build = await trx
+      .selectFrom('workspace_builds')
+      .selectAll()
+      .where('id', '=', input.buildId)
+      .executeTakeFirst();
     if (build) {
       await this.applyOutcome(trx, build, { status: 'failed', error: job.error ?? 'lapsed' });
       this.bus.publish(`workspace:${build.workspace_id}`, { type: 'build' });

@@ -7,7 +7,9 @@ import type { EventBus } from '../events/EventBus';
 
 export type Job = Selectable<ProvisionerJobsTable>;
 export type JobLogLine = { seq: number; time: number; level: 'info' | 'warn' | 'error'; line: string };
-export type JobEvent = { type: 'log'; log: JobLogLine } | { type: 'end'; status: JobStatus; error: string | null };
+export type JobEvent =
+  | { type: 'log'; log: JobLogLine }
+  | { type: 'end'; status: JobStatus; error: string | null };
 
 export const TERMINAL: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
 /** A job whose runner vanished is retried once, then failed: provisioners are idempotent. */
@@ -33,7 +35,12 @@ export class JobQueue {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async enqueue(trx: Kysely<Database>, kind: string, input: unknown, tags: Record<string, string>): Promise<string> {
+  async enqueue(
+    trx: Kysely<Database>,
+    kind: string,
+    input: unknown,
+    tags: Record<string, string>,
+  ): Promise<string> {
     const id = randomUUID();
     await trx
       .insertInto('provisioner_jobs')
@@ -64,7 +71,11 @@ export class JobQueue {
     return this.db.kysely.selectFrom('provisioner_jobs').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  async acquire(workerId: string, offeredTags: Record<string, string>, leaseMs: number): Promise<Job | undefined> {
+  async acquire(
+    workerId: string,
+    offeredTags: Record<string, string>,
+    leaseMs: number,
+  ): Promise<Job | undefined> {
     const candidates = await this.db.kysely
       .selectFrom('provisioner_jobs')
       .selectAll()
@@ -119,11 +130,20 @@ export class JobQueue {
       seq = Number(row?.max ?? 0) + 1;
     }
     const time = this.now();
-    const rows = lines.map((l, i) => ({ job_id: id, seq: seq + i, time, level: l.level, line: l.line.slice(0, MAX_LINE) }));
+    const rows = lines.map((l, i) => ({
+      job_id: id,
+      seq: seq + i,
+      time,
+      level: l.level,
+      line: l.line.slice(0, MAX_LINE),
+    }));
     this.#nextSeq.set(id, seq + rows.length);
     await this.db.kysely.insertInto('job_logs').values(rows).execute();
     for (const r of rows) {
-      this.bus.publish(`job:${id}`, { type: 'log', log: { seq: r.seq, time, level: r.level, line: r.line } } satisfies JobEvent);
+      this.bus.publish(`job:${id}`, {
+        type: 'log',
+        log: { seq: r.seq, time, level: r.level, line: r.line },
+      } satisfies JobEvent);
     }
   }
 
@@ -150,7 +170,12 @@ export class JobQueue {
     const done = await this.db.kysely.transaction().execute(async (trx) => {
       const result = await trx
         .updateTable('provisioner_jobs')
-        .set({ status: outcome.status, error: outcome.error ?? null, completed_at: this.now(), lease_expires_at: null })
+        .set({
+          status: outcome.status,
+          error: outcome.error ?? null,
+          completed_at: this.now(),
+          lease_expires_at: null,
+        })
         .where('id', '=', id)
         .where('worker_id', '=', workerId)
         .where('status', '=', 'running')
@@ -217,7 +242,12 @@ export class JobQueue {
           .set(
             retry
               ? { status: 'pending', worker_id: null, lease_expires_at: null }
-              : { status: job.cancel_requested_at ? 'canceled' : 'failed', error: message, completed_at: now, lease_expires_at: null },
+              : {
+                  status: job.cancel_requested_at ? 'canceled' : 'failed',
+                  error: message,
+                  completed_at: now,
+                  lease_expires_at: null,
+                },
           )
           .where('id', '=', job.id)
           .where('status', '=', 'running')

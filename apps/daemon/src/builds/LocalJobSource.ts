@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventBus } from '../events/EventBus';
-import type { BuildOutcome, BuildService, PreparedBuild } from './BuildService';
 import type { JobSource } from './BuildRunner';
+import type { BuildOutcome, BuildService, PreparedBuild } from './BuildService';
 import type { JobQueue } from './JobQueue';
 
 /** The daemon's own runner: takes jobs straight from the database queue. */
@@ -21,7 +21,10 @@ export class LocalJobSource implements JobSource {
     try {
       return await this.builds.prepare(job);
     } catch (error) {
-      await this.builds.complete(job.id, this.workerId, { status: 'failed', error: (error as Error).message });
+      await this.builds.complete(job.id, this.workerId, {
+        status: 'failed',
+        error: (error as Error).message,
+      });
       return undefined;
     }
   }

@@ -9,11 +9,23 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 /** The one typed client the CLI uses; with a token every request is signed in with it. */
 export function createApiClient(url: string, token?: Secret): ApiClient {
+  return clientWithHeaders(
+    url,
+    (): Record<string, string> => (token ? { authorization: `Bearer ${token.reveal()}` } : {}),
+  );
+}
+
+/** The same client for an external provisioner, which signs in with its provisioner key. */
+export function createProvisionerClient(url: string, key: Secret): ApiClient {
+  return clientWithHeaders(url, () => ({ 'x-warren-provisioner-key': key.reveal() }));
+}
+
+function clientWithHeaders(url: string, headers: () => Record<string, string>): ApiClient {
   return createTRPCClient<AppRouter>({
     links: [
       httpLink({
         url: `${url}/api/trpc`,
-        headers: () => (token ? { authorization: `Bearer ${token.reveal()}` } : {}),
+        headers,
         fetch: (input, init) => fetchFromWarren(url, input, init as RequestInit | undefined),
       }),
     ],
@@ -39,6 +51,14 @@ async function fetchFromWarren(
   } catch (error) {
     throw new WarrenError('UNAVAILABLE', `cannot reach Warren at ${url}: ${transportFailure(error)}`);
   }
+  // The HTTP layer refuses an oversized body before tRPC sees it, so its answer is not tRPC's shape.
+  if (response.status === 413) {
+    const body = (await response.json().catch(() => undefined)) as
+      | { error?: { message?: unknown } }
+      | undefined;
+    const message = typeof body?.error?.message === 'string' ? body.error.message : undefined;
+    throw new WarrenError('PAYLOAD_TOO_LARGE', message ?? 'The request is larger than the server accepts.');
+  }
   // A proxy's HTML error page or some other server would otherwise surface as a JSON parse error.
   if (!(response.headers.get('content-type') ?? '').includes('json')) {
     throw new WarrenError(
@@ -60,7 +80,8 @@ const failureByCode: Record<string, string> = {
   UND_ERR_CONNECT_TIMEOUT: 'timed out',
 };
 
-function transportFailure(error: unknown): string {
+/** Why a request got no answer, as a few words: "connection refused", "host not found". */
+export function transportFailure(error: unknown): string {
   if (error instanceof DOMException && error.name === 'TimeoutError') {
     return `no answer within ${REQUEST_TIMEOUT_MS / 1000} seconds`;
   }

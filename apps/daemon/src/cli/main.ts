@@ -3,9 +3,13 @@ import { registerAuditCommand } from './auditCommand';
 import { registerAuthCommands } from './authCommands';
 import { describeCliError } from './cliError';
 import { outputOption } from './output';
+import { registerProvisionerCommand } from './provisionerCommand';
 import { registerServerCommand } from './serverCommand';
+import { registerTemplatesCommand } from './templatesCommand';
 import { registerTokensCommand } from './tokensCommand';
 import { registerUsersCommand } from './usersCommand';
+import { registerWorkspaceCommands } from './workspaceCommands';
+import { registerWorkspaceInfoCommands } from './workspaceInfoCommands';
 
 export function buildProgram(): Command {
   const program = new Command('warren')
@@ -18,6 +22,10 @@ export function buildProgram(): Command {
   registerUsersCommand(program);
   registerTokensCommand(program);
   registerAuditCommand(program);
+  registerTemplatesCommand(program);
+  registerWorkspaceInfoCommands(program);
+  registerWorkspaceCommands(program);
+  registerProvisionerCommand(program);
   return program;
 }
 

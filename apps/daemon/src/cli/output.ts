@@ -67,3 +67,11 @@ export function printResult(command: Command, value: unknown, sentence: string):
   if (outputFormatOf(command) === 'json') printJson(value);
   else process.stdout.write(`${sentence}\n`);
 }
+
+/** 480 minutes as "8h", for showing a schedule the way it is typed. */
+export function formatMinutes(minutes: number | null): string {
+  if (!minutes) return 'off';
+  if (minutes % 1440 === 0) return `${minutes / 1440}d`;
+  if (minutes % 60 === 0) return `${minutes / 60}h`;
+  return `${minutes}m`;
+}

@@ -9,7 +9,10 @@ export function registerServerCommand(program: Command): void {
   }
   command.action(async (flags: Record<string, string | undefined>) => {
     const kebab = Object.fromEntries(
-      Object.entries(flags).map(([key, value]) => [key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), value]),
+      Object.entries(flags).map(([key, value]) => [
+        key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+        value,
+      ]),
     );
     const config = resolveServerConfig(kebab);
     const { startDaemon } = await import('../server');
@@ -43,4 +46,3 @@ export function registerServerCommand(program: Command): void {
     process.on('SIGINT', () => stop('SIGINT'));
   });
 }
-

@@ -7,10 +7,27 @@ export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 's
 
 /** Every `warren server` setting: a flag, and a WARREN_* environment variable of the same name. */
 export const serverOptions = [
-  { flag: 'listen', env: 'WARREN_LISTEN', describe: 'address and port to listen on', default: '127.0.0.1:3000' },
-  { flag: 'access-url', env: 'WARREN_ACCESS_URL', describe: 'the URL people and workspaces use to reach this server' },
-  { flag: 'data-dir', env: 'WARREN_DATA_DIR', describe: 'where the embedded database and workspace files live' },
-  { flag: 'postgres-url', env: 'WARREN_POSTGRES_URL', describe: 'use this PostgreSQL database instead of the embedded SQLite' },
+  {
+    flag: 'listen',
+    env: 'WARREN_LISTEN',
+    describe: 'address and port to listen on',
+    default: '127.0.0.1:3000',
+  },
+  {
+    flag: 'access-url',
+    env: 'WARREN_ACCESS_URL',
+    describe: 'the URL people and workspaces use to reach this server',
+  },
+  {
+    flag: 'data-dir',
+    env: 'WARREN_DATA_DIR',
+    describe: 'where the embedded database and workspace files live',
+  },
+  {
+    flag: 'postgres-url',
+    env: 'WARREN_POSTGRES_URL',
+    describe: 'use this PostgreSQL database instead of the embedded SQLite',
+  },
   { flag: 'tls-cert', env: 'WARREN_TLS_CERT', describe: 'PEM certificate file; serve HTTPS' },
   { flag: 'tls-key', env: 'WARREN_TLS_KEY', describe: 'PEM private key file for --tls-cert' },
   { flag: 'log-level', env: 'WARREN_LOG_LEVEL', describe: `one of ${logLevels.join(', ')}`, default: 'info' },
@@ -21,14 +38,22 @@ export const serverOptions = [
     describe: 'builds the built-in provisioner runs at once (0: only external provisioners build)',
     default: '8',
   },
-  { flag: 'workspace-quota', env: 'WARREN_WORKSPACE_QUOTA', describe: 'workspaces each user may have', default: '50' },
+  {
+    flag: 'workspace-quota',
+    env: 'WARREN_WORKSPACE_QUOTA',
+    describe: 'workspaces each user may have',
+    default: '50',
+  },
 ] as const;
 
 const listenSchema = z.string().transform((value, ctx) => {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
   const port = Number(match?.[3]);
   if (!match || port > 65535) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not HOST:PORT (for example 127.0.0.1:3000 or :3000).` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is not HOST:PORT (for example 127.0.0.1:3000 or :3000).`,
+    });
     return z.NEVER;
   }
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
@@ -67,7 +92,9 @@ type RawOptions = Partial<Record<(typeof serverOptions)[number]['flag'], string 
 /** Flags win over WARREN_* variables, which win over defaults. */
 export function resolveServerConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const pick = (option: (typeof serverOptions)[number]): string | undefined =>
-    flags[option.flag] ?? (env[option.env] || undefined) ?? ('default' in option ? option.default : undefined);
+    flags[option.flag] ??
+    (env[option.env] || undefined) ??
+    ('default' in option ? option.default : undefined);
   const byFlag = Object.fromEntries(serverOptions.map((o) => [o.flag, pick(o)]));
   const parsed = configSchema.safeParse({
     listen: byFlag.listen,
@@ -84,7 +111,10 @@ export function resolveServerConfig(flags: RawOptions, env: NodeJS.ProcessEnv = 
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    throw new WarrenError('INVALID_INPUT', `Invalid server setting: ${where}${issue?.message ?? 'unknown problem'}`);
+    throw new WarrenError(
+      'INVALID_INPUT',
+      `Invalid server setting: ${where}${issue?.message ?? 'unknown problem'}`,
+    );
   }
   return parsed.data;
 }

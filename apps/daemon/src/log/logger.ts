@@ -17,7 +17,14 @@ const redactPaths = [
 
 /** A small human-readable line format, so the default needs no extra worker or dependency. */
 function textStream(out: NodeJS.WritableStream): DestinationStream {
-  const names: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+  const names: Record<number, string> = {
+    10: 'TRACE',
+    20: 'DEBUG',
+    30: 'INFO',
+    40: 'WARN',
+    50: 'ERROR',
+    60: 'FATAL',
+  };
   return new Writable({
     write(chunk, _encoding, done) {
       for (const line of String(chunk).split('\n')) {

@@ -46,7 +46,11 @@ export class ProvisionerKeysService {
   }
 
   async list() {
-    const rows = await this.db.kysely.selectFrom('provisioner_keys').selectAll().orderBy('created_at').execute();
+    const rows = await this.db.kysely
+      .selectFrom('provisioner_keys')
+      .selectAll()
+      .orderBy('created_at')
+      .execute();
     const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
     return rows.map((r) => ({
       id: r.id,
@@ -65,20 +69,29 @@ export class ProvisionerKeysService {
       .where('name', '=', name)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) throw new WarrenError('NOT_FOUND', `No active provisioner key is named "${name}".`);
+    if (Number(result.numUpdatedRows) === 0)
+      throw new WarrenError('NOT_FOUND', `No active provisioner key is named "${name}".`);
   }
 
   async authenticate(raw: string): Promise<ProvisionerIdentity | WarrenError> {
     const match = KEY_PATTERN.exec(raw.trim());
     const invalid = new WarrenError('UNAUTHORIZED', 'The provisioner key is not valid or was revoked.');
     if (!match?.[1] || !match[2]) return invalid;
-    const row = await this.db.kysely.selectFrom('provisioner_keys').selectAll().where('id', '=', match[1]).executeTakeFirst();
+    const row = await this.db.kysely
+      .selectFrom('provisioner_keys')
+      .selectAll()
+      .where('id', '=', match[1])
+      .executeTakeFirst();
     if (!row || row.revoked_at !== null) return invalid;
     const [a, b] = [Buffer.from(hash(match[2])), Buffer.from(row.secret_hash)];
     if (a.length !== b.length || !timingSafeEqual(a, b)) return invalid;
     const now = this.now();
     if (row.last_used_at === null || now - row.last_used_at > 60_000) {
-      await this.db.kysely.updateTable('provisioner_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
+      await this.db.kysely
+        .updateTable('provisioner_keys')
+        .set({ last_used_at: now })
+        .where('id', '=', row.id)
+        .execute();
     }
     return { keyId: row.id, name: row.name, tags: JSON.parse(row.tags) };
   }

@@ -1,8 +1,10 @@
-import { Secret, createFirstUserInput, noInput } from '@warren/core';
+import { createFirstUserInput, noInput, Secret } from '@warren/core';
 import { procedure, router } from '../api/trpc';
 
 export const setupRouter = router({
-  status: procedure.input(noInput).query(async ({ ctx }) => ({ needsFirstUser: !(await ctx.services.users.hasUsers()) })),
+  status: procedure
+    .input(noInput)
+    .query(async ({ ctx }) => ({ needsFirstUser: !(await ctx.services.users.hasUsers()) })),
 
   createFirstUser: procedure.input(createFirstUserInput).mutation(async ({ ctx, input }) => {
     const user = await ctx.services.users.createFirstUser({ ...input, password: new Secret(input.password) });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type TemplateManifest, WarrenError, formatManifestErrors, parseManifest } from '@warren/core';
+import { formatManifestErrors, parseManifest, type TemplateManifest, WarrenError } from '@warren/core';
 import type { Db } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
 
@@ -31,18 +31,25 @@ function checkFiles(files: Record<string, string>): void {
   for (const [file, content] of Object.entries(files)) {
     const normal = path.posix.normalize(file);
     if (normal.startsWith('/') || normal.startsWith('..') || normal !== file || file === 'warren.yaml') {
-      throw new WarrenError('INVALID_INPUT', `Template file "${file}" must be a plain relative path inside the template.`);
+      throw new WarrenError(
+        'INVALID_INPUT',
+        `Template file "${file}" must be a plain relative path inside the template.`,
+      );
     }
     total += Buffer.byteLength(content, 'base64');
   }
-  if (total > MAX_FILES_BYTES) throw new WarrenError('PAYLOAD_TOO_LARGE', 'Template files exceed 10 MiB in total.');
+  if (total > MAX_FILES_BYTES)
+    throw new WarrenError('PAYLOAD_TOO_LARGE', 'Template files exceed 10 MiB in total.');
 }
 
 /** Validates a manifest and explains every problem with its line and field. */
 export function validateManifest(source: string, fileName = 'warren.yaml'): TemplateManifest {
   const parsed = parseManifest(source);
   if (!parsed.ok) {
-    throw new WarrenError('INVALID_INPUT', `The template manifest is not valid:\n${formatManifestErrors(parsed.errors, fileName)}`);
+    throw new WarrenError(
+      'INVALID_INPUT',
+      `The template manifest is not valid:\n${formatManifestErrors(parsed.errors, fileName)}`,
+    );
   }
   return parsed.manifest;
 }
@@ -65,7 +72,11 @@ export class TemplatesService {
         't.updated_at',
         'v.number',
         'v.manifest',
-        eb.selectFrom('template_versions as c').whereRef('c.template_id', '=', 't.id').select(eb.fn.countAll<number>().as('n')).as('versions'),
+        eb
+          .selectFrom('template_versions as c')
+          .whereRef('c.template_id', '=', 't.id')
+          .select(eb.fn.countAll<number>().as('n'))
+          .as('versions'),
       ])
       .orderBy('t.name')
       .execute();
@@ -81,8 +92,13 @@ export class TemplatesService {
   }
 
   async #template(name: string) {
-    const t = await this.db.kysely.selectFrom('templates').selectAll().where('name', '=', name).executeTakeFirst();
-    if (!t) throw new WarrenError('NOT_FOUND', `No template is named "${name}". See "warren templates list".`);
+    const t = await this.db.kysely
+      .selectFrom('templates')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (!t)
+      throw new WarrenError('NOT_FOUND', `No template is named "${name}". See "warren templates list".`);
     return t;
   }
 
@@ -90,14 +106,21 @@ export class TemplatesService {
   async push(actorId: string | null, input: PushInput) {
     const manifest = validateManifest(input.manifest);
     if (manifest.name !== input.name) {
-      throw new WarrenError('INVALID_INPUT', `The manifest names the template "${manifest.name}", but it is being pushed as "${input.name}".`);
+      throw new WarrenError(
+        'INVALID_INPUT',
+        `The manifest names the template "${manifest.name}", but it is being pushed as "${input.name}".`,
+      );
     }
     checkFiles(input.files);
     const now = this.now();
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.db.kysely.transaction().execute(async (trx) => {
-          let template = await trx.selectFrom('templates').selectAll().where('name', '=', input.name).executeTakeFirst();
+          let template = await trx
+            .selectFrom('templates')
+            .selectAll()
+            .where('name', '=', input.name)
+            .executeTakeFirst();
           if (!template) {
             template = {
               id: randomUUID(),
@@ -138,7 +161,11 @@ export class TemplatesService {
             .set({
               updated_at: now,
               ...(activate
-                ? { active_version_id: versionId, display_name: manifest.displayName ?? null, description: manifest.description ?? null }
+                ? {
+                    active_version_id: versionId,
+                    display_name: manifest.displayName ?? null,
+                    description: manifest.description ?? null,
+                  }
                 : {}),
             })
             .where('id', '=', template.id)
@@ -174,7 +201,10 @@ export class TemplatesService {
   async version(name: string, number?: number) {
     const t = await this.#template(name);
     let query = this.db.kysely.selectFrom('template_versions').selectAll().where('template_id', '=', t.id);
-    query = number === undefined ? query.where('id', '=', t.active_version_id ?? '') : query.where('number', '=', number);
+    query =
+      number === undefined
+        ? query.where('id', '=', t.active_version_id ?? '')
+        : query.where('number', '=', number);
     const v = await query.executeTakeFirst();
     if (!v) throw new WarrenError('NOT_FOUND', `Template "${name}" has no version ${number ?? '(active)'}.`);
     return { template: t, version: v, manifest: JSON.parse(v.manifest) as TemplateManifest };
@@ -185,7 +215,12 @@ export class TemplatesService {
     const manifest = JSON.parse(version.manifest) as TemplateManifest;
     await this.db.kysely
       .updateTable('templates')
-      .set({ active_version_id: version.id, updated_at: this.now(), display_name: manifest.displayName ?? null, description: manifest.description ?? null })
+      .set({
+        active_version_id: version.id,
+        updated_at: this.now(),
+        display_name: manifest.displayName ?? null,
+        description: manifest.description ?? null,
+      })
       .where('id', '=', template.id)
       .execute();
     return { name, version: number, previous: template.active_version_id };
@@ -193,7 +228,12 @@ export class TemplatesService {
 
   async pull(name: string, number?: number) {
     const { version } = await this.version(name, number);
-    return { name, version: version.number, manifest: version.source, files: JSON.parse(version.files) as Record<string, string> };
+    return {
+      name,
+      version: version.number,
+      manifest: version.source,
+      files: JSON.parse(version.files) as Record<string, string>,
+    };
   }
 
   /** The built-in templates are pushed once, as version 1, when the daemon first starts. */
@@ -203,13 +243,24 @@ export class TemplatesService {
     for (const name of fs.readdirSync(dir).sort()) {
       const file = path.join(dir, name, 'warren.yaml');
       if (!fs.existsSync(file)) continue;
-      const exists = await this.db.kysely.selectFrom('templates').select('id').where('name', '=', name).executeTakeFirst();
+      const exists = await this.db.kysely
+        .selectFrom('templates')
+        .select('id')
+        .where('name', '=', name)
+        .executeTakeFirst();
       if (exists) continue;
       const files: Record<string, string> = {};
       for (const other of fs.readdirSync(path.join(dir, name))) {
-        if (other !== 'warren.yaml') files[other] = fs.readFileSync(path.join(dir, name, other)).toString('base64');
+        if (other !== 'warren.yaml')
+          files[other] = fs.readFileSync(path.join(dir, name, other)).toString('base64');
       }
-      await this.push(null, { name, manifest: fs.readFileSync(file, 'utf8'), files, message: 'Built in', activate: true });
+      await this.push(null, {
+        name,
+        manifest: fs.readFileSync(file, 'utf8'),
+        files,
+        message: 'Built in',
+        activate: true,
+      });
       seeded.push(name);
     }
     return seeded;

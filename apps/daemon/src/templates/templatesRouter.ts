@@ -1,11 +1,13 @@
-import { pushTemplateInput, templateRefInput, templateVersionRefInput, noInput } from '@warren/core';
+import { noInput, pushTemplateInput, templateRefInput, templateVersionRefInput } from '@warren/core';
 import { z } from 'zod';
 import { authedProcedure, router } from '../api/trpc';
 
 export const templatesRouter = router({
   list: authedProcedure.input(noInput).query(({ ctx }) => ctx.services.templates.list()),
 
-  versions: authedProcedure.input(templateRefInput).query(({ ctx, input }) => ctx.services.templates.versions(input.name)),
+  versions: authedProcedure
+    .input(templateRefInput)
+    .query(({ ctx, input }) => ctx.services.templates.versions(input.name)),
 
   /** The manifest and parameters of a version (the active one by default), for create forms. */
   get: authedProcedure.input(templateVersionRefInput).query(async ({ ctx, input }) => {
@@ -18,13 +20,17 @@ export const templatesRouter = router({
     };
   }),
 
-  pull: authedProcedure.input(templateVersionRefInput).query(({ ctx, input }) => ctx.services.templates.pull(input.name, input.version)),
+  pull: authedProcedure
+    .input(templateVersionRefInput)
+    .query(({ ctx, input }) => ctx.services.templates.pull(input.name, input.version)),
 
   push: authedProcedure.input(pushTemplateInput).mutation(async ({ ctx, input }) => {
     ctx.audit.target = { type: 'template', id: input.name, name: input.name };
     const pushed = await ctx.services.templates.push(ctx.actor.userId, input);
     ctx.audit.target = { type: 'template', id: pushed.templateId, name: input.name };
-    ctx.audit.diff = { after: { version: pushed.version, active: pushed.active, message: input.message ?? null } };
+    ctx.audit.diff = {
+      after: { version: pushed.version, active: pushed.active, message: input.message ?? null },
+    };
     return pushed;
   }),
 

@@ -53,7 +53,10 @@ export async function findToken(db: Db, id: string) {
     .executeTakeFirst();
 }
 
-export async function listTokens(db: Db, filter: { userId?: string; includeRevoked: boolean }): Promise<ApiKey[]> {
+export async function listTokens(
+  db: Db,
+  filter: { userId?: string; includeRevoked: boolean },
+): Promise<ApiKey[]> {
   let query = db
     .selectFrom('api_keys')
     .innerJoin('users', 'users.id', 'api_keys.user_id')

@@ -8,7 +8,12 @@ export const tokensRouter = router({
     const created = await ctx.services.auth.createToken(ctx.actor, input.name, input.lifetimeSeconds);
     ctx.audit.target = { type: 'api_key', id: created.apiKeyId, name: input.name };
     ctx.audit.diff = { after: { name: input.name, expiresAt: created.expiresAt } };
-    return { id: created.apiKeyId, name: input.name, expiresAt: created.expiresAt, token: created.token.reveal() };
+    return {
+      id: created.apiKeyId,
+      name: input.name,
+      expiresAt: created.expiresAt,
+      token: created.token.reveal(),
+    };
   }),
 
   list: authedProcedure.input(listTokensInput).query(async ({ ctx, input }) => {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type Role, type Secret, type User, WarrenError, roles as allRoles } from '@warren/core';
-import type { Db } from '../db/database';
-import { isUniqueViolation, uniqueViolationTarget } from '../db/errors';
+import { roles as allRoles, type Role, type Secret, type User, WarrenError } from '@warren/core';
 import type { LiveSessions } from '../auth/LiveSessions';
 import { hashPassword, verifyPassword } from '../auth/password';
 import { type Actor, authorizeManageUser, authorizeRoleChange } from '../auth/policy';
+import type { Db } from '../db/database';
+import { isUniqueViolation, uniqueViolationTarget } from '../db/errors';
 import * as q from './userQueries';
 
 interface NewUser {
@@ -53,7 +53,9 @@ export class UsersService {
       await this.db.kysely.transaction().execute((trx) => q.insertUser(trx, row, roles));
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      const field = /email/.test(uniqueViolationTarget(error)) ? `email "${input.email}"` : `username "${input.username}"`;
+      const field = /email/.test(uniqueViolationTarget(error))
+        ? `email "${input.email}"`
+        : `username "${input.username}"`;
       throw new WarrenError('CONFLICT', `A user with the ${field} already exists.`);
     }
     return this.get({ id: row.id });
@@ -75,12 +77,23 @@ export class UsersService {
 
   async get(by: { id: string } | { username: string }): Promise<User> {
     const row = await q.findUser(this.db.kysely, by);
-    if (!row) throw new WarrenError('NOT_FOUND', `No user is named "${'username' in by ? by.username : by.id}".`);
+    if (!row)
+      throw new WarrenError('NOT_FOUND', `No user is named "${'username' in by ? by.username : by.id}".`);
     return q.toUser(row);
   }
 
-  async list(filter: { search?: string; status?: 'active' | 'suspended'; role?: Role; limit?: number; offset?: number }) {
-    const rows = await q.listUsers(this.db.kysely, { ...filter, limit: filter.limit ?? 100, offset: filter.offset ?? 0 });
+  async list(filter: {
+    search?: string;
+    status?: 'active' | 'suspended';
+    role?: Role;
+    limit?: number;
+    offset?: number;
+  }) {
+    const rows = await q.listUsers(this.db.kysely, {
+      ...filter,
+      limit: filter.limit ?? 100,
+      offset: filter.offset ?? 0,
+    });
     return rows.map(q.toUser);
   }
 
@@ -124,4 +137,3 @@ function setupDone(): WarrenError {
 function normalizeRoles(wanted: readonly Role[]): Role[] {
   return allRoles.filter((r) => r === 'member' || wanted.includes(r));
 }
-

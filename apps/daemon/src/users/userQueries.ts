@@ -1,4 +1,4 @@
-import { type Role, type User, roles as allRoles } from '@warren/core';
+import { roles as allRoles, type Role, type User } from '@warren/core';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, UsersTable } from '../db/schema';
 
@@ -61,7 +61,9 @@ export async function findUser(db: Db, by: { id: string } | { username: string }
   else if ('username' in by) query = query.where('username', '=', by.username);
   else {
     const login = by.login.trim().toLowerCase();
-    query = query.where((eb) => eb.or([eb('username', '=', login), eb(eb.fn('lower', ['email']), '=', login)]));
+    query = query.where((eb) =>
+      eb.or([eb('username', '=', login), eb(eb.fn('lower', ['email']), '=', login)]),
+    );
   }
   const row = await query.executeTakeFirst();
   return row ? (await withRoles(db, [row]))[0] : undefined;
@@ -71,30 +73,42 @@ export async function listUsers(
   db: Db,
   filter: { search?: string; status?: string; role?: Role; limit: number; offset: number },
 ): Promise<UserRow[]> {
-  let query = db.selectFrom('users').selectAll().orderBy('username').limit(filter.limit).offset(filter.offset);
+  let query = db
+    .selectFrom('users')
+    .selectAll()
+    .orderBy('username')
+    .limit(filter.limit)
+    .offset(filter.offset);
   if (filter.search) {
     const like = `%${filter.search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
     query = query.where((eb) =>
-      eb.or([
-        eb('username', 'like', eb.val(like)),
-        eb(eb.fn('lower', ['email']), 'like', eb.val(like)),
-      ]),
+      eb.or([eb('username', 'like', eb.val(like)), eb(eb.fn('lower', ['email']), 'like', eb.val(like))]),
     );
   }
   if (filter.status) query = query.where('status', '=', filter.status as UsersTable['status']);
   if (filter.role && filter.role !== 'member') {
     const role = filter.role;
-    query = query.where('id', 'in', (eb) => eb.selectFrom('user_roles').select('user_id').where('role', '=', role));
+    query = query.where('id', 'in', (eb) =>
+      eb.selectFrom('user_roles').select('user_id').where('role', '=', role),
+    );
   }
   return withRoles(db, await query.execute());
 }
 
 export async function countUsers(db: Db): Promise<number> {
-  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
 
-export async function setUserStatus(db: Db, id: string, status: UsersTable['status'], now: number): Promise<void> {
+export async function setUserStatus(
+  db: Db,
+  id: string,
+  status: UsersTable['status'],
+  now: number,
+): Promise<void> {
   await db.updateTable('users').set({ status, updated_at: now }).where('id', '=', id).execute();
 }
 
@@ -108,4 +122,3 @@ export async function replaceRoles(db: Db, id: string, roles: readonly Role[]): 
       .execute();
   }
 }
-

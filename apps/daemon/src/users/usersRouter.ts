@@ -1,11 +1,14 @@
-import { Secret, createUserInput, listUsersInput, setRolesInput, userRefInput } from '@warren/core';
+import { createUserInput, listUsersInput, Secret, setRolesInput, userRefInput } from '@warren/core';
 import { authedProcedure, router } from '../api/trpc';
 
 export const usersRouter = router({
   list: authedProcedure.input(listUsersInput).query(({ ctx, input }) => ctx.services.users.list(input ?? {})),
 
   create: authedProcedure.input(createUserInput).mutation(async ({ ctx, input }) => {
-    const user = await ctx.services.users.create(ctx.actor, { ...input, password: new Secret(input.password) });
+    const user = await ctx.services.users.create(ctx.actor, {
+      ...input,
+      password: new Secret(input.password),
+    });
     ctx.audit.target = { type: 'user', id: user.id, name: user.username };
     ctx.audit.diff = { after: user };
     return user;

@@ -2,7 +2,7 @@ import type { BuildService } from '../builds/BuildService';
 import type { JobQueue } from '../builds/JobQueue';
 import type { Db } from '../db/database';
 import type { Logger } from '../log/logger';
-import { type WorkspacesService, nextAutostart } from './WorkspacesService';
+import { nextAutostart, type WorkspacesService } from './WorkspacesService';
 
 /**
  * The daemon's clock-driven work: autostop at deadlines, autostart by cron, and recovery of
@@ -60,7 +60,9 @@ export class Scheduler {
           },
         })
         .then((made) => made && this.log.info({ workspace: ws.id }, 'autostop: stopping an idle workspace'))
-        .catch((error) => this.log.warn({ err: error, workspace: ws.id }, 'autostop could not stop a workspace'));
+        .catch((error) =>
+          this.log.warn({ err: error, workspace: ws.id }, 'autostop could not stop a workspace'),
+        );
     }
 
     const starting = await this.db.kysely
@@ -87,8 +89,13 @@ export class Scheduler {
               .execute();
           },
         })
-        .then((made) => made && this.log.info({ workspace: ws.id }, 'autostart: starting a workspace on schedule'))
-        .catch((error) => this.log.warn({ err: error, workspace: ws.id }, 'autostart could not start a workspace'));
+        .then(
+          (made) =>
+            made && this.log.info({ workspace: ws.id }, 'autostart: starting a workspace on schedule'),
+        )
+        .catch((error) =>
+          this.log.warn({ err: error, workspace: ws.id }, 'autostart could not start a workspace'),
+        );
     }
   }
 }

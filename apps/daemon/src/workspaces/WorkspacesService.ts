@@ -1,23 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import {
+  durationMs,
   type ParameterValue,
+  resolveParameters,
   type TemplateManifest,
   WarrenError,
   type WorkspaceStatus,
-  durationMs,
-  resolveParameters,
 } from '@warren/core';
 import { Cron } from 'croner';
 import type { Kysely } from 'kysely';
 import { type Actor, authorizeWorkspace, canSeeAllWorkspaces } from '../auth/policy';
 import type { BuildService } from '../builds/BuildService';
-import { type JobLogLine, type JobEvent, type JobQueue, TERMINAL } from '../builds/JobQueue';
+import { type JobEvent, type JobLogLine, type JobQueue, TERMINAL } from '../builds/JobQueue';
 import type { Db } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
 import type { BuildTransition, Database } from '../db/schema';
 import type { EventBus } from '../events/EventBus';
 import type { TemplatesService } from '../templates/TemplatesService';
-import { type WorkspaceView, toWorkspaceView, workspaceViewQuery } from './workspaceView';
+import { toWorkspaceView, type WorkspaceView, workspaceViewQuery } from './workspaceView';
 
 export interface WorkspaceRef {
   owner?: string | undefined;
@@ -35,7 +35,10 @@ export function nextAutostart(schedule: Autostart, from: number): number {
   try {
     cron = new Cron(schedule.cron, { timezone: schedule.timezone, paused: true });
   } catch (error) {
-    throw new WarrenError('INVALID_INPUT', `Autostart schedule "${schedule.cron}" in ${schedule.timezone} is not valid: ${(error as Error).message}`);
+    throw new WarrenError(
+      'INVALID_INPUT',
+      `Autostart schedule "${schedule.cron}" in ${schedule.timezone} is not valid: ${(error as Error).message}`,
+    );
   }
   const next = cron.nextRun(new Date(from));
   if (!next) throw new WarrenError('INVALID_INPUT', `Autostart schedule "${schedule.cron}" never fires.`);
@@ -60,7 +63,11 @@ export class WorkspacesService {
 
   async #ownerId(actor: Actor, owner: string | undefined): Promise<string> {
     if (!owner || owner === actor.username) return actor.userId;
-    const user = await this.db.kysely.selectFrom('users').select('id').where('username', '=', owner).executeTakeFirst();
+    const user = await this.db.kysely
+      .selectFrom('users')
+      .select('id')
+      .where('username', '=', owner)
+      .executeTakeFirst();
     if (!user) throw new WarrenError('NOT_FOUND', `No user is named "${owner}".`);
     return user.id;
   }
@@ -73,7 +80,11 @@ export class WorkspacesService {
       .where('w.name', '=', ref.name)
       .where('w.deleted_at', 'is', null)
       .executeTakeFirst();
-    if (!row) throw new WarrenError('NOT_FOUND', `No workspace is named "${ref.owner ? `${ref.owner}/` : ''}${ref.name}".`);
+    if (!row)
+      throw new WarrenError(
+        'NOT_FOUND',
+        `No workspace is named "${ref.owner ? `${ref.owner}/` : ''}${ref.name}".`,
+      );
     return toWorkspaceView(row);
   }
 
@@ -86,9 +97,13 @@ export class WorkspacesService {
     actor: Actor,
     filter: { owner?: string; all?: boolean; search?: string; status?: WorkspaceStatus; template?: string },
   ): Promise<WorkspaceView[]> {
-    let query = workspaceViewQuery(this.db.kysely).where('w.deleted_at', 'is', null).orderBy('u.username').orderBy('w.name');
+    let query = workspaceViewQuery(this.db.kysely)
+      .where('w.deleted_at', 'is', null)
+      .orderBy('u.username')
+      .orderBy('w.name');
     if (filter.all) {
-      if (!canSeeAllWorkspaces(actor)) throw new WarrenError('FORBIDDEN', "Only owners and auditors can list everyone's workspaces.");
+      if (!canSeeAllWorkspaces(actor))
+        throw new WarrenError('FORBIDDEN', "Only owners and auditors can list everyone's workspaces.");
     } else {
       const ownerId = await this.#ownerId(actor, filter.owner);
       authorizeWorkspace(actor, ownerId, 'read');
@@ -129,7 +144,10 @@ export class WorkspacesService {
           .where('deleted_at', 'is', null)
           .executeTakeFirst();
         if (Number(count?.n ?? 0) >= this.quota) {
-          throw new WarrenError('CONFLICT', `You have reached your quota of ${this.quota} workspaces; delete one first.`);
+          throw new WarrenError(
+            'CONFLICT',
+            `You have reached your quota of ${this.quota} workspaces; delete one first.`,
+          );
         }
         await trx
           .insertInto('workspaces')
@@ -163,7 +181,8 @@ export class WorkspacesService {
         });
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new WarrenError('CONFLICT', `You already have a workspace named "${input.name}".`);
+      if (isUniqueViolation(error))
+        throw new WarrenError('CONFLICT', `You already have a workspace named "${input.name}".`);
       throw error;
     }
     this.#changed(id);
@@ -172,13 +191,25 @@ export class WorkspacesService {
 
   #ttl(manifest: TemplateManifest, minutes: number | undefined): number | null {
     const max = manifest.schedule.maxTtl ? durationMs(manifest.schedule.maxTtl) : undefined;
-    const wanted = minutes === undefined ? (manifest.schedule.defaultTtl ? durationMs(manifest.schedule.defaultTtl) : null) : minutes * 60_000;
+    const wanted =
+      minutes === undefined
+        ? manifest.schedule.defaultTtl
+          ? durationMs(manifest.schedule.defaultTtl)
+          : null
+        : minutes * 60_000;
     if (wanted === 0 || wanted === null) {
-      if (max !== undefined) throw new WarrenError('INVALID_INPUT', `This template requires autostop of at most ${manifest.schedule.maxTtl}.`);
+      if (max !== undefined)
+        throw new WarrenError(
+          'INVALID_INPUT',
+          `This template requires autostop of at most ${manifest.schedule.maxTtl}.`,
+        );
       return null;
     }
     if (max !== undefined && wanted > max) {
-      throw new WarrenError('INVALID_INPUT', `Autostop may be at most ${manifest.schedule.maxTtl} for this template.`);
+      throw new WarrenError(
+        'INVALID_INPUT',
+        `Autostop may be at most ${manifest.schedule.maxTtl} for this template.`,
+      );
     }
     return wanted;
   }
@@ -205,7 +236,10 @@ export class WorkspacesService {
   ): Promise<boolean> {
     try {
       const made = await this.db.kysely.transaction().execute(async (trx) => {
-        const current = await workspaceViewQuery(trx).where('w.id', '=', workspaceId).where('w.deleted_at', 'is', null).executeTakeFirst();
+        const current = await workspaceViewQuery(trx)
+          .where('w.id', '=', workspaceId)
+          .where('w.deleted_at', 'is', null)
+          .executeTakeFirst();
         if (!current) throw new WarrenError('NOT_FOUND', 'The workspace no longer exists.');
         const view = toWorkspaceView(current);
         if (options.onlyIf && !options.onlyIf.includes(view.status)) {
@@ -224,9 +258,19 @@ export class WorkspacesService {
         if (transition === 'stop' && view.status === 'stopped') {
           throw new WarrenError('CONFLICT', `Workspace "${view.name}" is already stopped.`);
         }
-        const build = await trx.selectFrom('workspace_builds').selectAll().where('workspace_id', '=', workspaceId).orderBy('number', 'desc').limit(1).executeTakeFirstOrThrow();
+        const build = await trx
+          .selectFrom('workspace_builds')
+          .selectAll()
+          .where('workspace_id', '=', workspaceId)
+          .orderBy('number', 'desc')
+          .limit(1)
+          .executeTakeFirstOrThrow();
         const templateVersionId = options.templateVersionId ?? build.template_version_id;
-        const version = await trx.selectFrom('template_versions').select('manifest').where('id', '=', templateVersionId).executeTakeFirstOrThrow();
+        const version = await trx
+          .selectFrom('template_versions')
+          .select('manifest')
+          .where('id', '=', templateVersionId)
+          .executeTakeFirstOrThrow();
         await this.builds.createBuild(trx, {
           workspaceId,
           transition,
@@ -245,7 +289,10 @@ export class WorkspacesService {
       return made;
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw new WarrenError('CONFLICT', 'Another transition of this workspace started at the same moment; try again.');
+        throw new WarrenError(
+          'CONFLICT',
+          'Another transition of this workspace started at the same moment; try again.',
+        );
       }
       throw error;
     }
@@ -265,7 +312,8 @@ export class WorkspacesService {
 
   async restart(actor: Actor, ref: WorkspaceRef) {
     const ws = await this.get(actor, ref, 'write');
-    if (ws.status !== 'running') throw new WarrenError('CONFLICT', `Workspace "${ws.name}" is ${ws.status}; start it instead.`);
+    if (ws.status !== 'running')
+      throw new WarrenError('CONFLICT', `Workspace "${ws.name}" is ${ws.status}; start it instead.`);
     await this.transition(actor, ws.id, 'stop', { startAfter: true });
     return this.get(actor, ref);
   }
@@ -277,7 +325,8 @@ export class WorkspacesService {
     const resolved = resolveParameters(manifest.parameters, given, { previous: ws.parameters });
     if (!resolved.ok) throw paramErrors(resolved.errors);
     const options = { templateVersionId: version.id, parameters: resolved.values };
-    if (ws.status === 'running') await this.transition(actor, ws.id, 'stop', { ...options, startAfter: true });
+    if (ws.status === 'running')
+      await this.transition(actor, ws.id, 'stop', { ...options, startAfter: true });
     else await this.transition(actor, ws.id, 'start', options);
     return this.get(actor, ref);
   }
@@ -291,13 +340,18 @@ export class WorkspacesService {
   async cancel(actor: Actor, ref: WorkspaceRef) {
     const ws = await this.get(actor, ref, 'write');
     const build = await this.#build(ws.id, ws.latestBuild.number);
-    if (TERMINAL.includes(ws.latestBuild.jobStatus)) throw new WarrenError('CONFLICT', `Workspace "${ws.name}" has no build in progress.`);
+    if (TERMINAL.includes(ws.latestBuild.jobStatus))
+      throw new WarrenError('CONFLICT', `Workspace "${ws.name}" has no build in progress.`);
     await this.queue.cancel(build.job_id);
     this.#changed(ws.id);
     return this.get(actor, ref);
   }
 
-  async setSchedule(actor: Actor, ref: WorkspaceRef, input: { autostopMinutes?: number | undefined; autostart?: Autostart | null | undefined }) {
+  async setSchedule(
+    actor: Actor,
+    ref: WorkspaceRef,
+    input: { autostopMinutes?: number | undefined; autostart?: Autostart | null | undefined },
+  ) {
     const ws = await this.get(actor, ref, 'write');
     const { manifest } = await this.templates.version(ws.template);
     const now = this.now();
@@ -306,9 +360,11 @@ export class WorkspacesService {
       patch.ttl_ms = this.#ttl(manifest, input.autostopMinutes);
       patch.deadline = ws.status === 'running' && patch.ttl_ms ? now + patch.ttl_ms : null;
     }
-    if (input.autostart === null) Object.assign(patch, { autostart_cron: null, autostart_timezone: null, next_autostart_at: null });
+    if (input.autostart === null)
+      Object.assign(patch, { autostart_cron: null, autostart_timezone: null, next_autostart_at: null });
     else if (input.autostart) {
-      if (!manifest.schedule.autostartAllowed) throw new WarrenError('INVALID_INPUT', `Template "${ws.template}" does not allow autostart.`);
+      if (!manifest.schedule.autostartAllowed)
+        throw new WarrenError('INVALID_INPUT', `Template "${ws.template}" does not allow autostart.`);
       Object.assign(patch, {
         autostart_cron: input.autostart.cron,
         autostart_timezone: input.autostart.timezone,
@@ -323,18 +379,29 @@ export class WorkspacesService {
   /** Real activity (terminal, SSH, tunnel, chat) pushes the autostop deadline back. */
   async bumpActivity(workspaceId: string): Promise<void> {
     const now = this.now();
-    const ws = await this.db.kysely.selectFrom('workspaces').select(['ttl_ms', 'deadline']).where('id', '=', workspaceId).executeTakeFirst();
+    const ws = await this.db.kysely
+      .selectFrom('workspaces')
+      .select(['ttl_ms', 'deadline'])
+      .where('id', '=', workspaceId)
+      .executeTakeFirst();
     if (!ws) return;
     await this.db.kysely
       .updateTable('workspaces')
-      .set({ last_activity_at: now, ...(ws.deadline !== null && ws.ttl_ms ? { deadline: Math.max(ws.deadline, now + ws.ttl_ms) } : {}) })
+      .set({
+        last_activity_at: now,
+        ...(ws.deadline !== null && ws.ttl_ms ? { deadline: Math.max(ws.deadline, now + ws.ttl_ms) } : {}),
+      })
       .where('id', '=', workspaceId)
       .execute();
   }
 
   async #build(workspaceId: string, number?: number) {
-    let query = this.db.kysely.selectFrom('workspace_builds').selectAll().where('workspace_id', '=', workspaceId);
-    query = number === undefined ? query.orderBy('number', 'desc').limit(1) : query.where('number', '=', number);
+    let query = this.db.kysely
+      .selectFrom('workspace_builds')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId);
+    query =
+      number === undefined ? query.orderBy('number', 'desc').limit(1) : query.where('number', '=', number);
     const build = await query.executeTakeFirst();
     if (!build) throw new WarrenError('NOT_FOUND', `This workspace has no build ${number ?? ''}.`);
     return build;
@@ -347,7 +414,18 @@ export class WorkspacesService {
       .innerJoin('provisioner_jobs as j', 'j.id', 'b.job_id')
       .innerJoin('template_versions as v', 'v.id', 'b.template_version_id')
       .leftJoin('users as u', 'u.id', 'b.initiator_id')
-      .select(['b.number', 'b.transition', 'b.reason', 'b.created_at', 'b.parameters', 'j.status', 'j.error', 'j.completed_at', 'v.number as version', 'u.username'])
+      .select([
+        'b.number',
+        'b.transition',
+        'b.reason',
+        'b.created_at',
+        'b.parameters',
+        'j.status',
+        'j.error',
+        'j.completed_at',
+        'v.number as version',
+        'u.username',
+      ])
       .where('b.workspace_id', '=', ws.id)
       .orderBy('b.number', 'desc')
       .execute();
@@ -369,7 +447,13 @@ export class WorkspacesService {
    * A build's log: the persisted backlog, then live lines, with no gap and no duplicate. The
    * subscription starts before the backlog is read, and lines are keyed by their sequence number.
    */
-  async *buildLogs(actor: Actor, ref: WorkspaceRef, number: number | undefined, afterSeq: number, signal: AbortSignal): AsyncGenerator<JobLogLine | { end: true; status: string; error: string | null }> {
+  async *buildLogs(
+    actor: Actor,
+    ref: WorkspaceRef,
+    number: number | undefined,
+    afterSeq: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<JobLogLine | { end: true; status: string; error: string | null }> {
     const ws = await this.get(actor, ref);
     const build = await this.#build(ws.id, number);
     const buffered: JobEvent[] = [];
@@ -415,8 +499,13 @@ export class WorkspacesService {
   }
 
   /** Views of the caller's workspaces (or everyone's) as they change. */
-  async *watch(actor: Actor, all: boolean, signal: AbortSignal): AsyncGenerator<WorkspaceView | { id: string; deleted: true }> {
-    if (all && !canSeeAllWorkspaces(actor)) throw new WarrenError('FORBIDDEN', "Only owners and auditors can watch everyone's workspaces.");
+  async *watch(
+    actor: Actor,
+    all: boolean,
+    signal: AbortSignal,
+  ): AsyncGenerator<WorkspaceView | { id: string; deleted: true }> {
+    if (all && !canSeeAllWorkspaces(actor))
+      throw new WarrenError('FORBIDDEN', "Only owners and auditors can watch everyone's workspaces.");
     for await (const event of this.bus.subscribe<{ workspaceId: string }>('workspaces', signal)) {
       const view = await this.byId(event.workspaceId);
       if (!view || (!all && view.ownerId !== actor.userId)) continue;

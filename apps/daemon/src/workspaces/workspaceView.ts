@@ -3,7 +3,11 @@ import type { Kysely } from 'kysely';
 import type { BuildTransition, Database, JobStatus } from '../db/schema';
 
 /** The status people see, from the latest build's transition and its job's state. */
-export function workspaceStatus(transition: BuildTransition, job: JobStatus, cancelRequested: boolean): WorkspaceStatus {
+export function workspaceStatus(
+  transition: BuildTransition,
+  job: JobStatus,
+  cancelRequested: boolean,
+): WorkspaceStatus {
   if (job === 'failed') return 'failed';
   if (job === 'canceled') return 'canceled';
   if (cancelRequested && (job === 'pending' || job === 'running')) return 'canceling';
@@ -109,7 +113,9 @@ export function toWorkspaceView(r: Row): WorkspaceView {
     agent: r.agentLifecycle
       ? {
           lifecycle: r.agentLifecycle,
-          connected: r.last_connected_at !== null && (r.disconnected_at === null || r.disconnected_at < r.last_connected_at),
+          connected:
+            r.last_connected_at !== null &&
+            (r.disconnected_at === null || r.disconnected_at < r.last_connected_at),
         }
       : null,
     autostopMinutes: r.ttl_ms === null ? null : Math.round(r.ttl_ms / 60_000),

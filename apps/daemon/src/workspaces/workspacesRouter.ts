@@ -29,11 +29,17 @@ const transition = (verb: 'start' | 'stop' | 'restart' | 'cancel') =>
   });
 
 export const workspacesRouter = router({
-  list: authedProcedure.input(listWorkspacesInput).query(({ ctx, input }) => ctx.services.workspaces.list(ctx.actor, input ?? {})),
+  list: authedProcedure
+    .input(listWorkspacesInput)
+    .query(({ ctx, input }) => ctx.services.workspaces.list(ctx.actor, input ?? {})),
 
-  get: authedProcedure.input(transitionInput).query(({ ctx, input }) => ctx.services.workspaces.get(ctx.actor, input)),
+  get: authedProcedure
+    .input(transitionInput)
+    .query(({ ctx, input }) => ctx.services.workspaces.get(ctx.actor, input)),
 
-  builds: authedProcedure.input(transitionInput).query(({ ctx, input }) => ctx.services.workspaces.buildHistory(ctx.actor, input)),
+  builds: authedProcedure
+    .input(transitionInput)
+    .query(({ ctx, input }) => ctx.services.workspaces.buildHistory(ctx.actor, input)),
 
   create: authedProcedure.input(createWorkspaceInput).mutation(async ({ ctx, input }) => {
     ctx.audit.target = { type: 'workspace', id: input.name, name: `${ctx.actor.username}/${input.name}` };
@@ -59,7 +65,10 @@ export const workspacesRouter = router({
     const before = await ctx.services.workspaces.get(ctx.actor, input);
     const after = await ctx.services.workspaces.setSchedule(ctx.actor, input, input);
     audited(ctx, before, after);
-    ctx.audit.diff = { before: { autostopMinutes: before.autostopMinutes, autostart: before.autostart }, after: { autostopMinutes: after.autostopMinutes, autostart: after.autostart } };
+    ctx.audit.diff = {
+      before: { autostopMinutes: before.autostopMinutes, autostart: before.autostart },
+      after: { autostopMinutes: after.autostopMinutes, autostart: after.autostart },
+    };
     return after;
   }),
 
@@ -67,7 +76,9 @@ export const workspacesRouter = router({
   logs: authedProcedure
     .input(buildLogsInput)
     .subscription(({ ctx, input, signal }) =>
-      liveStream(ctx, signal, (stop) => ctx.services.workspaces.buildLogs(ctx.actor, input, input.build, input.afterSeq ?? 0, stop)),
+      liveStream(ctx, signal, (stop) =>
+        ctx.services.workspaces.buildLogs(ctx.actor, input, input.build, input.afterSeq ?? 0, stop),
+      ),
     ),
 
   /** Workspace views as their status changes. */

@@ -35,9 +35,7 @@ export const listTokensInput = z
   .strict()
   .optional();
 
-export const revokeTokenInput = z
-  .object({ id: z.string().min(1).max(64) })
-  .strict();
+export const revokeTokenInput = z.object({ id: z.string().min(1).max(64) }).strict();
 
 export const apiKeySchema = z.object({
   id: z.string(),

@@ -35,12 +35,19 @@ export function describeIssue(issue: SchemaIssue): string {
   const field = path ? `Field "${path}"` : 'The input';
   if (issue.code === 'unrecognized_keys' && issue.keys?.length) {
     const names = issue.keys.map((k) => `"${path ? `${path}.` : ''}${k}"`).join(', ');
-    return issue.keys.length === 1 ? `Field ${names} is not a known field.` : `Fields ${names} are not known fields.`;
+    return issue.keys.length === 1
+      ? `Field ${names} is not a known field.`
+      : `Fields ${names} are not known fields.`;
   }
   if (issue.code === 'invalid_type' && issue.expected) {
     // zod reports the received kind only in its message unless asked to keep the input.
     const named = /received (\w+)/.exec(issue.message)?.[1];
-    const got = issue.input !== undefined ? kindOf(issue.input) : named && named !== 'undefined' ? article(named) : 'missing';
+    const got =
+      issue.input !== undefined
+        ? kindOf(issue.input)
+        : named && named !== 'undefined'
+          ? article(named)
+          : 'missing';
     if (got === 'missing') return `${field} is required.`;
     return `${field} must be ${article(issue.expected)}, not ${got}.`;
   }

@@ -16,7 +16,10 @@ export const usernameSchema = z
     'Username may use lowercase letters, digits, "-" and "_", and must start and end with a letter or digit.',
   );
 
-export const emailSchema = z.string().max(254, 'Email must be at most 254 characters.').email('Email is not a valid address.');
+export const emailSchema = z
+  .string()
+  .max(254, 'Email must be at most 254 characters.')
+  .email('Email is not a valid address.');
 
 export const passwordSchema = z
   .string()

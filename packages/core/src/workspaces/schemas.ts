@@ -4,7 +4,10 @@ export const workspaceNameSchema = z
   .string()
   .min(1, 'Workspace name must not be empty.')
   .max(32, 'Workspace name must be at most 32 characters.')
-  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'Workspace name may use lowercase letters, digits and "-", not at either end.');
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/,
+    'Workspace name may use lowercase letters, digits and "-", not at either end.',
+  );
 
 export const templateNameSchema = z
   .string()
@@ -14,7 +17,10 @@ export const templateNameSchema = z
 
 /** Parameter values as clients send them: typed, or strings that the template's types coerce. */
 export const parameterValuesSchema = z
-  .record(z.string().max(63), z.union([z.string().max(10_000), z.number(), z.boolean(), z.array(z.string().max(1000)).max(100)]))
+  .record(
+    z.string().max(63),
+    z.union([z.string().max(10_000), z.number(), z.boolean(), z.array(z.string().max(1000)).max(100)]),
+  )
   .refine((r) => Object.keys(r).length <= 100, 'At most 100 parameters.');
 
 export const workspaceStatuses = [
@@ -44,8 +50,16 @@ export const createWorkspaceInput = z
     template: templateNameSchema,
     parameters: parameterValuesSchema.default({}),
     /** Autostop after this many minutes without activity; 0 turns it off. */
-    autostopMinutes: z.number().int().min(0).max(60 * 24 * 30).optional(),
-    autostart: z.object({ cron: cronSchema, timezone: z.string().max(64) }).strict().optional(),
+    autostopMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(60 * 24 * 30)
+      .optional(),
+    autostart: z
+      .object({ cron: cronSchema, timezone: z.string().max(64) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -59,8 +73,17 @@ export const deleteWorkspaceInput = workspaceRefInput.extend({ orphan: z.boolean
 
 export const scheduleInput = workspaceRefInput
   .extend({
-    autostopMinutes: z.number().int().min(0).max(60 * 24 * 30).optional(),
-    autostart: z.object({ cron: cronSchema, timezone: z.string().max(64) }).strict().nullable().optional(),
+    autostopMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(60 * 24 * 30)
+      .optional(),
+    autostart: z
+      .object({ cron: cronSchema, timezone: z.string().max(64) })
+      .strict()
+      .nullable()
+      .optional(),
   })
   .strict();
 

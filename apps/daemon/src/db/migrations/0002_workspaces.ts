@@ -76,7 +76,11 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
     .addColumn('started_at', 'bigint')
     .addColumn('completed_at', 'bigint')
     .execute();
-  await db.schema.createIndex('provisioner_jobs_status_idx').on('provisioner_jobs').columns(['status', 'created_at']).execute();
+  await db.schema
+    .createIndex('provisioner_jobs_status_idx')
+    .on('provisioner_jobs')
+    .columns(['status', 'created_at'])
+    .execute();
 
   await db.schema
     .createTable('job_logs')
@@ -118,7 +122,11 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
     .addColumn('disconnected_at', 'bigint')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('workspace_agents_workspace_idx').on('workspace_agents').column('workspace_id').execute();
+  await db.schema
+    .createIndex('workspace_agents_workspace_idx')
+    .on('workspace_agents')
+    .column('workspace_id')
+    .execute();
 
   await db.schema
     .createTable('agent_logs')
