@@ -254,9 +254,9 @@ describe.skipIf(!docker.available)('DockerProvisioner against a real Docker Engi
       const error = await apply(
         request(id, 'start', { resources: { image: 'warren-test-nosh:latest' } }),
       ).catch((e) => e);
-      expect(error.code).toBe('INVALID_INPUT');
+      expect(error.code, error.message).toBe('INVALID_INPUT');
       expect(error.message).toMatch(
-        /^The container \S+ exited with code 127 before the agent download began/,
+        /^The container \S+ exited with code \d+ before the agent download began/,
       );
       expect(error.message).toContain(
         "The image warren-test-nosh:latest needs sh and node on its PATH for Warren's init script.",

@@ -109,7 +109,8 @@ export class DockerProvisioner implements Provisioner<DockerResources> {
         const last = output.trim().split('\n').at(-1)?.trim();
         const hint = state.OOMKilled
           ? ' It ran out of memory; raise memoryMiB.'
-          : state.ExitCode === 127
+          : // 127 from sh when node is missing; tini's own message when sh is (its exit code varies).
+            state.ExitCode === 127 || /exec sh failed|not found/.test(output)
             ? ` The image ${image} needs sh and node on its PATH for Warren's init script.`
             : '';
         throw new WarrenError(
