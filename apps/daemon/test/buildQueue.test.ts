@@ -138,6 +138,29 @@ describe.each(dialects)('the build queue on %s', (dialect) => {
     ).rejects.toThrow(/not valid/);
   });
 
+  it('activity pushes the autostop deadline back', async () => {
+    const { queue, builds, workspaces } = t.daemon.services;
+    await owner.workspaces.create.mutate({ name: 'busy', template: 'local', autostopMinutes: 60 });
+    const job = await queue.acquire('test-runner', {}, 60_000);
+    await builds.complete(job?.id ?? '', 'test-runner', { status: 'succeeded', state: {} });
+    const before = await owner.workspaces.get.query({ name: 'busy' });
+    expect(Date.parse(before.deadline ?? '')).toBeGreaterThan(Date.now() + 59 * 60_000);
+    await t.daemon.db.kysely
+      .updateTable('workspaces')
+      .set({ deadline: Date.now() + 60_000 })
+      .where('id', '=', before.id)
+      .execute();
+    await workspaces.bumpActivity(before.id);
+    const after = await owner.workspaces.get.query({ name: 'busy' });
+    expect(Date.parse(after.deadline ?? '')).toBeGreaterThan(Date.now() + 59 * 60_000);
+    expect(Date.parse(after.lastActivityAt ?? '')).toBeGreaterThanOrEqual(
+      Date.parse(before.lastActivityAt ?? ''),
+    );
+    await owner.workspaces.delete.mutate({ name: 'busy' });
+    const gone = await queue.acquire('test-runner', {}, 60_000);
+    await builds.complete(gone?.id ?? '', 'test-runner', { status: 'succeeded', state: {} });
+  });
+
   it('enforces the per-user workspace quota', async () => {
     await owner.workspaces.create.mutate({ name: 'third', template: 'local' });
     await owner.workspaces.create.mutate({ name: 'fourth', template: 'local' });
