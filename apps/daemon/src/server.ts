@@ -96,6 +96,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   const templates = new TemplatesService(db, now);
   const builds = new BuildService(db, queue, bus, endpoint, now);
   const workspaces = new WorkspacesService(db, templates, builds, queue, bus, config.workspaceQuota, now);
+  const agents = new AgentService(db, bus, now);
   const services: Services = {
     auth: new AuthService(db, new LoginThrottle(options.throttle ?? defaultThrottleLimits, now), live, now),
     users: new UsersService(db, live, now),
@@ -106,6 +107,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     builds,
     queue,
     provisionerKeys: new ProvisionerKeysService(db, now),
+    agents,
     leaseMs,
     log,
     secureCookies,
@@ -147,7 +149,6 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
 
   const inFlight = trackInFlight(app);
   const agentBinaryPath = resolveAgentBinaryPath();
-  const agents = new AgentService(db, bus, now);
   const agentConnections = new AgentConnections();
   // One WebSocket server for every socket route (agents now; tunnels later).
   await app.register(websocket, { options: { maxPayload: MAX_AGENT_FRAME_BYTES } });

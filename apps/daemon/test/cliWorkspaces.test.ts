@@ -263,6 +263,9 @@ describe('the warren CLI for templates, workspaces and provisioners', () => {
     expect(logs.code, logs.stderr).toBe(0);
     expect(logs.stdout).toMatch(/^\d\d:\d\d:\d\d Build start of owner\/dev on the local provisioner$/m);
     expect(logs.stdout).toMatch(/Build start succeeded\.\n$/);
+    const agentLog = await warren(['logs', 'dev', '--agent']);
+    expect(agentLog.code, agentLog.stderr).toBe(0);
+    expect(agentLog.stdout).toMatch(/^\d\d:\d\d:\d\d \[startup_script\] Hello, .* Your workspace is /m);
 
     const stop = await warren(['stop', 'dev']);
     expect(stop.code, stop.stderr).toBe(0);

@@ -83,6 +83,7 @@ const samples: Record<string, () => Record<string, unknown> | undefined> = {
   'workspaces.setSchedule': () => ({ name: 'sample', autostopMinutes: 60 }),
   'workspaces.logs': () => ({ name: 'sample' }),
   'workspaces.watch': () => ({ all: false }),
+  'workspaces.agentLogs': () => ({ name: 'sample', afterSeq: 0 }),
   'provisionerKeys.list': none,
   'provisionerKeys.create': () => ({ name: 'sample' }),
   'provisionerKeys.revoke': () => ({ name: 'sample' }),

@@ -50,6 +50,22 @@ describe.each(dialects)('local workspaces on %s', (dialect) => {
     // The startup script ran in the workspace and made ~/projects.
     expect(fs.existsSync(path.join(home, 'projects'))).toBe(true);
     fs.writeFileSync(path.join(home, 'projects', 'notes.txt'), 'kept across stop and start');
+    // The startup script's output is persisted and streamed as the agent's log.
+    const greeting = await new Promise<string>((resolve, reject) => {
+      const sub = owner.workspaces.agentLogs.subscribe(
+        { name: 'dev' },
+        {
+          onData: (entry) => {
+            if (entry.line.includes('Your workspace is')) {
+              sub.unsubscribe();
+              resolve(`${entry.source}: ${entry.line}`);
+            }
+          },
+          onError: reject,
+        },
+      );
+    });
+    expect(greeting).toMatch(new RegExp(`^startup_script: Hello, .*Your workspace is ${home}`));
     const firstAgent = agentPid(t, ready.id);
     expect(firstAgent && processAlive(firstAgent)).toBe(true);
 

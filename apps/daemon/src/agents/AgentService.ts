@@ -112,6 +112,58 @@ export class AgentService {
     return q.selectLogs(this.db.kysely, agentId, afterSeq, Math.min(Math.max(limit, 1), 10_000));
   }
 
+  /** The agent a workspace runs now (its latest start build's), if any. */
+  async currentAgent(workspaceId: string): Promise<q.AgentRow | undefined> {
+    return this.db.kysely
+      .selectFrom('workspace_agents')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /**
+   * The agent's log (startup and shutdown scripts): stored lines after `afterSeq`, then live ones,
+   * each once and in order; the live subscription starts before the backlog is read.
+   */
+  async *follow(agentId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<q.AgentLogEntry> {
+    const buffered: q.AgentLogEntry[] = [];
+    let wake: (() => void) | undefined;
+    const stop = this.events.listen<AgentLogsEvent>(agentLogsTopic(agentId), (event) => {
+      buffered.push(...event.logs);
+      wake?.();
+    });
+    const ended = new Promise<void>((resolve) =>
+      signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+    try {
+      let last = afterSeq;
+      for (
+        let page = await this.listLogs(agentId, last);
+        page.length > 0;
+        page = await this.listLogs(agentId, last)
+      ) {
+        for (const entry of page) {
+          last = entry.seq;
+          yield entry;
+        }
+      }
+      while (!signal.aborted) {
+        const entry = buffered.shift();
+        if (!entry) {
+          await Promise.race([new Promise<void>((resolve) => (wake = resolve)), ended]);
+          continue;
+        }
+        if (entry.seq <= last) continue;
+        last = entry.seq;
+        yield entry;
+      }
+    } finally {
+      stop();
+    }
+  }
+
   async markConnected(agentId: string, version: string): Promise<void> {
     const agent = await this.#require(agentId);
     await q.updateConnected(this.db.kysely, agentId, version, this.now());

@@ -1,5 +1,6 @@
 import { type Role, WarrenError } from '@warren/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AgentService } from '../agents/AgentService';
 import type { AuditService } from '../audit/AuditService';
 import type { AuthResult, AuthService } from '../auth/AuthService';
 import type { LiveSessions } from '../auth/LiveSessions';
@@ -24,6 +25,7 @@ export interface Services {
   builds: BuildService;
   queue: JobQueue;
   provisionerKeys: ProvisionerKeysService;
+  agents: AgentService;
   /** How long a provisioner holds a job between renewals. */
   leaseMs: number;
   log: Logger;

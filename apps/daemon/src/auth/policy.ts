@@ -61,6 +61,7 @@ export const procedurePolicy: Readonly<Record<string, Rule>> = {
   'workspaces.setSchedule': signedIn,
   'workspaces.logs': signedIn,
   'workspaces.watch': signedIn,
+  'workspaces.agentLogs': signedIn,
   'provisionerKeys.list': roles('owner'),
   'provisionerKeys.create': roles('owner'),
   'provisionerKeys.revoke': roles('owner'),

@@ -9,6 +9,7 @@ export type WorkspaceView = Outputs['workspaces']['get'];
 export type WorkspaceBuild = Outputs['workspaces']['builds'][number];
 /** A line of a build's log, then one final marker with the build's outcome. */
 export type BuildLogEvent = Yielded<Outputs['workspaces']['logs']>;
+export type AgentLogEvent = Yielded<Outputs['workspaces']['agentLogs']>;
 export type TemplateSummary = Outputs['templates']['list'][number];
 export type TemplateVersion = Outputs['templates']['versions'][number];
 export type ProvisionerKey = Outputs['provisionerKeys']['list'][number];

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WarrenError } from '@warren/core';
-import type { BuildLogEvent } from './apiTypes';
+import type { AgentLogEvent, BuildLogEvent } from './apiTypes';
 import type { CliSession } from './CliSession';
 import { subscribe } from './sse';
 
@@ -102,5 +102,45 @@ class QuietTimer {
 
   clear(): void {
     clearTimeout(this.#timer);
+  }
+}
+
+/**
+ * Prints the workspace agent's log (startup and shutdown script output); with `follow`, keeps
+ * printing new lines until interrupted, else stops once it has been quiet for a moment.
+ */
+export async function printAgentLog(
+  session: CliSession,
+  request: { ref: { owner?: string | undefined; name: string }; out: NodeJS.WritableStream; follow: boolean },
+): Promise<void> {
+  let afterSeq = 0;
+  let failures = 0;
+  for (;;) {
+    const quiet = request.follow ? undefined : new QuietTimer(FIRST_LINE_MS, QUIET_MS);
+    try {
+      for await (const event of subscribe(
+        session,
+        'workspaces.agentLogs',
+        { ...request.ref, afterSeq },
+        quiet?.signal,
+      )) {
+        quiet?.reset();
+        const entry = event as AgentLogEvent;
+        afterSeq = entry.seq;
+        failures = 0;
+        const time = new Date(entry.time).toISOString().slice(11, 19);
+        request.out.write(
+          `${time} [${entry.source}] ${entry.line.replace(/\p{Cc}/gu, (c) => (c === '\t' ? c : '?'))}\n`,
+        );
+      }
+      return;
+    } catch (error) {
+      if (quiet?.signal.aborted) return;
+      const code = error instanceof WarrenError ? error.code : undefined;
+      if (code !== 'UNAVAILABLE' || ++failures > MAX_RECONNECTS) throw error;
+      await sleep(1000);
+    } finally {
+      quiet?.clear();
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { listWorkspacesInput, parameterText, type WorkspaceStatus, workspaceStatuses } from '@warren/core';
 import { type Command, Option } from 'commander';
 import type { WorkspaceBuild, WorkspaceView } from './apiTypes';
-import { buildFailure, printBuildLog } from './buildLog';
+import { buildFailure, printAgentLog, printBuildLog } from './buildLog';
 import { currentSession } from './CliSession';
 import { parseFlags, positiveInteger, workspaceRef } from './flags';
 import {
@@ -114,31 +114,40 @@ export function registerWorkspaceInfoCommands(program: Command): void {
 
   program
     .command('logs')
-    .description('print the log of a workspace’s latest build (or of --build N)')
+    .description(
+      'print the log of a workspace’s latest build (or of --build N, or of its agent with --agent)',
+    )
     .argument('<workspace>', 'NAME or OWNER/NAME')
     .option('-f, --follow', 'keep printing until the build ends; exit 1 if it failed')
     .option('--build <n>', 'an earlier build, by number (see warren show)', positiveInteger)
-    .action(async (raw: string, flags: { follow?: boolean; build?: number }, command: Command) => {
-      const session = currentSession();
-      const ref = workspaceRef(raw);
-      const build = flags.build ?? (await session.client.workspaces.get.query(ref)).latestBuild.number;
-      // JSON output is for the outcome; the lines still reach a person on stderr.
-      const json = outputFormatOf(command) === 'json';
-      const end = await printBuildLog(session, {
-        ref,
-        build,
-        out: json ? process.stderr : process.stdout,
-        untilQuiet: !flags.follow,
-      });
-      if (json) printJson({ build, status: end?.status ?? 'running', error: end?.error ?? null });
-      if (!end) {
-        process.stderr.write(`Build ${build} is still going; follow it with: warren logs ${raw} -f\n`);
-      } else if (flags.follow && end.status !== 'succeeded') {
-        throw buildFailure(`Build ${build}`, end);
-      } else if (!json) {
-        process.stderr.write(`Build ${build} ${end.status}${end.error ? `: ${end.error}` : '.'}\n`);
-      }
-    });
+    .option('--agent', 'the workspace agent’s log instead: its startup and shutdown scripts')
+    .action(
+      async (raw: string, flags: { follow?: boolean; build?: number; agent?: boolean }, command: Command) => {
+        const session = currentSession();
+        const ref = workspaceRef(raw);
+        if (flags.agent) {
+          await printAgentLog(session, { ref, out: process.stdout, follow: flags.follow === true });
+          return;
+        }
+        const build = flags.build ?? (await session.client.workspaces.get.query(ref)).latestBuild.number;
+        // JSON output is for the outcome; the lines still reach a person on stderr.
+        const json = outputFormatOf(command) === 'json';
+        const end = await printBuildLog(session, {
+          ref,
+          build,
+          out: json ? process.stderr : process.stdout,
+          untilQuiet: !flags.follow,
+        });
+        if (json) printJson({ build, status: end?.status ?? 'running', error: end?.error ?? null });
+        if (!end) {
+          process.stderr.write(`Build ${build} is still going; follow it with: warren logs ${raw} -f\n`);
+        } else if (flags.follow && end.status !== 'succeeded') {
+          throw buildFailure(`Build ${build}`, end);
+        } else if (!json) {
+          process.stderr.write(`Build ${build} ${end.status}${end.error ? `: ${end.error}` : '.'}\n`);
+        }
+      },
+    );
 }
 
 interface ListFlags {

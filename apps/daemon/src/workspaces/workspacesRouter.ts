@@ -6,6 +6,7 @@ import {
   scheduleInput,
   transitionInput,
   updateWorkspaceInput,
+  WarrenError,
 } from '@warren/core';
 import { z } from 'zod';
 import type { AuthedContext } from '../api/trpc';
@@ -79,6 +80,18 @@ export const workspacesRouter = router({
       liveStream(ctx, signal, (stop) =>
         ctx.services.workspaces.buildLogs(ctx.actor, input, input.build, input.afterSeq ?? 0, stop),
       ),
+    ),
+
+  /** The workspace agent's log (its startup and shutdown scripts): backlog, then live lines. */
+  agentLogs: authedProcedure
+    .input(transitionInput.extend({ afterSeq: z.number().int().min(0).optional() }).strict())
+    .subscription(({ ctx, input, signal }) =>
+      liveStream(ctx, signal, async function* (stop) {
+        const ws = await ctx.services.workspaces.get(ctx.actor, input);
+        const agent = await ctx.services.agents.currentAgent(ws.id);
+        if (!agent) throw new WarrenError('NOT_FOUND', `Workspace "${ws.name}" has not run an agent yet.`);
+        yield* ctx.services.agents.follow(agent.id, input.afterSeq ?? 0, stop);
+      }),
     ),
 
   /** Workspace views as their status changes. */
