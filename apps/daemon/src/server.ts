@@ -27,6 +27,7 @@ import { createLogger, type Logger } from './log/logger';
 import { DockerProvisioner } from './provisioners/docker/DockerProvisioner';
 import { LocalProvisioner } from './provisioners/local/LocalProvisioner';
 import { ProvisionerKeysService } from './provisioners/ProvisionerKeysService';
+import { loadSecretBox } from './secrets/SecretBox';
 import { builtinTemplatesDir } from './templates/builtinTemplates';
 import { TemplatesService } from './templates/TemplatesService';
 import { UsersService } from './users/UsersService';
@@ -108,6 +109,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     queue,
     provisionerKeys: new ProvisionerKeysService(db, now),
     agents,
+    secrets: loadSecretBox(config.dataDir),
     leaseMs,
     log,
     secureCookies,

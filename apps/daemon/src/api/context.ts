@@ -9,6 +9,7 @@ import type { BuildService } from '../builds/BuildService';
 import type { JobQueue } from '../builds/JobQueue';
 import type { Logger } from '../log/logger';
 import type { ProvisionerIdentity, ProvisionerKeysService } from '../provisioners/ProvisionerKeysService';
+import type { SecretBox } from '../secrets/SecretBox';
 import type { TemplatesService } from '../templates/TemplatesService';
 import type { UsersService } from '../users/UsersService';
 import type { WorkspacesService } from '../workspaces/WorkspacesService';
@@ -26,6 +27,8 @@ export interface Services {
   queue: JobQueue;
   provisionerKeys: ProvisionerKeysService;
   agents: AgentService;
+  /** Encrypts provider and BYOK keys at rest. */
+  secrets: SecretBox;
   /** How long a provisioner holds a job between renewals. */
   leaseMs: number;
   log: Logger;

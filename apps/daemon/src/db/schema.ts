@@ -174,6 +174,93 @@ export interface ProvisionerKeysTable {
   revoked_at: number | null;
 }
 
+export type ProviderKind = 'openai' | 'anthropic' | 'google' | 'openai-compatible';
+
+export interface AiProvidersTable {
+  id: string;
+  name: string;
+  kind: ProviderKind;
+  base_url: string;
+  byok: 'allowed' | 'required' | 'forbidden';
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AiProviderKeysTable {
+  id: string;
+  provider_id: string;
+  priority: number;
+  key_encrypted: string;
+  key_last4: string;
+  created_at: number;
+}
+
+export interface AiModelsTable {
+  id: string;
+  provider_id: string;
+  name: string;
+  display_name: string | null;
+  enabled: number;
+  /** Micro-dollars per million tokens. */
+  input_price: number;
+  output_price: number;
+  cache_read_price: number;
+  cache_write_price: number;
+  created_at: number;
+}
+
+export interface UserProviderKeysTable {
+  user_id: string;
+  provider_id: string;
+  key_encrypted: string;
+  key_last4: string;
+  created_at: number;
+}
+
+export interface AiRoleModelsTable {
+  role: string;
+  pattern: string;
+}
+
+export interface AiLimitsTable {
+  /** A user id, or '*' for everyone's default. */
+  user_id: string;
+  /** Micro-dollars. */
+  daily_budget: number | null;
+  monthly_budget: number | null;
+  requests_per_minute: number | null;
+  tokens_per_minute: number | null;
+  updated_at: number;
+}
+
+export interface GatewayInterceptionsTable {
+  id: string;
+  time: number;
+  user_id: string;
+  api_key_id: string | null;
+  chat_id: string | null;
+  provider_id: string | null;
+  provider_kind: string;
+  endpoint: string;
+  model: string;
+  streaming: number;
+  credential: 'central' | 'byok';
+  status: number;
+  error: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  /** Exact cost in pico-dollars (USD 1 = 10^12): tokens x micro-dollars per million tokens. */
+  cost_pico_usd: number;
+  ttfb_ms: number | null;
+  total_ms: number;
+  overhead_ms: number;
+  /** JSON list of {name, id} the model asked to call. */
+  tool_calls: string;
+}
+
 export interface Database {
   users: UsersTable;
   user_roles: UserRolesTable;
@@ -189,4 +276,11 @@ export interface Database {
   workspace_agents: WorkspaceAgentsTable;
   agent_logs: AgentLogsTable;
   provisioner_keys: ProvisionerKeysTable;
+  ai_providers: AiProvidersTable;
+  ai_provider_keys: AiProviderKeysTable;
+  ai_models: AiModelsTable;
+  user_provider_keys: UserProviderKeysTable;
+  ai_role_models: AiRoleModelsTable;
+  ai_limits: AiLimitsTable;
+  gateway_interceptions: GatewayInterceptionsTable;
 }

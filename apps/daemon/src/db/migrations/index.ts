@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Dialect } from '../database';
 import * as identity from './0001_identity';
 import * as workspaces from './0002_workspaces';
+import * as aiGateway from './0003_ai_gateway';
 
 export interface Migration {
   name: string;
@@ -12,4 +13,5 @@ export interface Migration {
 export const migrations: Migration[] = [
   { name: '0001_identity', up: identity.up },
   { name: '0002_workspaces', up: workspaces.up },
+  { name: '0003_ai_gateway', up: aiGateway.up },
 ];
