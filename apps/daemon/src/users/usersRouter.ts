@@ -1,6 +1,16 @@
 import { createUserInput, listUsersInput, Secret, setRolesInput, userRefInput } from '@warren/core';
 import { authedProcedure, router } from '../api/trpc';
 
+/** Suspend or reactivate: one mutation shape, audited with the status before and after. */
+const setStatus = (status: 'active' | 'suspended') =>
+  authedProcedure.input(userRefInput).mutation(async ({ ctx, input }) => {
+    ctx.audit.target = { type: 'user', id: input.username, name: input.username };
+    const { before, after } = await ctx.services.users.setStatus(ctx.actor, input.username, status);
+    ctx.audit.target = { type: 'user', id: after.id, name: after.username };
+    ctx.audit.diff = { before: { status: before.status }, after: { status: after.status } };
+    return after;
+  });
+
 export const usersRouter = router({
   list: authedProcedure.input(listUsersInput).query(({ ctx, input }) => ctx.services.users.list(input ?? {})),
 
@@ -14,21 +24,8 @@ export const usersRouter = router({
     return user;
   }),
 
-  suspend: authedProcedure.input(userRefInput).mutation(async ({ ctx, input }) => {
-    ctx.audit.target = { type: 'user', id: input.username, name: input.username };
-    const { before, after } = await ctx.services.users.setStatus(ctx.actor, input.username, 'suspended');
-    ctx.audit.target = { type: 'user', id: after.id, name: after.username };
-    ctx.audit.diff = { before: { status: before.status }, after: { status: after.status } };
-    return after;
-  }),
-
-  activate: authedProcedure.input(userRefInput).mutation(async ({ ctx, input }) => {
-    ctx.audit.target = { type: 'user', id: input.username, name: input.username };
-    const { before, after } = await ctx.services.users.setStatus(ctx.actor, input.username, 'active');
-    ctx.audit.target = { type: 'user', id: after.id, name: after.username };
-    ctx.audit.diff = { before: { status: before.status }, after: { status: after.status } };
-    return after;
-  }),
+  suspend: setStatus('suspended'),
+  activate: setStatus('active'),
 
   setRoles: authedProcedure.input(setRolesInput).mutation(async ({ ctx, input }) => {
     ctx.audit.target = { type: 'user', id: input.username, name: input.username };

@@ -236,6 +236,11 @@ export class WorkspacesService {
   ): Promise<boolean> {
     try {
       const made = await this.db.kysely.transaction().execute(async (trx) => {
+        // PostgreSQL reads each statement afresh: lock the workspace so a concurrent transition
+        // waits, then sees this one's build. (SQLite runs one transaction at a time anyway.)
+        if (this.db.dialect === 'postgres') {
+          await trx.selectFrom('workspaces').select('id').where('id', '=', workspaceId).forUpdate().execute();
+        }
         const current = await workspaceViewQuery(trx)
           .where('w.id', '=', workspaceId)
           .where('w.deleted_at', 'is', null)

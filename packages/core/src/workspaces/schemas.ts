@@ -42,24 +42,23 @@ export const workspaceRefInput = z
   .object({ owner: z.string().max(32).optional(), name: workspaceNameSchema })
   .strict();
 
-const cronSchema = z.string().max(100);
+/** Autostop after this many minutes without activity; 0 turns it off. At most 30 days. */
+const autostopMinutesSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(60 * 24 * 30);
+
+/** Autostart: a cron expression read in an IANA time zone. */
+const autostartSchema = z.object({ cron: z.string().max(100), timezone: z.string().max(64) }).strict();
 
 export const createWorkspaceInput = z
   .object({
     name: workspaceNameSchema,
     template: templateNameSchema,
     parameters: parameterValuesSchema.default({}),
-    /** Autostop after this many minutes without activity; 0 turns it off. */
-    autostopMinutes: z
-      .number()
-      .int()
-      .min(0)
-      .max(60 * 24 * 30)
-      .optional(),
-    autostart: z
-      .object({ cron: cronSchema, timezone: z.string().max(64) })
-      .strict()
-      .optional(),
+    autostopMinutes: autostopMinutesSchema.optional(),
+    autostart: autostartSchema.optional(),
   })
   .strict();
 
@@ -73,17 +72,8 @@ export const deleteWorkspaceInput = workspaceRefInput.extend({ orphan: z.boolean
 
 export const scheduleInput = workspaceRefInput
   .extend({
-    autostopMinutes: z
-      .number()
-      .int()
-      .min(0)
-      .max(60 * 24 * 30)
-      .optional(),
-    autostart: z
-      .object({ cron: cronSchema, timezone: z.string().max(64) })
-      .strict()
-      .nullable()
-      .optional(),
+    autostopMinutes: autostopMinutesSchema.optional(),
+    autostart: autostartSchema.nullable().optional(),
   })
   .strict();
 
