@@ -2,20 +2,27 @@
 // API benchmark: the daemon's authenticated read (`auth.whoami`) on SQLite and on PostgreSQL,
 // against a bare Fastify route as the baseline. Run from the repository root: `pnpm bench:api`.
 // See bench/README.md for what the columns mean. Progress goes to stderr, the table to stdout.
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { integer, matching, parseArgs, toggle } from '../lib/args.mjs';
+import { onCleanup, runBench } from '../lib/cleanup.mjs';
+import {
+  DAEMON_BIN,
+  DAEMON_DIR,
+  ensureBuilt,
+  signInFirstUser,
+  startDaemon,
+  startServer,
+  trpc,
+} from '../lib/daemon.mjs';
+import { log } from '../lib/log.mjs';
+import { fmtRatio, formatTable, loadAverage, loadLine, machineLine } from '../lib/report.mjs';
+import { percentile } from '../lib/stats.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..', '..');
-const DAEMON_DIR = path.join(ROOT, 'apps', 'daemon');
-const DAEMON_BIN = path.join(DAEMON_DIR, 'dist', 'warren.mjs');
-const BARE_SERVER = path.join(HERE, 'bare-server.mjs');
+const BARE_SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bare-server.mjs');
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -32,65 +39,30 @@ const USAGE = `Usage: pnpm bench:api [-- options]
   -h, --help         show this help
 `;
 
-function parseArgs(argv) {
-  const options = {
-    duration: 5,
-    warmup: 1,
-    connections: 64,
-    postgresUrl: process.env.WARREN_BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
-    postgres: true,
-    build: false,
-  };
-  const args = argv.filter((a) => a !== '--'); // `pnpm bench:api -- --duration 2` passes the `--` through
-  const number = (flag, value, { min, integer }) => {
-    const n = Number(value);
-    if (value === undefined || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-      throw new UsageError(
-        `${flag} needs ${integer ? 'an integer' : 'a number'} >= ${min}, got ${value ?? 'nothing'}.`,
-      );
-    }
-    return n;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] =
-      args[i].startsWith('--') && args[i].includes('=') ? args[i].split(/=(.*)/s) : [args[i]];
-    const value = () => (inline !== undefined ? inline : args[++i]);
-    switch (flag) {
-      case '--duration':
-        options.duration = number(flag, value(), { min: 1, integer: true });
-        break;
-      case '--warmup':
-        options.warmup = number(flag, value(), { min: 0, integer: true });
-        break;
-      case '--connections':
-        options.connections = number(flag, value(), { min: 1, integer: true });
-        break;
-      case '--postgres-url':
-        options.postgresUrl = value();
-        if (!/^postgres(ql)?:\/\//.test(options.postgresUrl ?? ''))
-          throw new UsageError('--postgres-url must start with postgres://.');
-        break;
-      case '--no-postgres':
-        options.postgres = false;
-        break;
-      case '--build':
-        options.build = true;
-        break;
-      case '-h':
-      case '--help':
-        process.stdout.write(USAGE);
-        process.exit(0);
-        break;
-      default:
-        throw new UsageError(`Unknown option ${args[i]}.`);
-    }
-  }
-  return options;
-}
-
-class UsageError extends Error {}
-
-const log = (message) => process.stderr.write(`${message}\n`);
+const parseOptions = (argv) =>
+  parseArgs(argv, {
+    usage: USAGE,
+    defaults: {
+      duration: 5,
+      warmup: 1,
+      connections: 64,
+      postgresUrl: process.env.WARREN_BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+      postgres: true,
+      build: false,
+    },
+    flags: {
+      '--duration': integer('duration', { min: 1 }),
+      '--warmup': integer('warmup', { min: 0 }),
+      '--connections': integer('connections', { min: 1 }),
+      '--postgres-url': matching(
+        'postgresUrl',
+        /^postgres(ql)?:\/\//,
+        '--postgres-url must start with postgres://.',
+      ),
+      '--no-postgres': toggle('postgres', false),
+      '--build': toggle('build', true),
+    },
+  });
 
 /** The URL without its password, for messages. */
 function redactUrl(url) {
@@ -104,199 +76,12 @@ function redactUrl(url) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cleanup: everything started is registered here and undone in reverse order, on success, on
-// error and on Ctrl-C. Child processes and temp dirs are also removed synchronously at exit as a
-// last resort (an async DROP DATABASE cannot run there).
-
-const cleanups = [];
-const children = new Set();
-const tempDirs = new Set();
-
-function onCleanup(label, fn) {
-  const entry = { label, fn };
-  cleanups.push(entry);
-  return async () => {
-    const index = cleanups.indexOf(entry);
-    if (index === -1) return;
-    cleanups.splice(index, 1);
-    await fn();
-  };
-}
-
-async function cleanupAll() {
-  while (cleanups.length) {
-    const { label, fn } = cleanups.pop();
-    try {
-      await fn();
-    } catch (error) {
-      log(`cleanup: ${label} failed: ${error.message}`);
-    }
-  }
-}
-
-process.on('exit', () => {
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    if (interrupted) process.exit(1); // second Ctrl-C: give up on graceful cleanup
-    interrupted = true;
-    log(`\n${signal}: stopping and cleaning up...`);
-    cleanupAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-}
-
-function makeTempDir(prefix) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tempDirs.add(dir);
-  const remove = onCleanup(`remove ${dir}`, () => {
-    fs.rmSync(dir, { recursive: true, force: true });
-    tempDirs.delete(dir);
-  });
-  return { dir, remove };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child processes
-
-/**
- * Spawns a server and waits for `ready(line)` to return its URL from a stdout line. Output is kept
- * (the last 64 KiB) so a failure can show why. Returns { url, stop }.
- */
-async function startServer({ name, args, env, ipc = false, ready, timeoutMs = 30_000 }) {
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])],
-  });
-  children.add(child);
-  let output = '';
-  const keep = (chunk) => {
-    output = (output + chunk).slice(-64 * 1024);
-  };
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  exited.then(() => children.delete(child));
-
-  const stop = onCleanup(`stop ${name}`, async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  });
-
-  const url = await new Promise((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(
-      () => reject(new Error(`${name} did not start within ${timeoutMs / 1000} s.`)),
-      timeoutMs,
-    );
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', keep);
-    child.stdout.on('data', (chunk) => {
-      keep(chunk);
-      buffered += chunk;
-      let newline = buffered.indexOf('\n');
-      while (newline !== -1) {
-        const found = ready(buffered.slice(0, newline));
-        buffered = buffered.slice(newline + 1);
-        if (found) {
-          clearTimeout(timer);
-          resolve(found);
-        }
-        newline = buffered.indexOf('\n');
-      }
-    });
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} could not be started: ${error.message}`));
-    });
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited before it was ready (${signal ?? `code ${code}`}).`));
-    });
-  }).catch(async (error) => {
-    await stop();
-    const tail = output.trim().split('\n').slice(-20).join('\n');
-    throw new Error(tail ? `${error.message}\nIts last output:\n${tail}` : error.message);
-  });
-
-  // Output after startup is kept for diagnostics; also fail loudly if the server dies mid-run.
-  exited.then(({ code, signal }) => {
-    if (stopping.has(child) || interrupted) return;
-    const tail = output.trim().split('\n').slice(-20).join('\n');
-    died.push(
-      `${name} exited during the run (${signal ?? `code ${code}`}).${tail ? `\nIts last output:\n${tail}` : ''}`,
-    );
-  });
-  return {
-    url,
-    stop: async () => {
-      stopping.add(child);
-      await stop();
-    },
-  };
-}
-const stopping = new WeakSet();
-const died = [];
-
-/** Environment for the daemon: ours minus WARREN_* settings, so only the flags we pass apply. */
-function daemonEnv() {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('WARREN_')));
-}
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile())
-      newest = Math.max(newest, fs.statSync(path.join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * The benchmark measures apps/daemon/dist/warren.mjs as built. It is built here only when it is
- * missing or --build is given; a bundle older than its sources is used with a warning, so a plain
- * run never rewrites files outside bench/ behind anyone's back.
- */
-function ensureDaemonBuilt(forceBuild) {
-  const built = fs.existsSync(DAEMON_BIN) ? fs.statSync(DAEMON_BIN).mtimeMs : 0;
-  const relative = path.relative(ROOT, DAEMON_BIN);
-  if (built && !forceBuild) {
-    const sources = [path.join(DAEMON_DIR, 'src'), path.join(ROOT, 'packages', 'core', 'src')].filter((d) =>
-      fs.existsSync(d),
-    );
-    const newestSource = Math.max(
-      fs.statSync(path.join(DAEMON_DIR, 'build.mjs')).mtimeMs,
-      ...sources.map(newestMtime),
-    );
-    if (newestSource > built) {
-      log(`warning: ${relative} is older than its sources; pass --build to rebuild it first.`);
-    }
-    return;
-  }
-  log(
-    `building the daemon (${built ? '--build given' : `${relative} is missing`}): cd apps/daemon && node build.mjs`,
-  );
-  const result = spawnSync(process.execPath, ['build.mjs'], {
-    cwd: DAEMON_DIR,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  if (result.status !== 0) {
-    throw new Error(`Building the daemon failed (${result.signal ?? `exit code ${result.status}`}).`);
-  }
-}
+// Servers
 
 async function startBare() {
   return startServer({
     name: 'bare Fastify server',
     args: [BARE_SERVER],
-    env: process.env,
     ipc: true,
     ready: (line) => /^listening (\S+)/.exec(line)?.[1],
   });
@@ -304,62 +89,13 @@ async function startBare() {
 
 /** Starts the daemon on a fresh temp data dir (and the given database), creates the owner, signs in. */
 async function startDaemonWithUser({ name, postgresUrl }) {
-  const { dir, remove } = makeTempDir('warren-bench-');
-  const args = [
-    DAEMON_BIN,
-    'server',
-    '--listen',
-    '127.0.0.1:0',
-    '--data-dir',
-    dir,
-    '--log-level',
-    'warn',
-    '--log-format',
-    'json',
-  ];
-  if (postgresUrl) args.push('--postgres-url', postgresUrl);
-  const started = await startServer({
-    name,
-    args,
-    env: daemonEnv(),
-    ready: (line) => /Warren is running at (\S+)/.exec(line)?.[1],
-  });
-  // The data dir goes as soon as its daemon has stopped, not at the end of the whole run.
-  const server = {
-    ...started,
-    stop: async () => {
-      await started.stop();
-      await remove();
-    },
-  };
-
+  const server = await startDaemon({ name, args: postgresUrl ? ['--postgres-url', postgresUrl] : [] });
   const username = 'bench';
-  const password = `bench-${randomBytes(12).toString('hex')}`;
-  await trpc(server.url, 'POST', 'setup.createFirstUser', {
-    body: { username, email: 'bench@example.com', password },
-  });
-  const login = await trpc(server.url, 'POST', 'auth.login', {
-    body: { login: username, password, sessionIn: 'body' },
-  });
-  const token = login?.token;
-  if (typeof token !== 'string' || !token) throw new Error(`${name}: auth.login returned no token.`);
-  const headers = { authorization: `Bearer ${token}` };
+  const { headers } = await signInFirstUser(server.url, { name, username });
   const me = await trpc(server.url, 'GET', 'auth.whoami', { headers });
   if (me?.username !== username)
     throw new Error(`${name}: auth.whoami answered ${JSON.stringify(me)}, not user "${username}".`);
   return { ...server, headers };
-}
-
-async function trpc(baseUrl, method, procedure, { body, headers = {} } = {}) {
-  const response = await fetch(`${baseUrl}/api/trpc/${procedure}`, {
-    method,
-    headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${procedure} answered HTTP ${response.status}: ${text.slice(0, 500)}`);
-  return JSON.parse(text)?.result?.data;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -443,14 +179,12 @@ async function measure(label, { url, headers }, options) {
     },
   );
   const sorted = times.subarray(0, count).sort();
-  const percentile = (p) =>
-    count ? sorted[Math.min(count - 1, Math.ceil((p / 100) * count) - 1)] : Number.NaN;
   return {
     label,
     requestsPerSec: result.requests.average,
     total2xx: result['2xx'],
-    p50: percentile(50),
-    p99: percentile(99),
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
     non2xx: result.non2xx,
     errors: result.errors, // includes timeouts
     statusCodeStats: result.statusCodeStats,
@@ -460,50 +194,53 @@ async function measure(label, { url, headers }, options) {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-function formatTable(rows, baseline) {
-  const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
-  const fmtMs = (n) => (Number.isFinite(n) ? `${n.toFixed(2)} ms` : 'n/a');
-  const fmtRatio = (n) => (Number.isFinite(n) ? `${n >= 10 ? n.toFixed(1) : n.toFixed(2)}x` : 'n/a');
-  const header = ['target', 'req/s', 'p50', 'p99', 'non-2xx', 'errors', 'req/s vs bare', 'p99 vs bare'];
-  const rightAligned = [false, true, true, true, true, true, true, true];
-  const body = rows.map((r) => [
-    r.label,
-    fmtInt(r.requestsPerSec),
-    fmtMs(r.p50),
-    fmtMs(r.p99),
-    fmtInt(r.non2xx),
-    fmtInt(r.errors),
-    baseline ? fmtRatio(r.requestsPerSec / baseline.requestsPerSec) : 'n/a',
-    baseline ? fmtRatio(r.p99 / baseline.p99) : 'n/a',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells) =>
-    cells
-      .map((cell, i) => (rightAligned[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
+const fmtMs = (n) => (Number.isFinite(n) ? `${n.toFixed(2)} ms` : 'n/a');
+
+function table(rows, baseline) {
+  const vsBare = (ratio) => (row) => (baseline ? fmtRatio(ratio(row)) : 'n/a');
+  return formatTable(
+    [
+      { header: 'target', cell: (r) => r.label },
+      { header: 'req/s', right: true, cell: (r) => fmtInt(r.requestsPerSec) },
+      { header: 'p50', right: true, cell: (r) => fmtMs(r.p50) },
+      { header: 'p99', right: true, cell: (r) => fmtMs(r.p99) },
+      { header: 'non-2xx', right: true, cell: (r) => fmtInt(r.non2xx) },
+      { header: 'errors', right: true, cell: (r) => fmtInt(r.errors) },
+      {
+        header: 'req/s vs bare',
+        right: true,
+        cell: vsBare((r) => r.requestsPerSec / baseline.requestsPerSec),
+      },
+      { header: 'p99 vs bare', right: true, cell: vsBare((r) => r.p99 / baseline.p99) },
+    ],
+    rows,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
-  const options = parseArgs(process.argv.slice(2));
-  const loadBefore = os.loadavg()[0];
-  ensureDaemonBuilt(options.build);
+  const options = parseOptions(process.argv.slice(2));
+  const loadBefore = loadAverage();
+  ensureBuilt({ name: 'daemon', dir: DAEMON_DIR, bundle: DAEMON_BIN }, options.build);
 
   const rows = [];
   const notes = [];
   const failures = [];
   const bench = async (label, start) => {
     const server = await start();
+    let died;
+    server.died.catch((error) => {
+      died = error;
+    });
     let row;
     try {
       row = await measure(label, server, options);
     } finally {
       await server.stop();
     }
-    if (died.length) throw new Error(died.join(' '));
+    if (died) throw died;
     rows.push(row);
     if (row.non2xx > 0 || row.errors > 0) {
       failures.push(
@@ -547,12 +284,11 @@ async function main() {
     }
   }
 
-  const cpus = os.cpus();
   process.stdout.write(
     `\nAPI benchmark: ${options.connections} connections, ${options.duration} s measured after ${options.warmup} s warm-up per target\n` +
-      `node ${process.version}, ${cpus.length} x ${cpus[0]?.model?.trim() ?? 'unknown CPU'}, load generator (autocannon) in this process\n` +
-      `1-minute load average before the run: ${loadBefore.toFixed(2)} (other work on the machine skews the results)\n\n` +
-      `${formatTable(rows, baseline)}\n`,
+      `${machineLine()}, load generator (autocannon) in this process\n` +
+      `${loadLine(loadBefore)}\n\n` +
+      `${table(rows, baseline)}\n`,
   );
   for (const note of notes) process.stdout.write(`\n${note}\n`);
   if (failures.length) {
@@ -564,18 +300,4 @@ async function main() {
   return 0;
 }
 
-let exitCode;
-try {
-  exitCode = await main();
-} catch (error) {
-  if (error instanceof UsageError) {
-    log(`${error.message}\n\n${USAGE}`);
-    exitCode = 2;
-  } else {
-    log(`\nbench:api failed: ${error.stack ?? error}`);
-    exitCode = 1;
-  }
-} finally {
-  await cleanupAll();
-}
-process.exit(exitCode);
+await runBench({ name: 'bench:api', usage: USAGE }, main);

@@ -11,12 +11,30 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { integer, matching, parseArgs, toggle } from '../lib/args.mjs';
+import {
+  atExit,
+  isInterrupted,
+  makeTempDir,
+  onCleanup,
+  runBench,
+  throwIfInterrupted,
+  trackChild,
+} from '../lib/cleanup.mjs';
+import {
+  DAEMON_BIN,
+  DAEMON_DIR,
+  ensureBuilt,
+  ROOT,
+  signInFirstUser,
+  startDaemon,
+  trpc,
+} from '../lib/daemon.mjs';
+import { log } from '../lib/log.mjs';
+import { memoryOf, pidsIn } from '../lib/proc.mjs';
+import { fmtRatio, formatTable, loadAverage, loadLine, machineLine } from '../lib/report.mjs';
+import { median } from '../lib/stats.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..', '..');
-const DAEMON_DIR = path.join(ROOT, 'apps', 'daemon');
-const DAEMON_BIN = path.join(DAEMON_DIR, 'dist', 'warren.mjs');
 const AGENT_DIR = path.join(ROOT, 'apps', 'agent');
 const AGENT_BIN = path.join(AGENT_DIR, 'dist', 'warren-agent.mjs');
 const DEFAULT_IMAGE = 'warren-test-agent:latest';
@@ -40,176 +58,49 @@ const USAGE = `Usage: pnpm bench:provision [-- options]
   -h, --help          show this help
 `;
 
-function parseArgs(argv) {
-  const options = {
-    runs: 5,
-    warmup: 1,
-    concurrent: 50,
-    provisioners: 8,
-    dockerImage: DEFAULT_IMAGE,
-    docker: true,
-    pollMs: 20,
-    timeout: 60,
-    build: false,
-  };
-  const args = argv.filter((a) => a !== '--'); // `pnpm bench:provision -- --runs 3` passes the `--` through
-  const number = (flag, value, { min, max = Number.POSITIVE_INFINITY }) => {
-    const n = Number(value);
-    if (value === undefined || !Number.isInteger(n) || n < min || n > max) {
-      throw new UsageError(
-        `${flag} needs an integer ${Number.isFinite(max) ? `from ${min} to ${max}` : `>= ${min}`}, got ${value ?? 'nothing'}.`,
-      );
-    }
-    return n;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] =
-      args[i].startsWith('--') && args[i].includes('=') ? args[i].split(/=(.*)/s) : [args[i]];
-    const value = () => (inline !== undefined ? inline : args[++i]);
-    switch (flag) {
-      case '--runs':
-        options.runs = number(flag, value(), { min: 1, max: 100 });
-        break;
-      case '--warmup':
-        options.warmup = number(flag, value(), { min: 0, max: 10 });
-        break;
-      case '--concurrent':
-        options.concurrent = number(flag, value(), { min: 0, max: 1000 });
-        break;
-      case '--provisioners':
-        options.provisioners = number(flag, value(), { min: 1, max: 256 });
-        break;
-      case '--docker-image':
-        options.dockerImage = value();
-        if (!/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(options.dockerImage ?? ''))
-          throw new UsageError('--docker-image needs an image reference such as warren-test-agent:latest.');
-        break;
-      case '--no-docker':
-        options.docker = false;
-        break;
-      case '--poll-ms':
-        options.pollMs = number(flag, value(), { min: 1, max: 10_000 });
-        break;
-      case '--timeout':
-        options.timeout = number(flag, value(), { min: 1, max: 3600 });
-        break;
-      case '--build':
-        options.build = true;
-        break;
-      case '-h':
-      case '--help':
-        process.stdout.write(USAGE);
-        process.exit(0);
-        break;
-      default:
-        throw new UsageError(`Unknown option ${args[i]}.`);
-    }
-  }
-  return options;
-}
-
-class UsageError extends Error {}
-
-const log = (message) => process.stderr.write(`${message}\n`);
+const parseOptions = (argv) =>
+  parseArgs(argv, {
+    usage: USAGE,
+    defaults: {
+      runs: 5,
+      warmup: 1,
+      concurrent: 50,
+      provisioners: 8,
+      dockerImage: DEFAULT_IMAGE,
+      docker: true,
+      pollMs: 20,
+      timeout: 60,
+      build: false,
+    },
+    flags: {
+      '--runs': integer('runs', { min: 1, max: 100 }),
+      '--warmup': integer('warmup', { min: 0, max: 10 }),
+      '--concurrent': integer('concurrent', { min: 0, max: 1000 }),
+      '--provisioners': integer('provisioners', { min: 1, max: 256 }),
+      '--docker-image': matching(
+        'dockerImage',
+        /^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/,
+        '--docker-image needs an image reference such as warren-test-agent:latest.',
+      ),
+      '--no-docker': toggle('docker', false),
+      '--poll-ms': integer('pollMs', { min: 1, max: 10_000 }),
+      '--timeout': integer('timeout', { min: 1, max: 3600 }),
+      '--build': toggle('build', true),
+    },
+  });
 
 // ---------------------------------------------------------------------------------------------
-// Cleanup: everything started is registered here and undone in reverse order, on success, on
-// error and on Ctrl-C. Child processes, agents left in a temp dir, Docker objects of the bench
-// user and temp dirs are also removed synchronously at exit as a last resort.
+// Cleanup (../lib/cleanup.mjs) kills every process working inside a temp dir before the dir goes:
+// the local provisioner's agents run detached in their own process groups with their workspace
+// home (inside the daemon's data dir) as cwd, so a daemon that died or a delete that never finished
+// leaves no agents behind. This bench user's Docker objects go after the Docker row and, as a last
+// resort, at exit.
 
-const cleanups = [];
-const children = new Set();
-const tempDirs = new Set();
 /** Owners (bench usernames) whose Docker containers and volumes go at exit. */
 const dockerOwners = new Set();
-
-function onCleanup(label, fn) {
-  const entry = { label, fn };
-  cleanups.push(entry);
-  return async () => {
-    const index = cleanups.indexOf(entry);
-    if (index === -1) return;
-    cleanups.splice(index, 1);
-    await fn();
-  };
-}
-
-async function cleanupAll() {
-  while (cleanups.length) {
-    const { label, fn } = cleanups.pop();
-    try {
-      await fn();
-    } catch (error) {
-      log(`cleanup: ${label} failed: ${error.message}`);
-    }
-  }
-}
-
-process.on('exit', () => {
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  for (const dir of tempDirs) killProcessesIn(dir);
+atExit(() => {
   for (const owner of dockerOwners) removeDockerObjects(owner);
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-let interrupted = false;
-const throwIfInterrupted = () => {
-  if (interrupted) throw new Error('interrupted');
-};
-/** The signal handler's cleanup; once it is set, the handler owns the exit. */
-let interruptCleanup;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    if (interrupted) process.exit(1); // second Ctrl-C: give up on graceful cleanup
-    interrupted = true;
-    log(`\n${signal}: stopping and cleaning up...`);
-    interruptCleanup = cleanupAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-}
-
-/**
- * A temp dir, removed at the end (or by `remove`). Before it goes, every process whose working
- * directory is inside it is killed: the local provisioner's agents run detached in their own
- * process groups with their workspace home as cwd, so a daemon that died or a delete that never
- * finished does not leave agents behind.
- */
-function makeTempDir(prefix) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tempDirs.add(dir);
-  const remove = onCleanup(`remove ${dir}`, async () => {
-    if (killProcessesIn(dir) > 0) await sleep(200); // let the kernel release their files
-    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-    tempDirs.delete(dir);
-  });
-  return { dir, remove };
-}
-
-/** SIGKILLs every process whose cwd is `dir` or below it (Linux /proc); returns how many. */
-function killProcessesIn(dir) {
-  let entries;
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return 0; // not Linux: the API deletes are all there is
-  }
-  let killed = 0;
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    let cwd;
-    try {
-      cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
-    } catch {
-      continue;
-    }
-    if (cwd !== dir && !cwd.startsWith(`${dir}/`)) continue;
-    try {
-      process.kill(Number(entry), 'SIGKILL');
-      killed++;
-    } catch {}
-  }
-  return killed;
-}
 
 /** Removes the containers and volumes Warren labelled as this bench user's; returns what went. */
 function removeDockerObjects(owner) {
@@ -225,51 +116,6 @@ function removeDockerObjects(owner) {
   if (volumes.length)
     spawnSync('docker', ['volume', 'rm', '-f', ...volumes], { stdio: 'ignore', timeout: 60_000 });
   return { containers: containers.length, volumes: volumes.length };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Builds
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile())
-      newest = Math.max(newest, fs.statSync(path.join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * The benchmark measures the bundles as built. Each is built here only when it is missing or
- * --build is given; a bundle older than its sources is used with a warning, so a plain run never
- * rewrites files outside bench/ behind anyone's back.
- */
-function ensureBuilt({ name, dir, bundle }, forceBuild) {
-  const built = fs.existsSync(bundle) ? fs.statSync(bundle).mtimeMs : 0;
-  const relative = path.relative(ROOT, bundle);
-  if (built && !forceBuild) {
-    const sources = [path.join(dir, 'src'), path.join(ROOT, 'packages', 'core', 'src')].filter((d) =>
-      fs.existsSync(d),
-    );
-    const newestSource = Math.max(
-      fs.statSync(path.join(dir, 'build.mjs')).mtimeMs,
-      ...sources.map(newestMtime),
-    );
-    if (newestSource > built) {
-      log(`warning: ${relative} is older than its sources; pass --build to rebuild it first.`);
-    }
-    return;
-  }
-  log(
-    `building the ${name} (${built ? '--build given' : `${relative} is missing`}): cd ${path.relative(ROOT, dir)} && node build.mjs`,
-  );
-  const result = spawnSync(process.execPath, ['build.mjs'], {
-    cwd: dir,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  if (result.status !== 0) {
-    throw new Error(`Building the ${name} failed (${result.signal ?? `exit code ${result.status}`}).`);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -324,11 +170,7 @@ async function measureBaseline(options) {
         env: bareAgentEnv(home, url),
         cwd: home,
       });
-      children.add(child);
-      const exited = new Promise((resolve) =>
-        child.once('exit', (code, signal) => resolve({ code, signal })),
-      );
-      exited.then(() => children.delete(child));
+      const exited = trackChild(child);
       fs.closeSync(out);
       const spawnError = new Promise((resolve) => child.once('error', (error) => resolve({ error })));
       const timeout = new AbortController();
@@ -369,155 +211,27 @@ async function measureBaseline(options) {
 // The daemon
 
 /**
- * Spawns the daemon and waits for its "Warren is running at URL" line. Output is kept (the last
- * 64 KiB) so a failure can show why. Returns { url, pid, stop }.
- */
-async function startDaemon({ name, dataDir, options, timeoutMs = 30_000 }) {
-  const args = [
-    DAEMON_BIN,
-    'server',
-    '--listen',
-    '127.0.0.1:0',
-    '--data-dir',
-    dataDir,
-    '--log-level',
-    'warn',
-    '--log-format',
-    'json',
-    '--provisioners',
-    String(options.provisioners),
-    '--workspace-quota',
-    String(Math.max(100, options.concurrent + options.runs + options.warmup)),
-  ];
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: daemonEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let output = '';
-  const keep = (chunk) => {
-    output = (output + chunk).slice(-64 * 1024);
-  };
-  const lastOutput = () => output.trim().split('\n').slice(-20).join('\n');
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  exited.then(() => children.delete(child));
-  let stopping = false;
-  const stop = onCleanup(`stop ${name}`, async () => {
-    stopping = true;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  });
-
-  const url = await new Promise((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(
-      () => reject(new Error(`${name} did not start within ${timeoutMs / 1000} s.`)),
-      timeoutMs,
-    );
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', keep);
-    child.stdout.on('data', (chunk) => {
-      keep(chunk);
-      buffered += chunk;
-      let newline = buffered.indexOf('\n');
-      while (newline !== -1) {
-        const found = /Warren is running at (\S+)/.exec(buffered.slice(0, newline))?.[1];
-        buffered = buffered.slice(newline + 1);
-        if (found) {
-          clearTimeout(timer);
-          resolve(found);
-        }
-        newline = buffered.indexOf('\n');
-      }
-    });
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} could not be started: ${error.message}`));
-    });
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited before it was ready (${signal ?? `code ${code}`}).`));
-    });
-  }).catch(async (error) => {
-    await stop();
-    const tail = lastOutput();
-    throw new Error(tail ? `${error.message}\nIts last output:\n${tail}` : error.message);
-  });
-
-  // A daemon that dies mid-row fails that row, with its last words.
-  const died = exited.then(({ code, signal }) => {
-    if (stopping || interrupted) return new Promise(() => {});
-    const tail = lastOutput();
-    throw new Error(
-      `${name} exited during the run (${signal ?? `code ${code}`}).${tail ? `\nIts last output:\n${tail}` : ''}`,
-    );
-  });
-  died.catch(() => {});
-  return { url, pid: child.pid, stop, died };
-}
-
-/** Environment for the daemon: ours minus WARREN_* settings, so only the flags we pass apply. */
-function daemonEnv() {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('WARREN_')));
-}
-
-class TrpcError extends Error {
-  constructor(message, status) {
-    super(message);
-    this.status = status;
-  }
-}
-
-async function trpc(baseUrl, method, procedure, { input, headers = {} } = {}) {
-  const query =
-    method === 'GET' && input !== undefined ? `?input=${encodeURIComponent(JSON.stringify(input))}` : '';
-  const response = await fetch(`${baseUrl}/api/trpc/${procedure}${query}`, {
-    method,
-    headers: { ...headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
-    body: method === 'POST' ? JSON.stringify(input ?? {}) : undefined,
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  if (!response.ok) {
-    let message = text.slice(0, 500);
-    try {
-      message = JSON.parse(text)?.error?.message ?? message;
-    } catch {}
-    throw new TrpcError(`${procedure} answered HTTP ${response.status}: ${message}`, response.status);
-  }
-  return JSON.parse(text)?.result?.data;
-}
-
-/**
  * A fresh daemon on its own temp data dir with a signed-in owner. Everything it is asked to
  * create is remembered, so stopping it deletes those workspaces through the API first (agents
  * stopped, containers and volumes removed), then stops the daemon, kills any agent left in the
  * data dir and removes the dir.
  */
 async function startDaemonWithUser(name, username, options) {
-  const { dir, remove } = makeTempDir('warren-bench-');
-  const daemon = await startDaemon({ name, dataDir: dir, options });
-  const password = `bench-${randomBytes(12).toString('hex')}`;
-  await trpc(daemon.url, 'POST', 'setup.createFirstUser', {
-    input: { username, email: `${username}@example.com`, password },
+  const daemon = await startDaemon({
+    name,
+    args: [
+      '--provisioners',
+      String(options.provisioners),
+      '--workspace-quota',
+      String(Math.max(100, options.concurrent + options.runs + options.warmup)),
+    ],
   });
-  const login = await trpc(daemon.url, 'POST', 'auth.login', {
-    input: { login: username, password, sessionIn: 'body' },
-  });
-  if (typeof login?.token !== 'string' || !login.token)
-    throw new Error(`${name}: auth.login returned no token.`);
-  const headers = { authorization: `Bearer ${login.token}` };
+  const { headers } = await signInFirstUser(daemon.url, { name, username });
   const call = (method, procedure, input) => trpc(daemon.url, method, procedure, { input, headers });
   const created = new Set();
 
   const api = {
     ...daemon,
-    dir,
     create: async (workspaceName, template, parameters) => {
       created.add(workspaceName); // before the call: a create that times out may still have happened
       return call('POST', 'workspaces.create', { name: workspaceName, template, parameters });
@@ -557,7 +271,7 @@ async function startDaemonWithUser(name, username, options) {
     },
   };
   const deleteLeftovers = onCleanup(`delete ${name}'s workspaces`, async () => {
-    if (created.size === 0 || interrupted) return; // on Ctrl-C the temp dir cleanup kills agents
+    if (created.size === 0 || isInterrupted()) return; // on Ctrl-C the temp dir cleanup kills agents
     log(`deleting ${created.size} workspace${created.size === 1 ? '' : 's'} left on ${name}...`);
     const results = await Promise.allSettled([...created].map((w) => api.delete(w, 60_000)));
     const failed = results.filter((r) => r.status === 'rejected');
@@ -565,39 +279,20 @@ async function startDaemonWithUser(name, username, options) {
   });
   api.stop = async () => {
     await deleteLeftovers();
-    await daemon.stop();
-    await remove();
+    await daemon.stop(); // and removes its data dir, killing any agent left in it
   };
   return api;
 }
 
-/** Resident memory of a process from /proc/<pid>/status, in bytes: VmRSS now, VmHWM its peak. */
-function memoryOf(pid) {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kib = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) * 1024;
-    return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
-  } catch {
-    return { rss: Number.NaN, hwm: Number.NaN };
-  }
-}
-
 /** Total proportional set size of the processes whose cwd is inside `dir` (the agents), and their count. */
 function agentsMemory(dir) {
+  const pids = pidsIn(dir);
+  if (!pids) return { pss: Number.NaN, count: 0 };
   let pss = 0;
   let count = 0;
-  let entries;
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return { pss: Number.NaN, count: 0 };
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const pid of pids) {
     try {
-      const cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
-      if (cwd !== dir && !cwd.startsWith(`${dir}/`)) continue;
-      const rollup = fs.readFileSync(`/proc/${entry}/smaps_rollup`, 'utf8');
+      const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
       pss += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
       count++;
     } catch {}
@@ -745,44 +440,40 @@ function fmtMs(ms) {
 }
 
 const fmtMiB = (bytes) => (Number.isFinite(bytes) ? `${Math.round(bytes / 1_048_576)}` : 'n/a');
-const fmtRatio = (n) => (Number.isFinite(n) ? `${n >= 10 ? n.toFixed(1) : n.toFixed(2)}x` : 'n/a');
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function formatTable(rows) {
-  const header = ['target', 'n', 'median', 'min', 'max', 'wall', 'ready/s', 'vs baseline', 'daemon RSS MiB'];
-  const rightAligned = [false, true, true, true, true, true, true, true, true];
-  const body = rows.map((r) => [
-    r.label,
-    String(r.samples.length),
-    fmtMs(median(r.samples)),
-    fmtMs(Math.min(...r.samples)),
-    fmtMs(Math.max(...r.samples)),
-    r.wall === undefined ? '-' : fmtMs(r.wall),
-    r.wall === undefined ? '-' : (r.samples.length / (r.wall / 1000)).toFixed(1),
-    fmtRatio(r.vsBaseline),
-    r.rss ? `${fmtMiB(r.rss.idle)} -> ${fmtMiB(r.rss.peak)}` : '-',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells) =>
-    cells
-      .map((cell, i) => (rightAligned[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+function table(rows) {
+  const burstOnly = (cell) => (r) => (r.wall === undefined ? '-' : cell(r));
+  return formatTable(
+    [
+      { header: 'target', cell: (r) => r.label },
+      { header: 'n', right: true, cell: (r) => String(r.samples.length) },
+      { header: 'median', right: true, cell: (r) => fmtMs(median(r.samples)) },
+      { header: 'min', right: true, cell: (r) => fmtMs(Math.min(...r.samples)) },
+      { header: 'max', right: true, cell: (r) => fmtMs(Math.max(...r.samples)) },
+      { header: 'wall', right: true, cell: burstOnly((r) => fmtMs(r.wall)) },
+      {
+        header: 'ready/s',
+        right: true,
+        cell: burstOnly((r) => (r.samples.length / (r.wall / 1000)).toFixed(1)),
+      },
+      { header: 'vs baseline', right: true, cell: (r) => fmtRatio(r.vsBaseline) },
+      {
+        header: 'daemon RSS MiB',
+        right: true,
+        cell: (r) => (r.rss ? `${fmtMiB(r.rss.idle)} -> ${fmtMiB(r.rss.peak)}` : '-'),
+      },
+    ],
+    rows,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
-  const options = parseArgs(process.argv.slice(2));
-  const loadBefore = os.loadavg()[0];
+  const options = parseOptions(process.argv.slice(2));
+  const loadBefore = loadAverage();
   const startedAt = performance.now();
   ensureBuilt({ name: 'daemon', dir: DAEMON_DIR, bundle: DAEMON_BIN }, options.build);
   ensureBuilt({ name: 'agent', dir: AGENT_DIR, bundle: AGENT_BIN }, options.build);
@@ -804,7 +495,7 @@ async function main() {
       const result = await measureSingleStarts(label, template, parameters, username, options);
       rows.push({ label, ...result, vsBaseline: median(result.samples) / baseline });
     } catch (error) {
-      if (interrupted) throw error;
+      if (isInterrupted()) throw error;
       log(`${label}: FAILED: ${error.message}`);
       failures.push(`${label}: ${error.message}`);
     }
@@ -852,19 +543,18 @@ async function main() {
           `deleting all ${options.concurrent} at once took ${fmtMs(burst.deleteMs)}.`,
       );
     } catch (error) {
-      if (interrupted) throw error;
+      if (isInterrupted()) throw error;
       log(`${burstLabel}: FAILED: ${error.message}`);
       failures.push(`${burstLabel}: ${error.message}`);
     }
   }
 
-  const cpus = os.cpus();
   process.stdout.write(
     `\nProvisioning benchmark: ${plural(options.runs, 'run')} per single-start row after ${options.warmup} warm-up, ` +
       `${options.concurrent || 'no'} concurrent local starts, --provisioners ${options.provisioners}, polled every ${options.pollMs} ms\n` +
-      `node ${process.version}, ${cpus.length} x ${cpus[0]?.model?.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 1_073_741_824)} GiB\n` +
-      `1-minute load average before the run: ${loadBefore.toFixed(2)} (other work on the machine skews the results)\n\n` +
-      `${formatTable(rows)}\n\n` +
+      `${machineLine()}, ${Math.round(os.totalmem() / 1_073_741_824)} GiB\n` +
+      `${loadLine(loadBefore)}\n\n` +
+      `${table(rows)}\n\n` +
       'vs baseline: median / bare-agent median; for the concurrent row, wall / (n x bare-agent median).\n' +
       'daemon RSS: after sign-in -> peak (VmHWM) once all were ready, each row on a fresh daemon.\n',
   );
@@ -876,21 +566,4 @@ async function main() {
   return failures.length ? 1 : 0;
 }
 
-let exitCode;
-try {
-  exitCode = await main();
-} catch (error) {
-  // After Ctrl-C the requests in flight fail as their daemon stops; that is not worth a report.
-  if (interrupted) await interruptCleanup;
-  if (error instanceof UsageError) {
-    log(`${error.message}\n\n${USAGE}`);
-    exitCode = 2;
-  } else {
-    log(`\nbench:provision failed: ${error.stack ?? error}`);
-    exitCode = 1;
-  }
-} finally {
-  if (interrupted) await interruptCleanup;
-  await cleanupAll();
-}
-process.exit(exitCode);
+await runBench({ name: 'bench:provision', usage: USAGE }, main);
