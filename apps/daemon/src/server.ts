@@ -8,6 +8,10 @@ import { AgentConnections } from './agents/AgentConnections';
 import { AgentService } from './agents/AgentService';
 import { agentBinaryPlugin, resolveAgentBinaryPath } from './agents/agentBinaryPlugin';
 import { agentSocketPlugin } from './agents/agentSocketPlugin';
+import { AiCatalogService } from './ai/AiCatalogService';
+import { AiPolicyService } from './ai/AiPolicyService';
+import { UsageService } from './ai/UsageService';
+import { usageCsvPlugin } from './ai/usageCsvPlugin';
 import { apiPlugin } from './api/apiPlugin';
 import type { Services } from './api/context';
 import { INTERNAL_MESSAGE } from './api/trpc';
@@ -22,6 +26,8 @@ import { LocalJobSource } from './builds/LocalJobSource';
 import type { ServerConfig } from './config/ServerConfig';
 import { type Db, migrateToLatest, openDb } from './db/database';
 import { EventBus } from './events/EventBus';
+import { GatewayHandler } from './gateway/GatewayHandler';
+import { gatewayPlugin } from './gateway/gatewayPlugin';
 import { healthPlugin } from './health/healthPlugin';
 import { createLogger, type Logger } from './log/logger';
 import { DockerProvisioner } from './provisioners/docker/DockerProvisioner';
@@ -98,9 +104,20 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   const builds = new BuildService(db, queue, bus, endpoint, now);
   const workspaces = new WorkspacesService(db, templates, builds, queue, bus, config.workspaceQuota, now);
   const agents = new AgentService(db, bus, now);
+  const users = new UsersService(db, live, now);
+  const secrets = loadSecretBox(config.dataDir);
+  // Its onCatalogChange hook is where the gateway's directory learns of every change.
+  const aiCatalog = new AiCatalogService(db, secrets, now);
+  const auth = new AuthService(db, new LoginThrottle(options.throttle ?? defaultThrottleLimits, now), live, now);
+  const gateway = new GatewayHandler(
+    { db, auth, live, secrets, log },
+    // Hidden tuning for tests and fault drills: how long a provider may stay silent.
+    { now, upstreamTimeoutMs: Number(process.env.WARREN_AI_UPSTREAM_TIMEOUT_MS ?? 600_000) },
+  );
+  aiCatalog.onCatalogChange = () => gateway.directory.invalidate();
   const services: Services = {
-    auth: new AuthService(db, new LoginThrottle(options.throttle ?? defaultThrottleLimits, now), live, now),
-    users: new UsersService(db, live, now),
+    auth,
+    users,
     audit: new AuditService(db, now),
     live,
     templates,
@@ -109,7 +126,11 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     queue,
     provisionerKeys: new ProvisionerKeysService(db, now),
     agents,
-    secrets: loadSecretBox(config.dataDir),
+    aiCatalog,
+    aiPolicy: new AiPolicyService(db, aiCatalog, users, now),
+    aiUsage: new UsageService(db, users),
+    gateway,
+    secrets,
     leaseMs,
     log,
     secureCookies,
@@ -156,6 +177,9 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   await app.register(websocket, { options: { maxPayload: MAX_AGENT_FRAME_BYTES } });
   await app.register(healthPlugin, db);
   await app.register(apiPlugin, services);
+  await gateway.start();
+  await app.register(gatewayPlugin, gateway);
+  await app.register(usageCsvPlugin, services);
   await app.register(agentSocketPlugin, { agents, connections: agentConnections });
   await app.register(agentBinaryPlugin, { binaryPath: agentBinaryPath });
 

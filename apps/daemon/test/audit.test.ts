@@ -2,7 +2,7 @@ import type { AuditEntry } from '@warren/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callProcedure, outcomeCode } from './callProcedure';
 import { dialects, rememberSecret, startTestDaemon, type TestDaemon } from './harness';
-import { newPassword, procedureCatalog, sampleInput } from './procedureCatalog';
+import { newPassword, procedureCatalog, sampleApiKey, sampleInput } from './procedureCatalog';
 import { SseStream } from './SseStream';
 import { addPerson, type Person, signIn } from './signIn';
 
@@ -68,6 +68,31 @@ describe.each(dialects)('the audit trail on %s', (dialect) => {
     const key = await asOwner.provisionerKeys.create.mutate({ name: 'edge', tags: { pool: 'edge' } });
     remember(key.key);
     await asOwner.provisionerKeys.revoke.mutate({ name: 'edge' });
+
+    // The AI catalog and policy: every mutation once, each succeeding; keys are secrets too.
+    await asOwner.ai.providers.create.mutate({
+      name: 'openai',
+      kind: 'openai',
+      apiKey: remember(sampleApiKey()),
+    });
+    await asOwner.ai.providers.update.mutate({ name: 'openai', byok: 'allowed' });
+    const spare = await asOwner.ai.providers.addKey.mutate({
+      provider: 'openai',
+      apiKey: remember(sampleApiKey()),
+    });
+    await asOwner.ai.providers.removeKey.mutate({ provider: 'openai', id: spare.id });
+    await asOwner.ai.models.upsert.mutate({
+      provider: 'openai',
+      name: 'gpt-4.1',
+      inputPrice: 2,
+      outputPrice: 8,
+    });
+    await asOwner.ai.models.delete.mutate({ provider: 'openai', name: 'gpt-4.1' });
+    await asOwner.ai.byok.set.mutate({ provider: 'openai', apiKey: remember(sampleApiKey()) });
+    await asOwner.ai.byok.delete.mutate({ provider: 'openai' });
+    await asOwner.ai.policy.setRoleModels.mutate({ role: 'template-admin', patterns: ['openai/*'] });
+    await asOwner.ai.policy.setLimits.mutate({ user: '*', limits: { dailyUsd: 5, rpm: 60 } });
+    await asOwner.ai.providers.delete.mutate({ name: 'openai' });
   });
   afterAll(() => t?.close());
 

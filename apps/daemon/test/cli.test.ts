@@ -1,20 +1,13 @@
-import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliResult, runCli } from './cliProcess';
 import { rememberSecret, startTestDaemon, type TestDaemon } from './harness';
 
-const DAEMON_DIR = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(DAEMON_DIR, 'dist', 'warren.mjs');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const _DAEMON_DIR = path.resolve(import.meta.dirname, '..');
 
 /** Everything the CLI must never print; tokens are allowed only in `tokens create`. */
 const passwords: string[] = [];
@@ -38,32 +31,22 @@ function newToken(token: string): string {
   return token;
 }
 
-/** The built CLI as a user runs it: its own process, config dir and stdin. Async, so the in-process daemon keeps serving. */
-function warren(
+/** The built CLI as a user runs it, checked for anything it must never print. */
+async function warren(
   args: string[],
   options: { configDir: string; stdin?: string; env?: Record<string, string> },
 ): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, WARREN_CONFIG_DIR: options.configDir, ...options.env };
-  if (!options.env?.WARREN_URL) delete env.WARREN_URL;
-  if (!options.env?.WARREN_TOKEN) delete env.WARREN_TOKEN;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const printed = stdout + stderr;
-      for (const password of passwords) expect(printed).not.toContain(password);
-      if (!(args.includes('tokens') && args.includes('create'))) {
-        for (const token of tokens) expect(printed).not.toContain(token);
-      }
-      expect(stderr).not.toMatch(/\n\s+at /);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.stdin ?? '');
+  const result = await runCli(args, {
+    env: { WARREN_CONFIG_DIR: options.configDir, ...options.env },
+    ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
   });
+  const printed = result.stdout + result.stderr;
+  for (const password of passwords) expect(printed).not.toContain(password);
+  if (!(args.includes('tokens') && args.includes('create'))) {
+    for (const token of tokens) expect(printed).not.toContain(token);
+  }
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+  return result;
 }
 
 function readConfig(configDir: string): { url: string; token?: string } {

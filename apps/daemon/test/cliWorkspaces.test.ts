@@ -1,20 +1,14 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, type CliResult, runCli } from './cliProcess';
 import { ARTIFACTS_DIR, rememberSecret, startTestDaemon, type TestDaemon } from './harness';
 
 const DAEMON_DIR = path.resolve(import.meta.dirname, '..');
-const AGENT_DIR = path.resolve(DAEMON_DIR, '..', 'agent');
-const CLI = path.join(DAEMON_DIR, 'dist', 'warren.mjs');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const _AGENT_DIR = path.resolve(DAEMON_DIR, '..', 'agent');
 
 /** Credentials the CLI must never print; a provisioner key only in `keys create`. */
 const secrets: string[] = [];
@@ -32,35 +26,20 @@ describe('the warren CLI for templates, workspaces and provisioners', () => {
   let provisioner: ChildProcess | undefined;
 
   /** The built CLI in its own process, without a terminal, signed in as the owner unless `env` says otherwise. */
-  function warren(
+  async function warren(
     args: string[],
     options: { env?: Record<string, string>; cwd?: string } = {},
   ): Promise<CliResult> {
-    const env: NodeJS.ProcessEnv = { ...process.env, WARREN_CONFIG_DIR: tempDir('config') };
-    delete env.WARREN_URL;
-    delete env.WARREN_TOKEN;
-    Object.assign(env, options.env ?? signedIn);
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env,
-        cwd: options.cwd ?? tempRoot,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        const printed = stdout + stderr;
-        const showsKey = args.includes('keys') && args.includes('create');
-        for (const secret of secrets)
-          if (!(showsKey && secret.startsWith('wpk_'))) expect(printed).not.toContain(secret);
-        expect(stderr).not.toMatch(/\n\s+at /);
-        resolve({ code, stdout, stderr });
-      });
-      child.stdin.end();
+    const result = await runCli(args, {
+      env: { WARREN_CONFIG_DIR: tempDir('config'), ...(options.env ?? signedIn) },
+      cwd: options.cwd ?? tempRoot,
     });
+    const printed = result.stdout + result.stderr;
+    const showsKey = args.includes('keys') && args.includes('create');
+    for (const secret of secrets)
+      if (!(showsKey && secret.startsWith('wpk_'))) expect(printed).not.toContain(secret);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    return result;
   }
 
   async function workspaceNames(): Promise<string[]> {

@@ -87,6 +87,24 @@ const samples: Record<string, () => Record<string, unknown> | undefined> = {
   'provisionerKeys.list': none,
   'provisionerKeys.create': () => ({ name: 'sample' }),
   'provisionerKeys.revoke': () => ({ name: 'sample' }),
+  'ai.providers.list': none,
+  'ai.providers.create': () => ({ name: 'sample', kind: 'openai', apiKey: sampleApiKey() }),
+  'ai.providers.update': () => ({ name: 'sample', byok: 'forbidden' }),
+  'ai.providers.delete': () => ({ name: 'sample' }),
+  'ai.providers.addKey': () => ({ provider: 'sample', apiKey: sampleApiKey(), priority: 1 }),
+  'ai.providers.removeKey': () => ({ provider: 'sample', id: 'sample' }),
+  'ai.models.list': () => ({ provider: 'sample' }),
+  'ai.models.upsert': () => ({ provider: 'sample', name: 'gpt-4.1', inputPrice: 2, outputPrice: 8 }),
+  'ai.models.delete': () => ({ provider: 'sample', name: 'gpt-4.1' }),
+  'ai.models.available': none,
+  'ai.byok.list': none,
+  'ai.byok.set': () => ({ provider: 'sample', apiKey: sampleApiKey() }),
+  'ai.byok.delete': () => ({ provider: 'sample' }),
+  'ai.policy.get': none,
+  'ai.policy.setRoleModels': () => ({ role: 'member', patterns: ['sample/*'] }),
+  'ai.policy.setLimits': () => ({ user: '*', limits: { dailyUsd: 5, rpm: 60 } }),
+  'ai.usage.list': () => ({ user: 'sample', limit: 10 }),
+  'ai.usage.summary': () => ({ groupBy: 'user', since: '2030-01-01T00:00:00Z' }),
   'provisionerd.acquire': () => ({ instanceId: 'instance-1' }),
   'provisionerd.renew': () => ({ jobId: 'sample', instanceId: 'instance-1' }),
   'provisionerd.appendLogs': () => ({ jobId: 'sample', instanceId: 'instance-1', lines: [] }),
@@ -96,6 +114,11 @@ const samples: Record<string, () => Record<string, unknown> | undefined> = {
     outcome: { status: 'failed', error: 'x' },
   }),
 };
+
+/** A provider API key in the shape providers issue, remembered for the log scan. */
+export function sampleApiKey(label = 'sample'): string {
+  return rememberSecret(`sk-${label}-${randomBytes(18).toString('base64url')}`);
+}
 
 /** A small valid template manifest on the local provisioner. */
 export function sampleManifest(name: string): string {

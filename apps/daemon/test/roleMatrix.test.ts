@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { procedurePolicy } from '../src/auth/policy';
 import { callProcedure } from './callProcedure';
 import { dialects, rememberSecret, startTestDaemon, type TestDaemon } from './harness';
-import { newPassword, procedureCatalog, sampleManifest } from './procedureCatalog';
+import { newPassword, procedureCatalog, sampleApiKey, sampleManifest } from './procedureCatalog';
 import { addPerson, signIn } from './signIn';
 
 const callers = ['anonymous', 'owner', 'user-admin', 'template-admin', 'auditor', 'member'] as const;
@@ -57,6 +57,25 @@ const EXPECTED: Record<string, readonly [Verdict, Verdict, Verdict, Verdict, Ver
   'provisionerKeys.list':  [N,       Y,    N,         N,             N,      N],
   'provisionerKeys.create':[N,       Y,    N,         N,             N,      N],
   'provisionerKeys.revoke':[N,       Y,    N,         N,             N,      N],
+  'ai.providers.list':     [N,       Y,    N,         N,             Y,      N],
+  'ai.providers.create':   [N,       Y,    N,         N,             N,      N],
+  'ai.providers.update':   [N,       Y,    N,         N,             N,      N],
+  'ai.providers.delete':   [N,       Y,    N,         N,             N,      N],
+  'ai.providers.addKey':   [N,       Y,    N,         N,             N,      N],
+  'ai.providers.removeKey':[N,       Y,    N,         N,             N,      N],
+  'ai.models.list':        [N,       Y,    N,         N,             Y,      N],
+  'ai.models.upsert':      [N,       Y,    N,         N,             N,      N],
+  'ai.models.delete':      [N,       Y,    N,         N,             N,      N],
+  'ai.models.available':   [N,       Y,    Y,         Y,             Y,      Y],
+  'ai.byok.list':          [N,       Y,    Y,         Y,             Y,      Y],
+  'ai.byok.set':           [N,       Y,    Y,         Y,             Y,      Y],
+  'ai.byok.delete':        [N,       Y,    Y,         Y,             Y,      Y],
+  'ai.policy.get':         [N,       Y,    N,         N,             Y,      N],
+  'ai.policy.setRoleModels':[N,      Y,    N,         N,             N,      N],
+  'ai.policy.setLimits':   [N,       Y,    N,         N,             N,      N],
+  // Everyone reads usage; the service narrows members to their own calls.
+  'ai.usage.list':         [N,       Y,    Y,         Y,             Y,      Y],
+  'ai.usage.summary':      [N,       Y,    Y,         Y,             Y,      Y],
   // Only external provisioners, with a provisioner key: no user, whatever their roles.
   'provisionerd.acquire':  [N,       N,    N,         N,             N,      N],
   'provisionerd.renew':    [N,       N,    N,         N,             N,      N],
@@ -162,6 +181,29 @@ describe.each(dialects)('who may call what, over HTTP on %s', (dialect) => {
     'provisionerKeys.list': () => ({}),
     'provisionerKeys.create': (s) => ({ input: { name: `key-${s.caller}` } }),
     'provisionerKeys.revoke': () => ({ input: { name: 'no-such-key' } }),
+    // AI catalog calls name a provider that does not exist: NOT_FOUND is an allowed outcome.
+    'ai.providers.list': () => ({}),
+    'ai.providers.create': (s) => ({ input: { name: `matrix-${s.caller}`, kind: 'anthropic' } }),
+    'ai.providers.update': () => ({ input: { name: 'no-such-provider', enabled: false } }),
+    'ai.providers.delete': () => ({ input: { name: 'no-such-provider' } }),
+    'ai.providers.addKey': () => ({
+      input: { provider: 'no-such-provider', apiKey: sampleApiKey('matrix') },
+    }),
+    'ai.providers.removeKey': () => ({ input: { provider: 'no-such-provider', id: 'k' } }),
+    'ai.models.list': () => ({ input: {} }),
+    'ai.models.upsert': () => ({
+      input: { provider: 'no-such-provider', name: 'm', inputPrice: 1, outputPrice: 2 },
+    }),
+    'ai.models.delete': () => ({ input: { provider: 'no-such-provider', name: 'm' } }),
+    'ai.models.available': () => ({}),
+    'ai.byok.list': () => ({}),
+    'ai.byok.set': () => ({ input: { provider: 'no-such-provider', apiKey: sampleApiKey('matrix') } }),
+    'ai.byok.delete': () => ({ input: { provider: 'no-such-provider' } }),
+    'ai.policy.get': () => ({}),
+    'ai.policy.setRoleModels': () => ({ input: { role: 'template-admin', patterns: [] } }),
+    'ai.policy.setLimits': () => ({ input: { user: '*', limits: { rpm: 600 } } }),
+    'ai.usage.list': () => ({ input: {} }),
+    'ai.usage.summary': () => ({ input: { groupBy: 'day' } }),
     'provisionerd.acquire': () => ({ input: { instanceId: 'instance-1' } }),
     'provisionerd.renew': () => ({ input: { jobId: 'j', instanceId: 'instance-1' } }),
     'provisionerd.appendLogs': () => ({ input: { jobId: 'j', instanceId: 'instance-1', lines: [] } }),

@@ -1,4 +1,6 @@
 export * from './agent/protocol';
+export * from './ai/schemas';
+export * from './ai/usdAmount';
 export * from './api/noInput';
 export * from './audit/schemas';
 export * from './auth/schemas';

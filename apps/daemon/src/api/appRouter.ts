@@ -1,3 +1,4 @@
+import { aiRouter } from '../ai/aiRouter';
 import { auditRouter } from '../audit/auditRouter';
 import { authRouter } from '../auth/authRouter';
 import { provisionerdRouter, provisionerKeysRouter } from '../provisioners/provisionersRouter';
@@ -18,6 +19,7 @@ export const appRouter = router({
   workspaces: workspacesRouter,
   provisionerKeys: provisionerKeysRouter,
   provisionerd: provisionerdRouter,
+  ai: aiRouter,
 });
 
 /** The only thing clients take from the daemon. */

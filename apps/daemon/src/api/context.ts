@@ -1,11 +1,15 @@
 import { type Role, WarrenError } from '@warren/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AgentService } from '../agents/AgentService';
+import type { AiCatalogService } from '../ai/AiCatalogService';
+import type { AiPolicyService } from '../ai/AiPolicyService';
+import type { UsageService } from '../ai/UsageService';
 import type { AuditService } from '../audit/AuditService';
 import type { AuthResult, AuthService } from '../auth/AuthService';
 import type { LiveSessions } from '../auth/LiveSessions';
 import type { Actor } from '../auth/policy';
 import type { BuildService } from '../builds/BuildService';
+import type { GatewayHandler } from '../gateway/GatewayHandler';
 import type { JobQueue } from '../builds/JobQueue';
 import type { Logger } from '../log/logger';
 import type { ProvisionerIdentity, ProvisionerKeysService } from '../provisioners/ProvisionerKeysService';
@@ -27,6 +31,14 @@ export interface Services {
   queue: JobQueue;
   provisionerKeys: ProvisionerKeysService;
   agents: AgentService;
+  /** AI providers, central and personal keys, models and prices. */
+  aiCatalog: AiCatalogService;
+  /** Which roles may use which models; budgets and rate limits. */
+  aiPolicy: AiPolicyService;
+  /** The record of AI gateway calls. */
+  aiUsage: UsageService;
+  /** The AI gateway: provider wire formats in and out; `gateway.handle` is its in-process fetch. */
+  gateway: GatewayHandler;
   /** Encrypts provider and BYOK keys at rest. */
   secrets: SecretBox;
   /** How long a provisioner holds a job between renewals. */

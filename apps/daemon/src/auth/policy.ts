@@ -65,6 +65,26 @@ export const procedurePolicy: Readonly<Record<string, Rule>> = {
   'provisionerKeys.list': roles('owner'),
   'provisionerKeys.create': roles('owner'),
   'provisionerKeys.revoke': roles('owner'),
+  // AI gateway: owners run the catalog and the policy; everyone keeps their own keys; usage
+  // procedures narrow a member to their own calls in the service (canSeeAllAiUsage).
+  'ai.providers.list': roles('owner', 'auditor'),
+  'ai.providers.create': roles('owner'),
+  'ai.providers.update': roles('owner'),
+  'ai.providers.delete': roles('owner'),
+  'ai.providers.addKey': roles('owner'),
+  'ai.providers.removeKey': roles('owner'),
+  'ai.models.list': roles('owner', 'auditor'),
+  'ai.models.upsert': roles('owner'),
+  'ai.models.delete': roles('owner'),
+  'ai.models.available': signedIn,
+  'ai.byok.list': signedIn,
+  'ai.byok.set': signedIn,
+  'ai.byok.delete': signedIn,
+  'ai.policy.get': roles('owner', 'auditor'),
+  'ai.policy.setRoleModels': roles('owner'),
+  'ai.policy.setLimits': roles('owner'),
+  'ai.usage.list': signedIn,
+  'ai.usage.summary': signedIn,
   'provisionerd.acquire': provisioner,
   'provisionerd.renew': provisioner,
   'provisionerd.appendLogs': provisioner,
@@ -143,5 +163,10 @@ export function authorizeWorkspace(actor: Actor, ownerId: string, access: 'read'
 
 /** Who may see every owner's workspaces at once. */
 export function canSeeAllWorkspaces(actor: Actor): boolean {
+  return hasRole(actor, 'owner', 'auditor');
+}
+
+/** Who may read every person's AI gateway calls; everyone else reads their own. */
+export function canSeeAllAiUsage(actor: Actor): boolean {
   return hasRole(actor, 'owner', 'auditor');
 }

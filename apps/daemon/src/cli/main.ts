@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAiCommands } from './aiCommands';
 import { registerAuditCommand } from './auditCommand';
 import { registerAuthCommands } from './authCommands';
 import { describeCliError } from './cliError';
@@ -7,6 +8,7 @@ import { registerProvisionerCommand } from './provisionerCommand';
 import { registerServerCommand } from './serverCommand';
 import { registerTemplatesCommand } from './templatesCommand';
 import { registerTokensCommand } from './tokensCommand';
+import { registerUsageCommand } from './usageCommand';
 import { registerUsersCommand } from './usersCommand';
 import { registerWorkspaceCommands } from './workspaceCommands';
 import { registerWorkspaceInfoCommands } from './workspaceInfoCommands';
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerWorkspaceInfoCommands(program);
   registerWorkspaceCommands(program);
   registerProvisionerCommand(program);
+  registerAiCommands(program);
+  registerUsageCommand(program);
   return program;
 }
 

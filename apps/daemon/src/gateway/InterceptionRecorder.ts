@@ -1,0 +1,80 @@
+import type { Db } from '../db/database';
+import type { Logger } from '../log/logger';
+import { type InterceptionRow, insertInterceptions } from './gatewayQueries';
+
+const FLUSH_DELAY_MS = 20;
+const MAX_BATCH = 100;
+const RETRY_DELAYS_MS = [50, 250, 1000];
+
+/**
+ * Writes one gateway_interceptions row per call, after the call has finished and off its path:
+ * rows queue up and go in as small batches a few milliseconds later. A batch that fails is
+ * retried row by row; a row that still cannot be written is logged whole (it holds no key), so
+ * nothing is lost silently.
+ */
+export class InterceptionRecorder {
+  #queue: InterceptionRow[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    private readonly onWritten: (row: InterceptionRow) => void = () => {},
+  ) {}
+
+  record(row: InterceptionRow): void {
+    this.#queue.push(row);
+    if (this.#queue.length >= MAX_BATCH) this.#flushSoon(0);
+    else this.#flushSoon(FLUSH_DELAY_MS);
+  }
+
+  /** Writes everything queued; resolves when it is in the database (or logged as lost). */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#queue;
+    this.#queue = [];
+    // One batch at a time, in order: SQLite has one writer anyway.
+    this.#writing = this.#writing.then(() => this.#write(batch));
+    await this.#writing;
+  }
+
+  #flushSoon(delayMs: number): void {
+    if (this.#timer && delayMs > 0) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.flush().catch(() => {});
+    }, delayMs);
+  }
+
+  async #write(rows: InterceptionRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += MAX_BATCH) {
+      const batch = rows.slice(i, i + MAX_BATCH);
+      try {
+        await insertInterceptions(this.db.kysely, batch);
+        for (const row of batch) this.onWritten(row);
+      } catch {
+        for (const row of batch) await this.#writeOne(row);
+      }
+    }
+  }
+
+  async #writeOne(row: InterceptionRow): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await insertInterceptions(this.db.kysely, [row]);
+        this.onWritten(row);
+        return;
+      } catch (error) {
+        const delay = RETRY_DELAYS_MS[attempt];
+        if (delay === undefined) {
+          this.log.error({ err: error, interception: row }, 'AI gateway could not record a call');
+          this.onWritten(row);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { type SseEvent, SseParser } from './SseParser';
+
+function parseChunks(chunks: Uint8Array[]): SseEvent[] {
+  const events: SseEvent[] = [];
+  const parser = new SseParser((event) => events.push(event));
+  for (const chunk of chunks) parser.push(chunk);
+  return events;
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+/** An Anthropic stream as the API sends it, with a multi-byte character and CRLF and CR endings mixed in. */
+const WIRE = [
+  'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":12}}}\n\n',
+  ': keep-alive comment\n\n',
+  'event: content_block_delta\r\ndata: {"type":"content_block_delta","delta":{"text":"Grüße 👋"}}\r\n\r\n',
+  'event: ping\rdata: {"type": "ping"}\r\r',
+  'data: first line\ndata: second line\n\n',
+  'data:no-space\n\n',
+  'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+].join('');
+
+const EXPECTED: SseEvent[] = [
+  { event: 'message_start', data: '{"type":"message_start","message":{"usage":{"input_tokens":12}}}' },
+  { event: 'content_block_delta', data: '{"type":"content_block_delta","delta":{"text":"Grüße 👋"}}' },
+  { event: 'ping', data: '{"type": "ping"}' },
+  { event: '', data: 'first line\nsecond line' },
+  { event: '', data: 'no-space' },
+  { event: 'message_stop', data: '{"type":"message_stop"}' },
+];
+
+/** A small deterministic PRNG, so a failing split can be reproduced from its seed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+function splitRandomly(all: Uint8Array, next: () => number): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  let at = 0;
+  while (at < all.length) {
+    const size = 1 + Math.floor(next() * (next() < 0.3 ? 3 : 40));
+    chunks.push(all.subarray(at, at + size));
+    at += size;
+  }
+  return chunks;
+}
+
+describe('SseParser', () => {
+  it('reads every event of a stream that arrives in one piece', () => {
+    expect(parseChunks([bytes(WIRE)])).toEqual(EXPECTED);
+  });
+
+  it('reads the same events byte by byte, including a CRLF and a UTF-8 character split in two', () => {
+    const all = bytes(WIRE);
+    expect(parseChunks([...all].map((b) => Uint8Array.of(b)))).toEqual(EXPECTED);
+  });
+
+  it('gives identical events for 500 random splits of the same bytes (fuzz)', () => {
+    const all = bytes(WIRE);
+    for (let seed = 1; seed <= 500; seed++) {
+      expect(parseChunks(splitRandomly(all, random(seed))), `seed ${seed}`).toEqual(EXPECTED);
+    }
+  });
+
+  it('knows when the bytes so far end between events, for appending an error event', () => {
+    const parser = new SseParser(() => {});
+    expect(parser.atBoundary).toBe(true);
+    parser.push(bytes('data: {"a":'));
+    expect(parser.atBoundary).toBe(false);
+    parser.push(bytes('1}\n'));
+    expect(parser.atBoundary).toBe(false);
+    parser.push(bytes('\n'));
+    expect(parser.atBoundary).toBe(true);
+  });
+
+  it('does not dispatch an event without data', () => {
+    expect(parseChunks([bytes('event: lonely\n\n: just a comment\n\n')])).toEqual([]);
+  });
+});

@@ -1,0 +1,283 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Secret } from '@warren/core';
+import { expect } from 'vitest';
+import type { ProviderKind } from '../../src/db/schema';
+import type { ModelPrices } from '../../src/gateway/cost';
+import { OVERHEAD_HEADER } from '../../src/gateway/forwardedHeaders';
+import { GATEWAY_PREFIX } from '../../src/gateway/gatewayRoutes';
+import type { DaemonOptions } from '../../src/server';
+import { rememberSecret, startTestDaemon, type TestDaemon, type TestDialect } from '../harness';
+import { FakeProvider, sleep } from './FakeProvider';
+import { ANTHROPIC_PRICES, OPENAI_PRICES } from './wireSamples';
+
+/** A fresh provider key, remembered so the suite's log scan proves it was never logged. */
+export function newProviderKey(prefix: string): string {
+  return rememberSecret(`${prefix}-${randomBytes(16).toString('hex')}`);
+}
+
+const kysely = (t: TestDaemon) => t.daemon.db.kysely;
+
+export async function addProvider(
+  t: TestDaemon,
+  provider: {
+    name: string;
+    kind: ProviderKind;
+    baseUrl: string;
+    byok?: 'allowed' | 'required' | 'forbidden';
+    keys?: string[];
+  },
+): Promise<string> {
+  const id = randomUUID();
+  const now = Date.now();
+  await kysely(t)
+    .insertInto('ai_providers')
+    .values({
+      id,
+      name: provider.name,
+      kind: provider.kind,
+      base_url: provider.baseUrl,
+      byok: provider.byok ?? 'allowed',
+      enabled: 1,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  for (const [priority, key] of (provider.keys ?? []).entries()) {
+    await kysely(t)
+      .insertInto('ai_provider_keys')
+      .values({
+        id: randomUUID(),
+        provider_id: id,
+        priority,
+        key_encrypted: t.daemon.services.secrets.encrypt(new Secret(key)),
+        key_last4: key.slice(-4),
+        created_at: now + priority,
+      })
+      .execute();
+  }
+  await refresh(t);
+  return id;
+}
+
+export async function addModel(
+  t: TestDaemon,
+  providerId: string,
+  name: string,
+  prices: ModelPrices,
+): Promise<void> {
+  await kysely(t)
+    .insertInto('ai_models')
+    .values({
+      id: randomUUID(),
+      provider_id: providerId,
+      name,
+      display_name: null,
+      enabled: 1,
+      input_price: prices.input,
+      output_price: prices.output,
+      cache_read_price: prices.cacheRead,
+      cache_write_price: prices.cacheWrite,
+      created_at: Date.now(),
+    })
+    .execute();
+  await refresh(t);
+}
+
+export async function storeUserKey(
+  t: TestDaemon,
+  userId: string,
+  providerId: string,
+  key: string,
+): Promise<void> {
+  await kysely(t)
+    .insertInto('user_provider_keys')
+    .values({
+      user_id: userId,
+      provider_id: providerId,
+      key_encrypted: t.daemon.services.secrets.encrypt(new Secret(key)),
+      key_last4: key.slice(-4),
+      created_at: Date.now(),
+    })
+    .execute();
+  await refresh(t);
+}
+
+export async function allowModels(t: TestDaemon, role: string, pattern: string): Promise<void> {
+  await kysely(t).insertInto('ai_role_models').values({ role, pattern }).execute();
+  await refresh(t);
+}
+
+export async function setLimits(
+  t: TestDaemon,
+  userId: string,
+  limits: {
+    dailyBudget?: number;
+    monthlyBudget?: number;
+    requestsPerMinute?: number;
+    tokensPerMinute?: number;
+  },
+): Promise<void> {
+  await kysely(t)
+    .insertInto('ai_limits')
+    .values({
+      user_id: userId,
+      daily_budget: limits.dailyBudget ?? null,
+      monthly_budget: limits.monthlyBudget ?? null,
+      requests_per_minute: limits.requestsPerMinute ?? null,
+      tokens_per_minute: limits.tokensPerMinute ?? null,
+      updated_at: Date.now(),
+    })
+    .execute();
+  await refresh(t);
+}
+
+/** What the admin side does after every change. */
+export function refresh(t: TestDaemon): Promise<void> {
+  return t.daemon.services.gateway.directory.invalidate();
+}
+
+export async function userIdOf(t: TestDaemon, username: string): Promise<string> {
+  const row = await kysely(t)
+    .selectFrom('users')
+    .select('id')
+    .where('username', '=', username)
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export function gatewayUrl(t: TestDaemon, path: string): string {
+  return `${t.url}${GATEWAY_PREFIX}${path}`;
+}
+
+export interface GatewayReply {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: Record<string, unknown> & { error?: Record<string, unknown>; type?: string };
+}
+
+/** One POST (or GET without a body) through the gateway over HTTP, read to the end. */
+export async function callGateway(
+  t: TestDaemon,
+  path: string,
+  options: { headers?: Record<string, string>; body?: unknown; method?: string } = {},
+): Promise<GatewayReply> {
+  const response = await fetch(gatewayUrl(t, path), {
+    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+    headers: {
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...options.headers,
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  let json: GatewayReply['json'] = {};
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  // Every gateway response, errors included, says how long Warren took.
+  expect(Number(response.headers.get(OVERHEAD_HEADER))).toBeGreaterThanOrEqual(0);
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+export type Interceptions = Awaited<ReturnType<typeof interceptionsSince>>;
+
+export function interceptionsSince(t: TestDaemon, since: number) {
+  return kysely(t)
+    .selectFrom('gateway_interceptions')
+    .selectAll()
+    .where('time', '>=', since)
+    .orderBy('time')
+    .execute();
+}
+
+/** Rows are written just after the response ends; waits for `count` of them since `since`. */
+export async function recorded(t: TestDaemon, since: number, count = 1): Promise<Interceptions> {
+  for (let i = 0; i < 200; i++) {
+    const rows = await interceptionsSince(t, since);
+    if (rows.length >= count) return rows;
+    await sleep(10);
+  }
+  return interceptionsSince(t, since);
+}
+
+/** The provider-shaped error a client got, checked for shape: OpenAI's or Anthropic's. */
+export function expectProviderError(
+  reply: GatewayReply,
+  family: 'openai' | 'anthropic',
+  status: number,
+  type: string,
+): void {
+  expect(reply.status, reply.text).toBe(status);
+  if (family === 'anthropic') {
+    expect(reply.json).toMatchObject({ type: 'error', error: { type } });
+    expect(typeof reply.json.error?.message).toBe('string');
+  } else {
+    expect(reply.json.error).toMatchObject({ type, param: null });
+    expect(typeof reply.json.error?.message).toBe('string');
+  }
+}
+
+/** A daemon with an OpenAI and an Anthropic provider (one central key each) in front of one fake. */
+export interface GatewayWorld {
+  t: TestDaemon;
+  fake: FakeProvider;
+  owner: { token: string; userId: string };
+  providers: { openai: string; anthropic: string };
+  centralKeys: { openai: string; anthropic: string };
+  close(): Promise<void>;
+}
+
+export async function startGatewayWorld(
+  dialect: TestDialect,
+  options: DaemonOptions = {},
+): Promise<GatewayWorld> {
+  const fake = await FakeProvider.start();
+  const t = await startTestDaemon(dialect, options);
+  const { token, username } = await t.setupOwner();
+  const centralKeys = {
+    openai: newProviderKey('sk-central-openai'),
+    anthropic: newProviderKey('sk-ant-central'),
+  };
+  const providers = {
+    openai: await addProvider(t, {
+      name: 'openai',
+      kind: 'openai',
+      baseUrl: `${fake.url}/v1`,
+      keys: [centralKeys.openai],
+    }),
+    anthropic: await addProvider(t, {
+      name: 'anthropic',
+      kind: 'anthropic',
+      baseUrl: fake.url,
+      keys: [centralKeys.anthropic],
+    }),
+  };
+  await addModel(t, providers.openai, 'gpt-4.1', OPENAI_PRICES);
+  await addModel(t, providers.anthropic, 'claude-sonnet-4-5', ANTHROPIC_PRICES);
+  return {
+    t,
+    fake,
+    owner: { token, userId: await userIdOf(t, username) },
+    providers,
+    centralKeys,
+    close: async () => {
+      await t.close();
+      await fake.close();
+    },
+  };
+}
+
+export const openAiAuth = (token: string) => ({ authorization: `Bearer ${token}` });
+export const anthropicAuth = (token: string) => ({ 'x-api-key': token, 'anthropic-version': '2023-06-01' });
+export const chatBody = (extra: Record<string, unknown> = {}) => ({
+  model: 'gpt-4.1',
+  messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
+  ...extra,
+});
+export const messagesBody = (extra: Record<string, unknown> = {}) => ({
+  model: 'claude-sonnet-4-5',
+  max_tokens: 1024,
+  messages: [{ role: 'user', content: 'Read the README.' }],
+  ...extra,
+});
