@@ -2,13 +2,11 @@
 // API benchmark: the daemon's authenticated read (`auth.whoami`) on SQLite and on PostgreSQL,
 // against a bare Fastify route as the baseline. Run from the repository root: `pnpm bench:api`.
 // See bench/README.md for what the columns mean. Progress goes to stderr, the table to stdout.
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { integer, matching, parseArgs, toggle } from '../lib/args.mjs';
-import { onCleanup, runBench } from '../lib/cleanup.mjs';
+import { runBench } from '../lib/cleanup.mjs';
 import {
   DAEMON_BIN,
   DAEMON_DIR,
@@ -19,6 +17,7 @@ import {
   trpc,
 } from '../lib/daemon.mjs';
 import { log } from '../lib/log.mjs';
+import { createThrowawayDatabase, DEFAULT_POSTGRES_URL } from '../lib/postgres.mjs';
 import { fmtRatio, formatTable, loadAverage, loadLine, machineLine } from '../lib/report.mjs';
 import { percentile } from '../lib/stats.mjs';
 
@@ -46,7 +45,7 @@ const parseOptions = (argv) =>
       duration: 5,
       warmup: 1,
       connections: 64,
-      postgresUrl: process.env.WARREN_BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+      postgresUrl: DEFAULT_POSTGRES_URL,
       postgres: true,
       build: false,
     },
@@ -63,17 +62,6 @@ const parseOptions = (argv) =>
       '--build': toggle('build', true),
     },
   });
-
-/** The URL without its password, for messages. */
-function redactUrl(url) {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Servers
@@ -96,45 +84,6 @@ async function startDaemonWithUser({ name, postgresUrl }) {
   if (me?.username !== username)
     throw new Error(`${name}: auth.whoami answered ${JSON.stringify(me)}, not user "${username}".`);
   return { ...server, headers };
-}
-
-// ---------------------------------------------------------------------------------------------
-// PostgreSQL throwaway database
-
-async function createThrowawayDatabase(adminUrl) {
-  const connect = async () => {
-    const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5_000 });
-    client.on('error', () => {}); // a dropped connection surfaces through the query instead
-    await client.connect();
-    return client;
-  };
-  let admin;
-  try {
-    admin = await connect();
-  } catch (error) {
-    return {
-      skipped: `could not connect to ${redactUrl(adminUrl)}: ${error.message || error.code || error}`,
-    };
-  }
-  const name = `warren_bench_${randomBytes(6).toString('hex')}`;
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } catch (error) {
-    await admin.end().catch(() => {});
-    return { skipped: `could not create a database on ${redactUrl(adminUrl)}: ${error.message}` };
-  }
-  await admin.end().catch(() => {});
-  const drop = onCleanup(`drop database ${name}`, async () => {
-    const client = await connect();
-    try {
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await client.end().catch(() => {});
-    }
-  });
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return { name, url: url.toString(), drop };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -141,13 +141,15 @@ function daemonEnv() {
 
 /**
  * Starts `warren server` on 127.0.0.1:0 with warn-level JSON logs and `args` added, on a fresh temp
- * data dir. Returns startServer's { url, pid, died, stop } plus `dir`; stop also removes the dir.
+ * data dir; `nodeArgs` go to node itself (e.g. --cpu-prof). Returns startServer's { url, pid, died,
+ * stop } plus `dir`; stop also removes the dir.
  */
-export async function startDaemon({ name, args = [] }) {
+export async function startDaemon({ name, args = [], nodeArgs = [] }) {
   const { dir, remove } = makeTempDir('warren-bench-');
   const server = await startServer({
     name,
     args: [
+      ...nodeArgs,
       DAEMON_BIN,
       'server',
       '--listen',

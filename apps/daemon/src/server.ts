@@ -108,7 +108,12 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   const secrets = loadSecretBox(config.dataDir);
   // Its onCatalogChange hook is where the gateway's directory learns of every change.
   const aiCatalog = new AiCatalogService(db, secrets, now);
-  const auth = new AuthService(db, new LoginThrottle(options.throttle ?? defaultThrottleLimits, now), live, now);
+  const auth = new AuthService(
+    db,
+    new LoginThrottle(options.throttle ?? defaultThrottleLimits, now),
+    live,
+    now,
+  );
   const gateway = new GatewayHandler(
     { db, auth, live, secrets, log },
     // Hidden tuning for tests and fault drills: how long a provider may stay silent.
@@ -225,6 +230,9 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
         agentConnections.closeAll();
         const closed = app.close();
         await inFlight.drained(SHUTDOWN_GRACE_MS);
+        // Every request has finished: what is left are connections that carry none (a client's
+        // spare keep-alive socket, say), which would hold the close for the headers timeout.
+        app.server.closeAllConnections();
         await closed;
         await agentConnections.settled();
         await db.close();

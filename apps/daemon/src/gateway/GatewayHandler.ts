@@ -82,10 +82,15 @@ export class GatewayHandler {
   /** Lets in-flight calls finish, then writes every pending record. */
   async close(): Promise<void> {
     this.directory.stop();
-    await Promise.allSettled([...this.#active]);
-    await this.#recorder.flush();
+    await this.settle();
     this.#auth.clear();
     await this.#upstream.close();
+  }
+
+  /** Resolves once the calls in flight now have ended and every record is in the database. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.#active]);
+    await this.#recorder.flush();
   }
 
   /** One call as WHATWG Request in, Response out (streamed as it arrives). */
@@ -212,7 +217,6 @@ export class GatewayHandler {
     const bodies = new Map<string, Buffer>();
     await this.#upstream.forward({
       x,
-      endpoint: route.endpoint,
       upstreamPath: route.upstreamPath,
       format: route.format,
       clientHeaders: call.headers,

@@ -13,8 +13,7 @@ import {
   OVERHEAD_HEADER,
   upstreamRequestHeaders,
 } from './forwardedHeaders';
-import type { GatewaySink } from './GatewaySink';
-import type { ModelEndpoint } from './gatewayRoutes';
+import type { CallAbort, GatewaySink } from './GatewaySink';
 import { CLIENT_CLOSED, type Interception } from './Interception';
 import { type GatewayErrorKind, providerErrorEvent } from './providerErrors';
 import type { WireFormat } from './usage';
@@ -33,7 +32,6 @@ export interface Attempt {
 
 export interface UpstreamCall {
   x: Interception;
-  endpoint: ModelEndpoint;
   upstreamPath: string;
   format: WireFormat | undefined;
   clientHeaders: HeaderMap;
@@ -41,7 +39,7 @@ export interface UpstreamCall {
   /** Tried in order; the next one only after a connection failure, a timeout or a 5xx. */
   attempts: Attempt[];
   body: (model: GatewayModel) => Buffer;
-  signal: AbortSignal;
+  signal: CallAbort;
   sink: GatewaySink;
   /** Answers the client with a provider-shaped error from the gateway itself. */
   refuse: (kind: GatewayErrorKind, message: string) => void;

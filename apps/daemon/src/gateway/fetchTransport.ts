@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { HeaderMap } from './forwardedHeaders';
 import type { GatewayHandler } from './GatewayHandler';
-import type { GatewayContext, GatewaySink } from './GatewaySink';
+import { CallAbort, type GatewayContext, type GatewaySink } from './GatewaySink';
 
 /** Chunks the response stream holds before the upstream is paused for a slow reader. */
 const QUEUED_CHUNKS = 16;
@@ -24,7 +24,7 @@ export async function handleFetch(
     headers[name] = value;
   });
   const url = new URL(request.url);
-  const abort = new AbortController();
+  const abort = new CallAbort();
   if (request.signal.aborted) abort.abort();
   else request.signal.addEventListener('abort', () => abort.abort(), { once: true });
   return new Promise<Response>((resolve, reject) => {
@@ -36,7 +36,7 @@ export async function handleFetch(
           url: url.pathname + url.search,
           headers,
           body,
-          signal: abort.signal,
+          signal: abort,
           receivedAt,
           context,
         },
@@ -55,7 +55,7 @@ class ResponseStreamSink implements GatewaySink {
   constructor(
     private readonly resolve: (response: Response) => void,
     private readonly reject: (error: unknown) => void,
-    private readonly abort: AbortController,
+    private readonly abort: CallAbort,
   ) {}
 
   head(status: number, headers: Record<string, string | string[]>): void {
@@ -106,7 +106,7 @@ class ResponseStreamSink implements GatewaySink {
     if (this.#closed) return;
     this.#closed = true;
     this.#controller?.error(
-      this.abort.signal.aborted
+      this.abort.aborted
         ? abortError()
         : new Error('The AI provider connection broke before the response ended.'),
     );

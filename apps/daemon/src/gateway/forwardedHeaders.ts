@@ -88,7 +88,8 @@ export function clientResponseHeaders(upstream: HeaderMap): Record<string, strin
 }
 
 function listTokens(header: string | string[] | undefined): Set<string> {
-  if (header === undefined) return EMPTY;
+  // The usual values name no other header: skip building a set for them.
+  if (header === undefined || header === 'keep-alive' || header === 'close') return EMPTY;
   const text = Array.isArray(header) ? header.join(',') : header;
   return new Set(text.split(',').map((token) => token.trim().toLowerCase()));
 }

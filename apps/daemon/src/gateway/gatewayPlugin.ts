@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { OVERHEAD_HEADER } from './forwardedHeaders';
 import type { GatewayHandler } from './GatewayHandler';
-import type { GatewaySink } from './GatewaySink';
+import { CallAbort, type GatewaySink } from './GatewaySink';
 import { GATEWAY_PREFIX, routeOf } from './gatewayRoutes';
 import { providerError } from './providerErrors';
 
@@ -52,7 +52,7 @@ export async function gatewayPlugin(app: FastifyInstance, gateway: GatewayHandle
       const receivedAt = performance.now() - reply.elapsedTime;
       reply.hijack();
       const res = reply.raw;
-      const abort = new AbortController();
+      const abort = new CallAbort();
       res.once('close', () => {
         if (!res.writableFinished) abort.abort();
       });
@@ -62,7 +62,7 @@ export async function gatewayPlugin(app: FastifyInstance, gateway: GatewayHandle
           url: request.url,
           headers: request.headers,
           body: Buffer.isBuffer(request.body) ? request.body : undefined,
-          signal: abort.signal,
+          signal: abort,
           receivedAt,
         },
         new SocketSink(res),
@@ -78,8 +78,13 @@ class SocketSink implements GatewaySink {
   head(status: number, headers: Record<string, string | string[]>, flush = false): void {
     if (this.res.destroyed) return;
     this.res.writeHead(status, headers);
-    // A stream's head goes out now, as the provider's did; a JSON body's goes with the body.
-    if (flush) this.res.flushHeaders();
+    // A stream's head goes out now, as the provider's did, unless its first chunk is already
+    // here: then both leave in one write (Node sends the head with the first chunk).
+    if (flush) setImmediate(() => this.#flushHead());
+  }
+
+  #flushHead(): void {
+    if (!this.res.headersSent && !this.res.destroyed) this.res.flushHeaders();
   }
 
   write(chunk: Uint8Array): boolean {

@@ -161,8 +161,9 @@ export class StreamMeter {
   }
 
   #chat(data: string): void {
-    // Every chunk says "usage": null until the last; tool calls are rare. Skip the rest unparsed.
-    if (!USAGE_OBJECT.test(data) && !data.includes('"tool_calls"')) return;
+    // Every chunk says "usage": null until the last, and only a tool call's first delta names it
+    // ("name" cannot appear unescaped inside the arguments string). Skip the rest unparsed.
+    if (!USAGE_OBJECT.test(data) && !(data.includes('"tool_calls"') && data.includes('"name"'))) return;
     const chunk = parse(data);
     if (!chunk) return;
     const usage = openAiUsage(chunk.usage);

@@ -74,9 +74,12 @@ export class FakeProvider {
     return request;
   }
 
-  async waitForAbort(request: ReceivedRequest, timeoutMs = 5000): Promise<void> {
+  /** Whether the last request was aborted by its client, waiting up to `timeoutMs` for it. */
+  async lastAborted(timeoutMs = 1500): Promise<boolean> {
+    const request = this.last();
     const until = Date.now() + timeoutMs;
     while (!request.aborted && Date.now() < until) await sleep(10);
+    return request.aborted;
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import {
   chatBody,
   expectProviderError,
   type GatewayWorld,
+  markRows,
   messagesBody,
   newProviderKey,
   openAiAuth,
@@ -71,7 +72,7 @@ describe.each(dialects)('gateway credentials, on %s', (dialect) => {
 
   it('keeps the client’s own provider key when delegated, and still strips every X-Warren-* header', async () => {
     const byok = rememberSecret(`sk-user-byok-${Date.now()}`);
-    const since = Date.now();
+    const since = await markRows(w.t);
     const reply = await callGateway(w.t, '/openai/v1/chat/completions', {
       headers: {
         authorization: `Bearer ${byok}`,
@@ -131,7 +132,7 @@ describe.each(dialects)('gateway credentials, on %s', (dialect) => {
 
     const stored = newProviderKey('sk-stored-byok');
     await storeUserKey(w.t, w.owner.userId, providerId, stored);
-    const since = Date.now();
+    const since = await markRows(w.t);
     const reply = await callGateway(w.t, '/openai/v1/chat/completions', {
       headers: openAiAuth(w.owner.token),
       body,

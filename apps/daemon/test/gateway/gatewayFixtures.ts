@@ -180,25 +180,27 @@ export async function callGateway(
   return { status: response.status, headers: response.headers, text, json };
 }
 
-export type Interceptions = Awaited<ReturnType<typeof interceptionsSince>>;
+export type Interception = Awaited<ReturnType<typeof allInterceptions>>[number];
 
-export function interceptionsSince(t: TestDaemon, since: number) {
-  return kysely(t)
-    .selectFrom('gateway_interceptions')
-    .selectAll()
-    .where('time', '>=', since)
-    .orderBy('time')
-    .execute();
+function allInterceptions(t: TestDaemon) {
+  return kysely(t).selectFrom('gateway_interceptions').selectAll().orderBy('time').execute();
 }
 
-/** Rows are written just after the response ends; waits for `count` of them since `since`. */
-export async function recorded(t: TestDaemon, since: number, count = 1): Promise<Interceptions> {
+/** The rows there are now, so `recorded` can tell which ones a call added. */
+export async function markRows(t: TestDaemon): Promise<Set<string>> {
+  await t.daemon.services.gateway.settle();
+  return new Set((await allInterceptions(t)).map((row) => row.id));
+}
+
+/** Rows are written just after the response ends: waits for `count` rows not in `before`. */
+export async function recorded(t: TestDaemon, before: Set<string>, count = 1): Promise<Interception[]> {
+  let rows: Interception[] = [];
   for (let i = 0; i < 200; i++) {
-    const rows = await interceptionsSince(t, since);
-    if (rows.length >= count) return rows;
+    rows = (await allInterceptions(t)).filter((row) => !before.has(row.id));
+    if (rows.length >= count) break;
     await sleep(10);
   }
-  return interceptionsSince(t, since);
+  return rows;
 }
 
 /** The provider-shaped error a client got, checked for shape: OpenAI's or Anthropic's. */

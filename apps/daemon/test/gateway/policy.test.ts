@@ -9,6 +9,7 @@ import {
   chatBody,
   expectProviderError,
   type GatewayWorld,
+  markRows,
   messagesBody,
   openAiAuth,
   recorded,
@@ -128,6 +129,10 @@ describe.each(dialects)('gateway policy: models, budgets and rate limits, on %s'
         credential: 'central',
         status: 200,
         error: null,
+        input_tokens: 500,
+        output_tokens: 0,
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
         cost_pico_usd: 1_000_000_000,
         total_ms: 1,
         overhead_ms: 0.1,
@@ -161,7 +166,7 @@ describe.each(dialects)('gateway policy: models, budgets and rate limits, on %s'
         headers: openAiAuth(person.token),
         body: chatBody(),
       });
-    const since = Date.now();
+    const since = await markRows(w.t);
     expect((await call()).status).toBe(200);
     const refused = await call();
     expectProviderError(refused, 'openai', 429, 'insufficient_quota');

@@ -9,6 +9,7 @@ import {
   chatBody,
   type GatewayWorld,
   gatewayUrl,
+  markRows,
   messagesBody,
   openAiAuth,
   recorded,
@@ -77,7 +78,7 @@ describe.each(dialects)('gateway streaming and records, on %s', (dialect) => {
 
   it('records an Anthropic stream’s usage, exact cost and tool calls from message_start and message_delta', async () => {
     w.fake.script = () => ({ events: anthropicStream() });
-    const since = Date.now();
+    const since = await markRows(w.t);
     const reply = await callGateway(w.t, '/anthropic/v1/messages', {
       headers: anthropicAuth(w.owner.token),
       body: messagesBody({ stream: true }),
@@ -106,7 +107,7 @@ describe.each(dialects)('gateway streaming and records, on %s', (dialect) => {
   });
 
   it('records the same usage and cost for the Anthropic call not streamed', async () => {
-    const since = Date.now();
+    const since = await markRows(w.t);
     await callGateway(w.t, '/anthropic/v1/messages', {
       headers: anthropicAuth(w.owner.token),
       body: messagesBody(),
@@ -123,7 +124,7 @@ describe.each(dialects)('gateway streaming and records, on %s', (dialect) => {
 
   it('asks OpenAI for usage on a streamed chat completion and records it from the final chunk', async () => {
     w.fake.script = () => ({ events: openAiChatStream() });
-    const since = Date.now();
+    const since = await markRows(w.t);
     const reply = await callGateway(w.t, '/openai/v1/chat/completions', {
       headers: openAiAuth(w.owner.token),
       body: chatBody({ stream: true }),
@@ -145,7 +146,7 @@ describe.each(dialects)('gateway streaming and records, on %s', (dialect) => {
   });
 
   it('records the same usage and cost for the chat completion not streamed', async () => {
-    const since = Date.now();
+    const since = await markRows(w.t);
     await callGateway(w.t, '/openai/v1/chat/completions', {
       headers: openAiAuth(w.owner.token),
       body: chatBody(),
@@ -156,7 +157,7 @@ describe.each(dialects)('gateway streaming and records, on %s', (dialect) => {
   });
 
   it('records the Responses API’s usage and function calls, streamed and not', async () => {
-    const since = Date.now();
+    const since = await markRows(w.t);
     w.fake.script = () => ({ events: openAiResponsesStream() });
     const streamed = await callGateway(w.t, '/openai/v1/responses', {
       headers: openAiAuth(w.owner.token),
@@ -185,7 +186,7 @@ describe.each(dialects)('gateway streaming and records, on %s', (dialect) => {
   });
 
   it('passes count_tokens through and records it at no cost', async () => {
-    const since = Date.now();
+    const since = await markRows(w.t);
     const reply = await callGateway(w.t, '/anthropic/v1/messages/count_tokens', {
       headers: anthropicAuth(w.owner.token),
       body: { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] },
