@@ -8,6 +8,7 @@ export * from './errors/describeIssues';
 export * from './errors/WarrenError';
 export * from './secrets/redact';
 export * from './secrets/Secret';
+export * from './sse/SseParser';
 export * from './templates/manifest';
 export * from './templates/manifestJsonSchema';
 export * from './templates/parameters';

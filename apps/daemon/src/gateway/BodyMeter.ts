@@ -1,4 +1,4 @@
-import { SseParser } from './SseParser';
+import { SseParser } from '@warren/core';
 import { type MeteredCall, meterJson, NO_USAGE, StreamMeter, type WireFormat } from './usage';
 
 /** A JSON body larger than this is forwarded but not metered (no model answer is near it). */

@@ -22,12 +22,14 @@ import {
   echoReply,
   isErrorReply,
   isFaultReply,
+  isVerbatimReply,
   type ModelReply,
   type RecordedRequest,
   type ResolvedTurn,
   resolveTurn,
   type ScriptEntry,
   type ScriptedReply,
+  type VerbatimReply,
   type WireContext,
 } from './ScriptedReply';
 
@@ -41,6 +43,8 @@ export type * from './ScriptedReply';
 export interface FakeModelProviderOptions {
   /** The key(s) clients must present, as `Authorization: Bearer` (OpenAI) or `x-api-key` (Anthropic). */
   apiKey?: string | string[];
+  /** Take any key at all, for a proxy test that adds providers and keys of its own (default off). */
+  acceptAnyKey?: boolean;
   /** What GET /v1/models lists for each provider. */
   openAiModels?: string[];
   anthropicModels?: string[];
@@ -48,6 +52,8 @@ export interface FakeModelProviderOptions {
   rejectUnknownModels?: boolean;
   /** The reply when the script is empty (default: `echo: <last user message>`). */
   defaultReply?: ScriptEntry;
+  /** What count_tokens answers as input_tokens (default: an estimate from the request's size). */
+  countTokens?: number;
   /** Recorded requests kept (default 10,000; older ones are dropped); 0 records nothing, for benchmarks. */
   maxRecorded?: number;
 }
@@ -71,9 +77,11 @@ export class FakeModelProvider {
   requestCount = 0;
   readonly #server: http.Server;
   readonly #queue: ScriptEntry[] = [];
-  readonly #options: Required<Omit<FakeModelProviderOptions, 'apiKey' | 'defaultReply'>> & {
+  readonly #options: Required<Omit<FakeModelProviderOptions, 'apiKey' | 'defaultReply' | 'countTokens'>> & {
     defaultReply: ScriptEntry;
+    countTokens: number | undefined;
   };
+  #defaultReply: ScriptEntry;
   readonly #idTag = randomBytes(8).toString('hex');
   #idCounter = 0;
 
@@ -84,9 +92,12 @@ export class FakeModelProvider {
       openAiModels: options.openAiModels ?? ['gpt-4.1', 'gpt-4.1-mini'],
       anthropicModels: options.anthropicModels ?? ['claude-sonnet-4-5', 'claude-haiku-4-5'],
       rejectUnknownModels: options.rejectUnknownModels ?? false,
+      acceptAnyKey: options.acceptAnyKey ?? false,
       defaultReply: options.defaultReply ?? echoReply,
+      countTokens: options.countTokens,
       maxRecorded: options.maxRecorded ?? 10_000,
     };
+    this.#defaultReply = this.#options.defaultReply;
     this.#server = http.createServer((req, res) => this.#receive(req, res));
     this.#server.keepAliveTimeout = 30_000;
   }
@@ -110,15 +121,28 @@ export class FakeModelProvider {
     this.#queue.push(...replies);
   }
 
+  /** The reply for every model call while the script is empty; none restores the one given at start. */
+  setDefaultReply(entry: ScriptEntry = this.#options.defaultReply): void {
+    this.#defaultReply = entry;
+  }
+
+  /** The last request received, failing if there was none. */
+  lastRequest(): RecordedRequest {
+    const request = this.requests.at(-1);
+    if (!request) throw new Error('The fake model provider received no request.');
+    return request;
+  }
+
   /** Scripted replies not yet consumed. */
   pendingReplies(): number {
     return this.#queue.length;
   }
 
-  /** Forgets the script and the recorded requests. */
+  /** Forgets the script, the recorded requests and any default reply set since start. */
   reset(): void {
     this.#queue.length = 0;
     this.requests.length = 0;
+    this.#defaultReply = this.#options.defaultReply;
   }
 
   async close(): Promise<void> {
@@ -159,7 +183,9 @@ export class FakeModelProvider {
         badJson = true;
       }
     }
-    const route = routeOf(method, path, headers);
+    // A base URL with a path prefix (`${url}/tenant/v1`) reaches the same routes.
+    const v1 = path.indexOf('/v1/');
+    const route = routeOf(method, v1 > 0 ? path.slice(v1) : path, headers);
     const provider: Provider = route?.provider ?? 'openai';
     const recorded: RecordedRequest = {
       method,
@@ -167,13 +193,15 @@ export class FakeModelProvider {
       query: q < 0 ? '' : url.slice(q + 1),
       headers,
       body,
+      rawBody: raw,
       provider,
       abortedByClient: false,
+      eventSentAt: [],
     };
     this.#record(recorded);
 
     if (!route) return this.#error(res, provider, 404, `Invalid URL (${method} ${path})`);
-    const authFailure = this.#authFailure(provider, headers);
+    const authFailure = this.#options.acceptAnyKey ? undefined : this.#authFailure(provider, headers);
     if (authFailure) return this.#error(res, provider, 401, authFailure);
     if (
       (route.endpoint === 'messages' || route.endpoint === 'count_tokens') &&
@@ -181,7 +209,9 @@ export class FakeModelProvider {
     ) {
       return this.#error(res, provider, 400, 'anthropic-version: header is required');
     }
-    if (route.endpoint === 'models' || route.endpoint === 'model') return this.#models(res, provider, path);
+    if (route.endpoint === 'models' || route.endpoint === 'model') {
+      return this.#models(res, provider, v1 > 0 ? path.slice(v1) : path);
+    }
     if (badJson || typeof body !== 'object' || body === null) {
       return this.#error(res, provider, 400, 'The request body is not valid JSON.');
     }
@@ -194,9 +224,13 @@ export class FakeModelProvider {
           : `model: ${fields.model}`;
       return this.#error(res, provider, 404, message);
     }
-    if (route.endpoint === 'count_tokens') return this.#json(res, 200, countTokensBody(fields), provider);
+    if (route.endpoint === 'count_tokens') {
+      const counted = this.#options.countTokens;
+      const answer = counted === undefined ? countTokensBody(fields) : { input_tokens: counted };
+      return this.#json(res, 200, answer, provider);
+    }
 
-    const entry = this.#queue.shift() ?? this.#options.defaultReply;
+    const entry = this.#queue.shift() ?? this.#defaultReply;
     const reply = typeof entry === 'function' ? entry(recorded) : entry;
     res.on('close', () => {
       if (!res.writableFinished) recorded.abortedByClient = true;
@@ -268,6 +302,7 @@ export class FakeModelProvider {
       resolveTurn(r ?? echoReply(recorded), body.model as string, requestChars);
     const ctx: WireContext = { id: (p) => this.#id(p), created: Math.floor(Date.now() / 1000), body };
 
+    if (isVerbatimReply(reply)) return this.#verbatim(res, provider, reply, recorded);
     if (isErrorReply(reply)) {
       const message = reply.message ?? defaultErrorMessage(reply.status);
       if (!streaming || reply.afterChunks === undefined) {
@@ -280,38 +315,62 @@ export class FakeModelProvider {
         provider === 'openai'
           ? openAiStreamError(reply.status, message, reply.type)
           : anthropicStreamError(reply.status, message, this.#id('req_'), reply.type);
-      return this.#stream(res, provider, [...events, tail], reply.reply?.chunkDelayMs ?? 0, 'end');
+      return this.#stream(res, provider, [...events, tail], reply.reply?.chunkDelayMs ?? 0, 'end', recorded);
     }
     if (isFaultReply(reply)) {
       if (!streaming || reply.afterChunks === undefined) return fault(res, reply.fault);
       const events = formatEvents(endpoint, turnOf(reply.reply), ctx).slice(0, reply.afterChunks);
-      return this.#stream(res, provider, events, reply.reply?.chunkDelayMs ?? 0, reply.fault);
+      return this.#stream(res, provider, events, reply.reply?.chunkDelayMs ?? 0, reply.fault, recorded);
     }
     const turn = turnOf(reply);
     if (!streaming) return this.#json(res, 200, formatBody(endpoint, turn, ctx), provider);
-    return this.#stream(res, provider, formatEvents(endpoint, turn, ctx), reply.chunkDelayMs ?? 0, 'end');
+    return this.#stream(
+      res,
+      provider,
+      formatEvents(endpoint, turn, ctx),
+      reply.chunkDelayMs ?? 0,
+      'end',
+      recorded,
+    );
+  }
+
+  async #verbatim(
+    res: http.ServerResponse,
+    provider: Provider,
+    reply: VerbatimReply,
+    recorded: RecordedRequest,
+  ): Promise<void> {
+    if ('events' in reply)
+      return this.#stream(res, provider, reply.events, 0, reply.ending ?? 'end', recorded);
+    this.#json(res, reply.status ?? 200, reply.body as object, provider, reply.headers);
   }
 
   async #stream(
     res: http.ServerResponse,
     provider: Provider,
-    events: string[],
+    events: (string | { waitMs: number })[],
     chunkDelayMs: number,
     ending: 'end' | 'reset' | 'hang',
+    recorded: RecordedRequest,
   ): Promise<void> {
     res.writeHead(200, {
       'content-type': SSE_TYPE,
       'cache-control': 'no-cache',
       [requestIdHeader(provider)]: this.#id('req_'),
     });
-    if (!chunkDelayMs && ending === 'end') {
+    if (!chunkDelayMs && ending === 'end' && events.every((event) => typeof event === 'string')) {
       res.end(events.join(''));
       return;
     }
     res.flushHeaders();
     for (const event of events) {
+      if (typeof event !== 'string') {
+        await sleep(event.waitMs);
+        continue;
+      }
       if (res.destroyed) return;
       res.write(event);
+      recorded.eventSentAt.push(performance.now());
       if (chunkDelayMs) await sleep(chunkDelayMs);
     }
     if (ending === 'end') res.end();

@@ -63,7 +63,16 @@ export interface FaultReply {
   delayMs?: number;
 }
 
-export type ScriptedReply = ModelReply | ErrorReply | FaultReply;
+/**
+ * An answer the test wrote out itself (a captured one, say), sent as it is: a JSON `body` with
+ * `status` (default 200) and extra `headers`, or SSE `events` (the text of each, blank line
+ * included; `{ waitMs }` pauses) then ending as `ending` says (default 'end').
+ */
+export type VerbatimReply =
+  | { body: unknown; status?: number; headers?: Record<string, string>; delayMs?: number }
+  | { events: (string | { waitMs: number })[]; ending?: 'end' | 'reset' | 'hang'; delayMs?: number };
+
+export type ScriptedReply = ModelReply | ErrorReply | FaultReply | VerbatimReply;
 
 /** A request as the fake received it. */
 export interface RecordedRequest {
@@ -75,16 +84,24 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   /** The parsed JSON body, or undefined for a GET or a body that is not JSON. */
   body: unknown;
+  /** The body as it arrived, for checking that a proxy forwarded it byte for byte. */
+  rawBody: string;
   provider: 'openai' | 'anthropic';
   /** Set when the client closed the connection before the reply ended (a cancelled stream). */
   abortedByClient: boolean;
+  /** performance.now() as each event of a paced stream (delays or waits) was written. */
+  eventSentAt: number[];
 }
 
 /** A reply, or a function of the request that produces one (for echoing or branching). */
 export type ScriptEntry = ScriptedReply | ((request: RecordedRequest) => ScriptedReply);
 
+export function isVerbatimReply(reply: ScriptedReply): reply is VerbatimReply {
+  return 'body' in reply || 'events' in reply;
+}
+
 export function isErrorReply(reply: ScriptedReply): reply is ErrorReply {
-  return 'status' in reply && typeof reply.status === 'number';
+  return 'status' in reply && typeof reply.status === 'number' && !isVerbatimReply(reply);
 }
 
 export function isFaultReply(reply: ScriptedReply): reply is FaultReply {

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dialects, rememberSecret } from '../harness';
 import { addPerson } from '../signIn';
-import { defaultAnswer } from './FakeProvider';
 import {
   addModel,
   addProvider,
@@ -9,29 +8,20 @@ import {
   callGateway,
   chatBody,
   expectProviderError,
-  type GatewayWorld,
   markRows,
   messagesBody,
   newProviderKey,
   openAiAuth,
   recorded,
-  startGatewayWorld,
   storeUserKey,
+  useGatewayWorld,
 } from './gatewayFixtures';
 import { OPENAI_PRICES } from './wireSamples';
 
 const warrenHeaders = (names: string[]) => names.filter((name) => name.startsWith('x-warren-'));
 
 describe.each(dialects)('gateway credentials, on %s', (dialect) => {
-  let w: GatewayWorld;
-
-  beforeAll(async () => {
-    w = await startGatewayWorld(dialect);
-  });
-  beforeEach(() => {
-    w.fake.script = defaultAnswer;
-  });
-  afterAll(() => w?.close());
+  const w = useGatewayWorld(dialect);
 
   it('replaces every provider credential the client sent with the central key (OpenAI)', async () => {
     const reply = await callGateway(w.t, '/openai/v1/chat/completions', {
@@ -46,7 +36,7 @@ describe.each(dialects)('gateway credentials, on %s', (dialect) => {
     });
     expect(reply.status).toBe(200);
     expect(reply.json.model).toBe('gpt-4.1');
-    const received = w.fake.last();
+    const received = w.fake.lastRequest();
     expect(received.path).toBe('/v1/chat/completions');
     expect(received.headers.authorization).toBe(`Bearer ${w.centralKeys.openai}`);
     expect(received.headers['x-api-key']).toBeUndefined();
@@ -54,7 +44,7 @@ describe.each(dialects)('gateway credentials, on %s', (dialect) => {
     expect(received.headers.cookie).toBeUndefined();
     expect(warrenHeaders(Object.keys(received.headers))).toEqual([]);
     // The client's bytes are forwarded as they were sent.
-    expect(received.body).toBe(JSON.stringify(chatBody()));
+    expect(received.rawBody).toBe(JSON.stringify(chatBody()));
   });
 
   it('takes the Warren token from x-api-key and sends the central key as x-api-key (Anthropic)', async () => {
@@ -63,7 +53,7 @@ describe.each(dialects)('gateway credentials, on %s', (dialect) => {
       body: messagesBody(),
     });
     expect(reply.status).toBe(200);
-    const received = w.fake.last();
+    const received = w.fake.lastRequest();
     expect(received.path).toBe('/v1/messages');
     expect(received.headers['x-api-key']).toBe(w.centralKeys.anthropic);
     expect(received.headers.authorization).toBeUndefined();
@@ -83,7 +73,7 @@ describe.each(dialects)('gateway credentials, on %s', (dialect) => {
       body: chatBody(),
     });
     expect(reply.status).toBe(200);
-    const received = w.fake.last();
+    const received = w.fake.lastRequest();
     expect(received.headers.authorization).toBe(`Bearer ${byok}`);
     expect(warrenHeaders(Object.keys(received.headers))).toEqual([]);
     const [row] = await recorded(w.t, since);
@@ -138,7 +128,7 @@ describe.each(dialects)('gateway credentials, on %s', (dialect) => {
       body,
     });
     expect(reply.status).toBe(200);
-    expect(w.fake.last().headers.authorization).toBe(`Bearer ${stored}`);
+    expect(w.fake.lastRequest().headers.authorization).toBe(`Bearer ${stored}`);
     const [row] = await recorded(w.t, since);
     expect(row).toMatchObject({ credential: 'byok', provider_id: providerId, model: 'local-llm' });
   });
@@ -204,9 +194,9 @@ describe.each(dialects)('gateway credentials, on %s', (dialect) => {
   });
 
   it('never shows the central key, even when the provider echoes it in an error body or header', async () => {
-    w.fake.script = (request) => ({
+    w.fake.setDefaultReply((request) => ({
       status: 401,
-      json: {
+      body: {
         error: {
           message: `Incorrect API key provided: ${String(request.headers.authorization ?? request.headers['x-api-key'])}`,
           type: 'invalid_request_error',
@@ -214,7 +204,7 @@ describe.each(dialects)('gateway credentials, on %s', (dialect) => {
         },
       },
       headers: { 'x-echo-key': String(request.headers.authorization ?? request.headers['x-api-key']) },
-    });
+    }));
     const replies = [
       await callGateway(w.t, '/openai/v1/chat/completions', {
         headers: openAiAuth(w.owner.token),

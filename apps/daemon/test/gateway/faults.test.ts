@@ -1,44 +1,30 @@
 import { Agent, fetch } from 'undici';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dialects } from '../harness';
-import { defaultAnswer } from './FakeProvider';
 import {
   addModel,
   addProvider,
   anthropicAuth,
   callGateway,
+  capturedReply,
   chatBody,
   expectProviderError,
-  type GatewayWorld,
   gatewayUrl,
   markRows,
   messagesBody,
   newProviderKey,
   openAiAuth,
   recorded,
-  startGatewayWorld,
+  useGatewayWorld,
 } from './gatewayFixtures';
 import { anthropicStream, OPENAI_PRICES, openAiChatStream } from './wireSamples';
 
 const UPSTREAM_TIMEOUT_MS = 500;
 
 describe.each(dialects)('gateway upstream faults, on %s', (dialect) => {
-  let w: GatewayWorld;
-
-  beforeAll(async () => {
-    const previous = process.env.WARREN_AI_UPSTREAM_TIMEOUT_MS;
-    process.env.WARREN_AI_UPSTREAM_TIMEOUT_MS = String(UPSTREAM_TIMEOUT_MS);
-    try {
-      w = await startGatewayWorld(dialect);
-    } finally {
-      if (previous === undefined) delete process.env.WARREN_AI_UPSTREAM_TIMEOUT_MS;
-      else process.env.WARREN_AI_UPSTREAM_TIMEOUT_MS = previous;
-    }
+  const w = useGatewayWorld(dialect, {
+    env: { WARREN_AI_UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) },
   });
-  beforeEach(() => {
-    w.fake.script = defaultAnswer;
-  });
-  afterAll(() => w?.close());
 
   it('fails a non-streamed call over to the provider’s next key when the first gets a 5xx', async () => {
     const [first, second] = [newProviderKey('sk-first'), newProviderKey('sk-second')];
@@ -49,10 +35,11 @@ describe.each(dialects)('gateway upstream faults, on %s', (dialect) => {
       keys: [first, second],
     });
     await addModel(w.t, providerId, 'two-key-model', OPENAI_PRICES);
-    w.fake.script = (request) =>
+    w.fake.setDefaultReply((request) =>
       request.headers.authorization === `Bearer ${first}`
-        ? { status: 503, json: { error: { message: 'overloaded', type: 'server_error' } } }
-        : defaultAnswer(request);
+        ? { status: 503, body: { error: { message: 'overloaded', type: 'server_error' } } }
+        : capturedReply(request),
+    );
     const before = w.fake.requests.length;
     const since = await markRows(w.t);
     const reply = await callGateway(w.t, '/openai/v1/chat/completions', {
@@ -85,15 +72,16 @@ describe.each(dialects)('gateway upstream faults, on %s', (dialect) => {
     });
     await addModel(w.t, primary, 'shared-model', OPENAI_PRICES);
     await addModel(w.t, backup, 'shared-model', OPENAI_PRICES);
-    w.fake.script = (request) =>
-      request.path.startsWith('/primary/') ? { reset: true } : defaultAnswer(request);
+    w.fake.setDefaultReply((request) =>
+      request.path.startsWith('/primary/') ? { fault: 'reset' } : capturedReply(request),
+    );
     const since = await markRows(w.t);
     const reply = await callGateway(w.t, '/openai/v1/chat/completions', {
       headers: openAiAuth(w.owner.token),
       body: chatBody({ model: 'shared-model' }),
     });
     expect(reply.status).toBe(200);
-    expect(w.fake.last().headers.authorization).toBe(`Bearer ${backupKey}`);
+    expect(w.fake.lastRequest().headers.authorization).toBe(`Bearer ${backupKey}`);
     const [row] = await recorded(w.t, since);
     expect(row).toMatchObject({ status: 200, provider_id: backup });
   });
@@ -102,7 +90,7 @@ describe.each(dialects)('gateway upstream faults, on %s', (dialect) => {
     const upstreamError = {
       error: { message: 'The server had an error.', type: 'server_error', param: null, code: null },
     };
-    w.fake.script = () => ({ status: 500, json: upstreamError });
+    w.fake.setDefaultReply(() => ({ status: 500, body: upstreamError }));
     const since = await markRows(w.t);
     const reply = await callGateway(w.t, '/openai/v1/chat/completions', {
       headers: openAiAuth(w.owner.token),
@@ -115,7 +103,7 @@ describe.each(dialects)('gateway upstream faults, on %s', (dialect) => {
   });
 
   it('turns a connection reset into a provider-shaped 502', async () => {
-    w.fake.script = () => ({ reset: true });
+    w.fake.setDefaultReply(() => ({ fault: 'reset' }));
     expectProviderError(
       await callGateway(w.t, '/openai/v1/chat/completions', {
         headers: openAiAuth(w.owner.token),
@@ -137,7 +125,7 @@ describe.each(dialects)('gateway upstream faults, on %s', (dialect) => {
   });
 
   it('turns a silent upstream into a provider-shaped 504 after the upstream timeout', async () => {
-    w.fake.script = () => ({ hang: true });
+    w.fake.setDefaultReply(() => ({ fault: 'hang' }));
     const started = Date.now();
     const reply = await callGateway(w.t, '/anthropic/v1/messages', {
       headers: anthropicAuth(w.owner.token),
@@ -150,7 +138,7 @@ describe.each(dialects)('gateway upstream faults, on %s', (dialect) => {
 
   it('ends a stream whose upstream resets between events with the provider’s error event', async () => {
     const events = anthropicStream();
-    w.fake.script = () => ({ events: [...events.slice(0, 3), { waitMs: 100 }], thenReset: true });
+    w.fake.setDefaultReply(() => ({ events: [...events.slice(0, 3), { waitMs: 100 }], ending: 'reset' }));
     const since = await markRows(w.t);
     const reply = await callGateway(w.t, '/anthropic/v1/messages', {
       headers: anthropicAuth(w.owner.token),
@@ -166,7 +154,7 @@ describe.each(dialects)('gateway upstream faults, on %s', (dialect) => {
 
   it('aborts the upstream request when the client disconnects, and records the call as 499', async () => {
     const [first, ...rest] = openAiChatStream();
-    w.fake.script = () => ({ events: [first as string, { waitMs: 2000 }, ...rest] });
+    w.fake.setDefaultReply(() => ({ events: [first as string, { waitMs: 2000 }, ...rest] }));
     const since = await markRows(w.t);
     const abort = new AbortController();
     // A client of its own: after an abort, undici opens a spare connection that would idle until shutdown.
@@ -182,7 +170,7 @@ describe.each(dialects)('gateway upstream faults, on %s', (dialect) => {
     await reader.read();
     abort.abort();
     await client.destroy();
-    expect(await w.fake.lastAborted()).toBe(true);
+    await expect.poll(() => w.fake.lastRequest().abortedByClient, { timeout: 1500 }).toBe(true);
     const [row] = await recorded(w.t, since);
     expect(row).toMatchObject({ status: 499, streaming: 1 });
     expect(JSON.parse(row?.tool_calls ?? '')).toEqual([{ id: 'call_weather1', name: 'get_weather' }]);

@@ -1,14 +1,26 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Secret } from '@warren/core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { ProviderKind } from '../../src/db/schema';
 import type { ModelPrices } from '../../src/gateway/cost';
 import { OVERHEAD_HEADER } from '../../src/gateway/forwardedHeaders';
 import { GATEWAY_PREFIX } from '../../src/gateway/gatewayRoutes';
 import type { DaemonOptions } from '../../src/server';
+import {
+  type FakeModelProvider,
+  type RecordedRequest,
+  type ScriptedReply,
+  startFakeModelProvider,
+} from '../ai/FakeModelProvider';
 import { rememberSecret, startTestDaemon, type TestDaemon, type TestDialect } from '../harness';
-import { FakeProvider, sleep } from './FakeProvider';
-import { ANTHROPIC_PRICES, OPENAI_PRICES } from './wireSamples';
+import {
+  ANTHROPIC_PRICES,
+  anthropicJson,
+  OPENAI_PRICES,
+  openAiChatJson,
+  openAiResponsesJson,
+} from './wireSamples';
 
 /** A fresh provider key, remembered so the suite's log scan proves it was never logged. */
 export function newProviderKey(prefix: string): string {
@@ -220,21 +232,34 @@ export function expectProviderError(
   }
 }
 
+/**
+ * The captured answer for each endpoint, not streamed, whatever the request asked: the costs and
+ * token counts the tests expect are computed by hand from these (see wireSamples).
+ */
+export function capturedReply(request: RecordedRequest): ScriptedReply {
+  const model = String((request.body as { model?: unknown } | undefined)?.model ?? 'unknown');
+  if (request.path.endsWith('/chat/completions')) return { body: openAiChatJson(model) };
+  if (request.path.endsWith('/responses')) return { body: openAiResponsesJson(model) };
+  return { body: anthropicJson(model) };
+}
+
 /** A daemon with an OpenAI and an Anthropic provider (one central key each) in front of one fake. */
 export interface GatewayWorld {
   t: TestDaemon;
-  fake: FakeProvider;
+  /** Answers with the captured samples (any key accepted) unless a test scripts otherwise. */
+  fake: FakeModelProvider;
   owner: { token: string; userId: string };
   providers: { openai: string; anthropic: string };
   centralKeys: { openai: string; anthropic: string };
   close(): Promise<void>;
 }
 
-export async function startGatewayWorld(
-  dialect: TestDialect,
-  options: DaemonOptions = {},
-): Promise<GatewayWorld> {
-  const fake = await FakeProvider.start();
+async function startGatewayWorld(dialect: TestDialect, options: DaemonOptions = {}): Promise<GatewayWorld> {
+  const fake = await startFakeModelProvider({
+    acceptAnyKey: true,
+    defaultReply: capturedReply,
+    countTokens: 42,
+  });
   const t = await startTestDaemon(dialect, options);
   const { token, username } = await t.setupOwner();
   const centralKeys = {
@@ -268,6 +293,33 @@ export async function startGatewayWorld(
       await fake.close();
     },
   };
+}
+
+/**
+ * The suite's world, started once before its tests with `env` set while the daemon starts, the
+ * fake reset to its captured answers before each test, and closed after. The object returned is
+ * filled in by beforeAll, so a suite can hold it from the start.
+ */
+export function useGatewayWorld(
+  dialect: TestDialect,
+  setup: { env?: Record<string, string> } = {},
+): GatewayWorld {
+  const world = {} as GatewayWorld;
+  beforeAll(async () => {
+    const previous = Object.keys(setup.env ?? {}).map((name) => [name, process.env[name]] as const);
+    Object.assign(process.env, setup.env);
+    try {
+      Object.assign(world, await startGatewayWorld(dialect));
+    } finally {
+      for (const [name, value] of previous) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+  beforeEach(() => world.fake.reset());
+  afterAll(() => world.close?.());
+  return world;
 }
 
 export const openAiAuth = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/auth/policy';
 import { OVERHEAD_HEADER } from '../../src/gateway/forwardedHeaders';
 import { dialects } from '../harness';
-import { defaultAnswer } from './FakeProvider';
-import {
-  type GatewayWorld,
-  gatewayUrl,
-  markRows,
-  messagesBody,
-  recorded,
-  startGatewayWorld,
-} from './gatewayFixtures';
+import { gatewayUrl, markRows, messagesBody, recorded, useGatewayWorld } from './gatewayFixtures';
 import { ANTHROPIC_COST_PICO, anthropicStream } from './wireSamples';
 
 /**
@@ -18,11 +10,10 @@ import { ANTHROPIC_COST_PICO, anthropicStream } from './wireSamples';
  * the actor it passes is already authenticated.
  */
 describe.each(dialects)('the gateway in-process, as a fetch function, on %s', (dialect) => {
-  let w: GatewayWorld;
+  const w = useGatewayWorld(dialect);
   let actor: Actor;
 
   beforeAll(async () => {
-    w = await startGatewayWorld(dialect);
     const apiKey = await w.t.daemon.db.kysely
       .selectFrom('api_keys')
       .select('id')
@@ -30,10 +21,6 @@ describe.each(dialects)('the gateway in-process, as a fetch function, on %s', (d
       .executeTakeFirstOrThrow();
     actor = { userId: w.owner.userId, username: 'owner', roles: ['owner', 'member'], apiKeyId: apiKey.id };
   });
-  beforeEach(() => {
-    w.fake.script = defaultAnswer;
-  });
-  afterAll(() => w?.close());
 
   const request = (body: unknown, init: RequestInit = {}) =>
     new Request(gatewayUrl(w.t, '/anthropic/v1/messages'), {
@@ -44,7 +31,7 @@ describe.each(dialects)('the gateway in-process, as a fetch function, on %s', (d
     });
 
   it('streams a call for an actor it is given, and records the chat it came from', async () => {
-    w.fake.script = () => ({ events: anthropicStream() });
+    w.fake.setDefaultReply(() => ({ events: anthropicStream() }));
     const since = await markRows(w.t);
     const response = await w.t.daemon.services.gateway.handle(request(messagesBody({ stream: true })), {
       actor,
@@ -53,7 +40,7 @@ describe.each(dialects)('the gateway in-process, as a fetch function, on %s', (d
     expect(response.status).toBe(200);
     expect(Number(response.headers.get(OVERHEAD_HEADER))).toBeGreaterThan(0);
     expect(await response.text()).toBe(anthropicStream().join(''));
-    expect(w.fake.last().headers['x-api-key']).toBe(w.centralKeys.anthropic);
+    expect(w.fake.lastRequest().headers['x-api-key']).toBe(w.centralKeys.anthropic);
     const [row] = await recorded(w.t, since);
     expect(row).toMatchObject({
       chat_id: 'chat-42',
@@ -74,7 +61,7 @@ describe.each(dialects)('the gateway in-process, as a fetch function, on %s', (d
 
   it('aborts the upstream call when the caller cancels the response body', async () => {
     const [first, ...rest] = anthropicStream();
-    w.fake.script = () => ({ events: [first as string, { waitMs: 2000 }, ...rest] });
+    w.fake.setDefaultReply(() => ({ events: [first as string, { waitMs: 2000 }, ...rest] }));
     const since = await markRows(w.t);
     const response = await w.t.daemon.services.gateway.handle(request(messagesBody({ stream: true })), {
       actor,
@@ -82,7 +69,7 @@ describe.each(dialects)('the gateway in-process, as a fetch function, on %s', (d
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     await reader.read();
     await reader.cancel();
-    expect(await w.fake.lastAborted()).toBe(true);
+    await expect.poll(() => w.fake.lastRequest().abortedByClient, { timeout: 1500 }).toBe(true);
     const [row] = await recorded(w.t, since);
     expect(row).toMatchObject({ status: 499, input_tokens: 50 });
   });

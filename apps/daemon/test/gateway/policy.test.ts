@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dialects } from '../harness';
 import { addPerson, type Person } from '../signIn';
 import {
@@ -8,19 +8,18 @@ import {
   callGateway,
   chatBody,
   expectProviderError,
-  type GatewayWorld,
   markRows,
   messagesBody,
   openAiAuth,
   recorded,
   setLimits,
-  startGatewayWorld,
+  useGatewayWorld,
   userIdOf,
 } from './gatewayFixtures';
 import { OPENAI_CHAT_COST_PICO } from './wireSamples';
 
 describe.each(dialects)('gateway policy: models, budgets and rate limits, on %s', (dialect) => {
-  let w: GatewayWorld;
+  const w = useGatewayWorld(dialect);
   let people = 0;
 
   /** A fresh member, so limits and spend from other tests do not mix in. */
@@ -29,11 +28,6 @@ describe.each(dialects)('gateway policy: models, budgets and rate limits, on %s'
     const person = await addPerson(w.t, w.owner.token, `gw-${dialect}-${people}`, roles);
     return { ...person, id: await userIdOf(w.t, person.username) };
   }
-
-  beforeAll(async () => {
-    w = await startGatewayWorld(dialect);
-  });
-  afterAll(() => w?.close());
 
   it('with no model lists at all, everyone may use every enabled model', async () => {
     const person = await member();

@@ -1,19 +1,17 @@
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OVERHEAD_HEADER } from '../../src/gateway/forwardedHeaders';
 import { dialects } from '../harness';
-import { defaultAnswer } from './FakeProvider';
 import {
   anthropicAuth,
   callGateway,
   chatBody,
-  type GatewayWorld,
   gatewayUrl,
   markRows,
   messagesBody,
   openAiAuth,
   recorded,
-  startGatewayWorld,
+  useGatewayWorld,
 } from './gatewayFixtures';
 import {
   ANTHROPIC_COST_PICO,
@@ -39,19 +37,11 @@ const RESPONSES_USAGE = {
 };
 
 describe.each(dialects)('gateway streaming and records, on %s', (dialect) => {
-  let w: GatewayWorld;
-
-  beforeAll(async () => {
-    w = await startGatewayWorld(dialect);
-  });
-  beforeEach(() => {
-    w.fake.script = defaultAnswer;
-  });
-  afterAll(() => w?.close());
+  const w = useGatewayWorld(dialect);
 
   it('passes each streamed event on as it arrives: event 1 reaches the client before event 2 is sent', async () => {
     const [first, second, ...rest] = anthropicStream();
-    w.fake.script = () => ({ events: [first as string, { waitMs: 300 }, second as string, ...rest] });
+    w.fake.setDefaultReply(() => ({ events: [first as string, { waitMs: 300 }, second as string, ...rest] }));
     const response = await fetch(gatewayUrl(w.t, '/anthropic/v1/messages'), {
       method: 'POST',
       headers: { ...anthropicAuth(w.owner.token), 'content-type': 'application/json' },
@@ -69,7 +59,7 @@ describe.each(dialects)('gateway streaming and records, on %s', (dialect) => {
       text += new TextDecoder().decode(value);
       if (!firstEventAt && text.includes('message_start')) firstEventAt = performance.now();
     }
-    const secondSentAt = w.fake.last().eventSentAt[1] as number;
+    const secondSentAt = w.fake.lastRequest().eventSentAt[1] as number;
     expect(firstEventAt).toBeGreaterThan(0);
     expect(firstEventAt).toBeLessThan(secondSentAt);
     // The bytes are the provider's, unchanged.
@@ -77,7 +67,7 @@ describe.each(dialects)('gateway streaming and records, on %s', (dialect) => {
   });
 
   it('records an Anthropic stream’s usage, exact cost and tool calls from message_start and message_delta', async () => {
-    w.fake.script = () => ({ events: anthropicStream() });
+    w.fake.setDefaultReply(() => ({ events: anthropicStream() }));
     const since = await markRows(w.t);
     const reply = await callGateway(w.t, '/anthropic/v1/messages', {
       headers: anthropicAuth(w.owner.token),
@@ -123,14 +113,17 @@ describe.each(dialects)('gateway streaming and records, on %s', (dialect) => {
   });
 
   it('asks OpenAI for usage on a streamed chat completion and records it from the final chunk', async () => {
-    w.fake.script = () => ({ events: openAiChatStream() });
+    w.fake.setDefaultReply(() => ({ events: openAiChatStream() }));
     const since = await markRows(w.t);
     const reply = await callGateway(w.t, '/openai/v1/chat/completions', {
       headers: openAiAuth(w.owner.token),
       body: chatBody({ stream: true }),
     });
     expect(reply.text).toBe(openAiChatStream().join(''));
-    expect(w.fake.last().json).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect(w.fake.lastRequest().body).toMatchObject({
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const [row] = await recorded(w.t, since);
     expect(row).toMatchObject({
       endpoint: 'chat.completions',
@@ -158,17 +151,17 @@ describe.each(dialects)('gateway streaming and records, on %s', (dialect) => {
 
   it('records the Responses API’s usage and function calls, streamed and not', async () => {
     const since = await markRows(w.t);
-    w.fake.script = () => ({ events: openAiResponsesStream() });
+    w.fake.setDefaultReply(() => ({ events: openAiResponsesStream() }));
     const streamed = await callGateway(w.t, '/openai/v1/responses', {
       headers: openAiAuth(w.owner.token),
       body: { model: 'gpt-4.1', input: 'Where is order 42?', stream: true },
     });
     expect(streamed.text).toBe(openAiResponsesStream().join(''));
     // The Responses API streams usage anyway: the request goes up untouched.
-    expect(w.fake.last().body).toBe(
+    expect(w.fake.lastRequest().rawBody).toBe(
       JSON.stringify({ model: 'gpt-4.1', input: 'Where is order 42?', stream: true }),
     );
-    w.fake.script = defaultAnswer;
+    w.fake.setDefaultReply();
     await callGateway(w.t, '/openai/v1/responses', {
       headers: openAiAuth(w.owner.token),
       body: { model: 'gpt-4.1', input: 'Where is order 42?' },
@@ -192,7 +185,7 @@ describe.each(dialects)('gateway streaming and records, on %s', (dialect) => {
       body: { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] },
     });
     expect(reply.json).toEqual({ input_tokens: 42 });
-    expect(w.fake.last().path).toBe('/v1/messages/count_tokens');
+    expect(w.fake.lastRequest().path).toBe('/v1/messages/count_tokens');
     const [row] = await recorded(w.t, since);
     expect(row).toMatchObject({
       endpoint: 'messages.count_tokens',
@@ -209,7 +202,7 @@ describe.each(dialects)('gateway streaming and records, on %s', (dialect) => {
       body: chatBody({ messages: [{ role: 'user', content: big }] }),
     });
     expect(reply.status).toBe(200);
-    expect(w.fake.last().body.length).toBeGreaterThan(3 * 1024 * 1024);
+    expect(w.fake.lastRequest().rawBody.length).toBeGreaterThan(3 * 1024 * 1024);
   });
 
   it('routes "provider/model" to that provider and sends the model name the provider knows', async () => {
@@ -218,6 +211,6 @@ describe.each(dialects)('gateway streaming and records, on %s', (dialect) => {
       body: chatBody({ model: 'openai/gpt-4.1' }),
     });
     expect(reply.status).toBe(200);
-    expect(w.fake.last().json?.model).toBe('gpt-4.1');
+    expect(w.fake.lastRequest().body).toMatchObject({ model: 'gpt-4.1' });
   });
 });

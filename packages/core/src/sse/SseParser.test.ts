@@ -21,7 +21,7 @@ const WIRE = [
   'event: message_stop\ndata: {"type":"message_stop"}\n\n',
 ].join('');
 
-const EXPECTED: SseEvent[] = [
+const EXPECTED: Pick<SseEvent, 'event' | 'data'>[] = [
   { event: 'message_start', data: '{"type":"message_start","message":{"usage":{"input_tokens":12}}}' },
   { event: 'content_block_delta', data: '{"type":"content_block_delta","delta":{"text":"Grüße 👋"}}' },
   { event: 'ping', data: '{"type": "ping"}' },
@@ -29,6 +29,14 @@ const EXPECTED: SseEvent[] = [
   { event: '', data: 'no-space' },
   { event: 'message_stop', data: '{"type":"message_stop"}' },
 ];
+
+/** What the daemon sent for `workspaces.logs` of a finished build (captured with curl, trimmed). */
+const LOGS_WIRE = [
+  'event: connected\ndata: {}\n\n',
+  '\ndata: {"seq":1,"level":"info","line":"Build start of admin/w1"}\n\n',
+  '\ndata: {"end":true,"status":"succeeded","error":null}\n\n',
+  '\nevent: return\ndata: \n\n',
+].join('');
 
 /** A small deterministic PRNG, so a failing split can be reproduced from its seed. */
 function random(seed: number): () => number {
@@ -80,5 +88,37 @@ describe('SseParser', () => {
 
   it('does not dispatch an event without data', () => {
     expect(parseChunks([bytes('event: lonely\n\n: just a comment\n\n')])).toEqual([]);
+  });
+
+  it('reads the daemon’s own log stream (tRPC over SSE), however it is cut in two', () => {
+    const wire = bytes(LOGS_WIRE);
+    const whole = parseChunks([wire]);
+    expect(whole).toEqual([
+      { event: 'connected', data: '{}' },
+      { event: '', data: '{"seq":1,"level":"info","line":"Build start of admin/w1"}' },
+      { event: '', data: '{"end":true,"status":"succeeded","error":null}' },
+      { event: 'return', data: '' },
+    ]);
+    for (let cut = 0; cut <= wire.length; cut++) {
+      expect(parseChunks([wire.subarray(0, cut), wire.subarray(cut)]), `cut ${cut}`).toEqual(whole);
+    }
+  });
+
+  it('keeps an event’s id for that event only, and ignores an id with a NUL in it', () => {
+    const events = parseChunks([bytes('id: 7\ndata: a\ndata:b\ndata\n\ndata: c\n\nid: x\0y\ndata: d\n\n')]);
+    expect(events).toStrictEqual([
+      { event: '', data: 'a\nb\n', id: '7' },
+      { event: '', data: 'c', id: undefined },
+      { event: '', data: 'd', id: undefined },
+    ]);
+  });
+
+  it('waits for the blank line before dispatching', () => {
+    const events: SseEvent[] = [];
+    const parser = new SseParser((event) => events.push(event));
+    parser.push(bytes('data: {"seq":1}\n'));
+    expect(events).toEqual([]);
+    parser.push(bytes('\n'));
+    expect(events).toEqual([{ event: '', data: '{"seq":1}' }]);
   });
 });

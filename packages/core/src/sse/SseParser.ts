@@ -2,15 +2,19 @@
 export interface SseEvent {
   event: string;
   data: string;
+  /** The event's own `id:` line, if it had one (not carried over to later events). */
+  id: string | undefined;
 }
 
 /**
  * An incremental text/event-stream parser over raw bytes, fed a copy of each chunk exactly as
  * it came off the wire (any split: mid-line, mid-CRLF, mid-UTF-8 character). Lines end in LF,
  * CRLF or CR; a blank line dispatches the event; `:` lines are comments; `data:` lines join
- * with LF. Only what usage metering needs: `id` and `retry` are ignored.
+ * with LF; `retry` is ignored. Pure (TextDecoder only), so the CLI and the gateway share it.
  *
- * The gateway never re-encodes these events; it forwards the original bytes and parses a copy.
+ * The gateway runs this on every streamed chunk: one decode and one indexOf pass per chunk, no
+ * regular expressions, and one object per dispatched event. It never re-encodes these events;
+ * it forwards the original bytes and parses a copy.
  */
 export class SseParser {
   readonly #decoder = new TextDecoder('utf-8');
@@ -19,6 +23,7 @@ export class SseParser {
   #afterCr = false;
   #event = '';
   #data: string[] = [];
+  #id: string | undefined;
   #fields = false;
 
   constructor(private readonly onEvent: (event: SseEvent) => void) {}
@@ -70,6 +75,7 @@ export class SseParser {
     if (value.charCodeAt(0) === 32 /* space */) value = value.slice(1);
     if (field === 'data') this.#data.push(value);
     else if (field === 'event') this.#event = value;
+    else if (field === 'id' && !value.includes('\0')) this.#id = value;
   }
 
   #dispatch(): void {
@@ -77,8 +83,10 @@ export class SseParser {
     const event = {
       event: this.#event,
       data: length === 1 ? (this.#data[0] as string) : this.#data.join('\n'),
+      id: this.#id,
     };
     this.#event = '';
+    this.#id = undefined;
     this.#fields = false;
     if (length === 0) return;
     this.#data = [];
