@@ -137,10 +137,41 @@ export async function startTestDaemon(
       return { token: rememberSecret(token ?? ''), username, password };
     },
     async close() {
+      // Before the data goes: no password, token or provider key a test made may sit in any column.
+      const leaks = await secretsInDatabase(daemon);
       await daemon.close();
       await new Promise<void>((resolve) => logStream.end(resolve));
       await database?.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
+      if (leaks.length > 0) throw new Error(`Secrets stored in the clear: ${leaks.join('; ')}`);
     },
   };
+}
+
+/** Every remembered secret found in any text of any table of the daemon's database, as "table.column". */
+export async function secretsInDatabase(daemon: Daemon): Promise<string[]> {
+  const file = path.join(ARTIFACTS_DIR, 'secrets.txt');
+  const secrets = fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line.length >= 8)
+    : [];
+  if (secrets.length === 0) return [];
+  const tables = await daemon.db.kysely.introspection.getTables();
+  const leaks: string[] = [];
+  for (const table of tables) {
+    if (table.name.startsWith('kysely_')) continue;
+    const rows = (await daemon.db.kysely
+      .selectFrom(table.name as 'users')
+      .selectAll()
+      .execute()) as Record<string, unknown>[];
+    for (const row of rows) {
+      for (const [column, value] of Object.entries(row)) {
+        if (typeof value !== 'string') continue;
+        if (secrets.some((secret) => value.includes(secret))) leaks.push(`${table.name}.${column}`);
+      }
+    }
+  }
+  return [...new Set(leaks)];
 }
