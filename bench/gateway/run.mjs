@@ -45,6 +45,9 @@ const STREAM_END = 'data: [DONE]\n\n';
 /** The output tokens the fake reports for every reply (bench/gateway/fake-upstream.mjs). */
 const SCRIPTED_OUTPUT_TOKENS = 9;
 
+/** Other work on the machine above this share of all CPUs during a row earns a warning. */
+const OTHER_WORK_WARNING = 0.1;
+
 /** The targets from the issue, in milliseconds. */
 const TARGETS = { aP50: 0.4, aP99: 1, bP50: 1, bP99: 5 };
 
@@ -71,6 +74,9 @@ const USAGE = `Usage: pnpm bench:gateway [-- options]
   --no-postgres        skip the PostgreSQL row of (a)
   --no-bare-proxy      skip the bare-proxy reference rows
   --cpu-prof DIR       run the daemon under node --cpu-prof, writing its profile into DIR
+  --daemon-node-options "OPTS"
+                       more options for the main daemon's node, space-separated
+                       (e.g. "--max-semi-space-size=64" or "--import ./probe.mjs")
   --build              rebuild apps/daemon/dist/warren.mjs first (it is built anyway when missing)
   -h, --help           show this help
 `;
@@ -90,6 +96,7 @@ function parseOptions(argv) {
       postgres: true,
       bareProxy: true,
       cpuProf: undefined,
+      daemonNodeOptions: '',
       build: false,
     },
     flags: {
@@ -109,6 +116,11 @@ function parseOptions(argv) {
       '--no-postgres': toggle('postgres', false),
       '--no-bare-proxy': toggle('bareProxy', false),
       '--cpu-prof': matching('cpuProf', /./, '--cpu-prof needs a directory.'),
+      '--daemon-node-options': matching(
+        'daemonNodeOptions',
+        /^\s*-/,
+        '--daemon-node-options needs node options, such as "--max-semi-space-size=64".',
+      ),
       '--build': toggle('build', true),
     },
   });
@@ -217,6 +229,18 @@ async function startGatewayDaemon({ name, fake, postgresUrl, nodeArgs }) {
   };
   const token = await newToken('bench-gateway');
 
+  // A daemon built before the gateway answers its routes with Fastify's 404.
+  const models = await fetch(`${server.url}/api/v2/aigateway/openai/v1/models`, {
+    headers: token.headers,
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (models.status === 404) {
+    throw new Error(
+      `${name}: the AI gateway is not mounted (GET /api/v2/aigateway/openai/v1/models answered 404). ` +
+        'Is apps/daemon/dist/warren.mjs older than the gateway? Pass --build.',
+    );
+  }
+
   // One call end to end; the directory of providers may take a moment to pick up the new ones.
   const target = requestTarget(`${server.url}${GATEWAY_PATH}`);
   const agent = keepAliveAgent(1);
@@ -224,19 +248,6 @@ async function startGatewayDaemon({ name, fake, postgresUrl, nodeArgs }) {
   for (let attempt = 0; attempt < 50; attempt++) {
     last = await timedRequest({ agent, target, headers: token.headers, body: chatBody(true), tailBytes: 64 });
     if (last.status === 200 && last.tail.endsWith(STREAM_END)) break;
-    if (last.status === 404 && attempt === 0) {
-      const answer = await fetch(`${server.url}${GATEWAY_PATH}`, {
-        method: 'POST',
-        headers: token.headers,
-        body: chatBody(false),
-      }).then((r) => r.text());
-      if (!answer.includes('"error"') || answer.includes('Route POST')) {
-        throw new Error(
-          `${name}: the gateway is not mounted (POST ${GATEWAY_PATH} answered 404: ${answer.slice(0, 200)}). ` +
-            'Is apps/daemon/dist/warren.mjs current? Pass --build.',
-        );
-      }
-    }
     await sleep(100);
   }
   agent.destroy();
@@ -264,8 +275,11 @@ const sortedOf = (values) => Float64Array.from(values).sort();
  * machine hits both alike. Times from just before the request is made: TTFB to the first body
  * byte, total to the end of the body. Also the server's CPU time per measured request.
  */
-async function sequential({ label, reference = false, direct, via, options }) {
+async function sequential({ label, direct, via, options }) {
   const results = {};
+  const ours = () => cpuSecondsOf(via.pid) + (direct.pid ? cpuSecondsOf(direct.pid) : 0);
+  const oursBefore = ours();
+  const window = machineWindow();
   for (const kind of KINDS) {
     throwIfInterrupted();
     log(`(a) ${label}, ${kind.label}: ${options.warmupRequests} + ${options.requests} requests per path...`);
@@ -321,11 +335,31 @@ async function sequential({ label, reference = false, direct, via, options }) {
       via: { ...summary(paths.via), cpuPerRequest },
     };
   }
-  return { label, reference, results };
+  return { label, results, machine: window.end(ours() - oursBefore) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // (b) Open-loop streaming load
+
+/**
+ * A window over which to tell how busy the machine was with work other than ours: `end(ours)`,
+ * given the CPU seconds our own processes used meanwhile, answers { busyShare, othersShare } as
+ * shares of all CPUs.
+ */
+function machineWindow() {
+  const before = machineCpuSeconds();
+  const at = performance.now();
+  const self = process.cpuUsage();
+  return {
+    end(ours) {
+      const busy = machineCpuSeconds().busy - before.busy;
+      const mine = process.cpuUsage(self);
+      const capacity = ((performance.now() - at) / 1000) * os.cpus().length;
+      const others = busy - ours - (mine.user + mine.system) / 1e6;
+      return { busyShare: busy / capacity, othersShare: Math.max(0, others) / capacity };
+    },
+  };
+}
 
 /**
  * One path under the open loop, with the CPU time of `pids` ({ name: pid }) over the measured
@@ -336,13 +370,10 @@ async function openLoopRun({ label, target, headers, warmupHeaders, options, pid
   log(
     `(b) ${label}: ${options.rate} req/s over ${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s measured...`,
   );
-  const cpuNow = () => ({
-    ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)])),
-    machine: machineCpuSeconds(),
-    self: process.cpuUsage(),
-    at: performance.now(),
-  });
+  const cpuNow = () =>
+    Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)]));
   let cpuBefore = cpuNow();
+  let window = machineWindow();
   const result = await openLoopInChild(
     {
       url: `http://${target.hostname}:${target.port}${target.path}`,
@@ -359,24 +390,13 @@ async function openLoopRun({ label, target, headers, warmupHeaders, options, pid
     {
       onMeasure: () => {
         cpuBefore = cpuNow();
+        window = machineWindow();
       },
     },
   );
   const cpuAfter = cpuNow();
   const cpu = Object.fromEntries(Object.keys(pids).map((name) => [name, cpuAfter[name] - cpuBefore[name]]));
-  // Whatever else ran on the machine meanwhile: its busy time minus ours (these servers, the
-  // generator and this process), as a share of all CPUs over the window.
-  const self = process.cpuUsage(cpuBefore.self);
-  const ours =
-    Object.values(cpu).reduce((sum, s) => sum + s, 0) +
-    result.generatorCpuSeconds +
-    (self.user + self.system) / 1e6;
-  const capacity = ((cpuAfter.at - cpuBefore.at) / 1000) * os.cpus().length;
-  const machineBusy = cpuAfter.machine.busy - cpuBefore.machine.busy;
-  const machine = {
-    busyShare: machineBusy / capacity,
-    othersShare: Math.max(0, machineBusy - ours) / capacity,
-  };
+  const machine = window.end(Object.values(cpu).reduce((sum, s) => sum + s, result.generatorCpuSeconds));
   const memory = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, memoryOf(pid)]));
   return {
     label,
@@ -666,7 +686,10 @@ async function main() {
   const options = parseOptions(process.argv.slice(2));
   const loadBefore = loadAverage();
   ensureBuilt({ name: 'daemon', dir: DAEMON_DIR, bundle: DAEMON_BIN }, options.build);
-  const nodeArgs = options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(options.cpuProf)] : [];
+  const nodeArgs = [
+    ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(options.cpuProf)] : []),
+    ...options.daemonNodeOptions.split(/\s+/).filter(Boolean),
+  ];
   const notes = [];
 
   log('bundling the fake upstream...');
@@ -675,6 +698,7 @@ async function main() {
   const direct = {
     target: requestTarget(`${fake.url}/v1/chat/completions`),
     headers: { authorization: `Bearer ${fake.key}`, 'content-type': 'application/json' },
+    pid: fake.pid,
   };
   const viaDaemon = (d) => ({
     target: d.target,
@@ -721,7 +745,7 @@ async function main() {
   if (options.bareProxy) {
     log('starting the bare proxy...');
     bareProxy = await startBareProxy(fake);
-    bareRun = await sequential({ label: 'bare proxy', reference: true, direct, via: bareProxy, options });
+    bareRun = await sequential({ label: 'bare proxy', direct, via: bareProxy, options });
   }
 
   // (b): the same load straight to the fake, through the bare proxy, then through the gateway.
@@ -783,6 +807,7 @@ async function main() {
     `(a) one request at a time: ${options.requests} measured requests per row after ${options.warmupRequests} warm-up, direct and the server under test alternating`,
     '',
     sequentialTable(bareRun ? [...runs, bareRun] : runs),
+    `machine busy: ${(bareRun ? [...runs, bareRun] : runs).map((r) => `${r.label} ${pct(r.machine.busyShare)} (${pct(r.machine.othersShare)} by other work)`).join(', ')}`,
     '',
     `(b) open loop: ${fmtInt(options.rate)} streamed chat completions/s for ${options.duration} s over ${options.connections} keep-alive connections, after ${options.warmup} s warm-up; latency from each request's due time`,
     '',
@@ -797,6 +822,14 @@ async function main() {
     `gateway: X-Warren-Gateway-Overhead-Ms p50 ${fmtMs(g.overheadP50)}, p99 ${fmtMs(g.overheadP99)}; daemon CPU per stream ${fmtMs((1000 * g.cpu.server) / g.ok)}` +
       (load.bare ? `, bare proxy's ${fmtMs((1000 * load.bare.cpu.server) / load.bare.ok)}` : ''),
   );
+  const contended = [...runs, bareRun, load.direct, load.bare, g].filter(
+    (r) => r && r.machine.othersShare > OTHER_WORK_WARNING,
+  );
+  if (contended.length) {
+    out.push(
+      `WARNING: other processes used more than ${pct(OTHER_WORK_WARNING)} of the machine during ${contended.map((r) => `${r.label}${r.latencies ? ' (b)' : ' (a)'}`).join(', ')}; those rows measure contention as much as the gateway. Rerun on a quiet machine.`,
+    );
+  }
   if ([load.direct, load.bare, g].some((r) => r && r.achievedRate < 0.99 * r.rate)) {
     out.push(
       `NOTE: the load generator could not send at ${fmtInt(options.rate)} req/s on this machine; the (b) rows are for the rate it reached.`,

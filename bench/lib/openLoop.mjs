@@ -88,7 +88,7 @@ export async function openLoop(
   const headerValues = new Samples();
   const lags = new Samples();
   let inFlight = 0;
-  let firstSentAt;
+  let firstDueAt;
   let lastSentAt;
   let lastEndAt;
   let cpuAtStart;
@@ -120,7 +120,7 @@ export async function openLoop(
     const sentAt = performance.now();
     if (measured) {
       if (i === warmupCount) {
-        firstSentAt = sentAt;
+        firstDueAt = due;
         cpuAtStart = process.cpuUsage();
         onMeasure?.();
       }
@@ -172,7 +172,8 @@ export async function openLoop(
   for (const client of clients) client.destroy();
 
   const sortedLags = lags.sorted();
-  const sendSeconds = (lastSentAt - firstSentAt) / 1000;
+  // From the first measured request's due time, so a late start cannot make the rate look higher.
+  const sendSeconds = (lastSentAt - firstDueAt) / 1000;
   return {
     ...result,
     rate,
@@ -187,7 +188,7 @@ export async function openLoop(
       max: sortedLags[sortedLags.length - 1] ?? Number.NaN,
     },
     achievedRate: sendSeconds > 0 ? (result.scheduled - 1) / sendSeconds : Number.NaN,
-    completedRate: lastEndAt > firstSentAt ? result.ok / ((lastEndAt - firstSentAt) / 1000) : Number.NaN,
+    completedRate: lastEndAt > firstDueAt ? result.ok / ((lastEndAt - firstDueAt) / 1000) : Number.NaN,
     generatorCpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
 }
