@@ -76,7 +76,7 @@ const USAGE = `Usage: pnpm bench:gateway [-- options]
   --cpu-prof DIR       run the daemon under node --cpu-prof, writing its profile into DIR
   --daemon-node-options "OPTS"
                        more options for the main daemon's node, space-separated
-                       (e.g. "--max-semi-space-size=64" or "--import ./probe.mjs")
+                       (e.g. "--import ./bench/lib/loop-probe.mjs", paths from the repo root)
   --build              rebuild apps/daemon/dist/warren.mjs first (it is built anyway when missing)
   -h, --help           show this help
 `;
