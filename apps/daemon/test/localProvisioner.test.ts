@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LocalResources, Secret } from '@warren/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LocalProvisioner, NO_BWRAP_WARNING } from '../src/provisioners/local/LocalProvisioner';
+import { LocalProvisioner, NO_BWRAP_WARNING, procStat } from '../src/provisioners/local/LocalProvisioner';
 import type {
   BuildLog,
   LocalProvisionRequest,
@@ -120,16 +120,6 @@ async function waitForReport(workdir: string): Promise<AgentReport> {
   const file = path.join(workdir, 'report.json');
   for (let i = 0; i < 200 && !fs.existsSync(file); i++) await sleep(50);
   return JSON.parse(fs.readFileSync(file, 'utf8')) as AgentReport;
-}
-
-function procStat(pid: number): { state: string; pgrp: number } | undefined {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const [state = '', , pgrp = ''] = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state, pgrp: Number(pgrp) };
-  } catch {
-    return undefined;
-  }
 }
 
 /** Running, not merely a zombie waiting for a parent to reap it. */

@@ -457,7 +457,8 @@ function groupAlive(pgid: number): boolean {
   return false;
 }
 
-function procStat(pid: number): { state: string; pgrp: number } | undefined {
+/** A process's state letter and process group from /proc, or undefined when it is gone. */
+export function procStat(pid: number): { state: string; pgrp: number } | undefined {
   try {
     const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses; fields resume after the last ')'.
