@@ -40,10 +40,19 @@ if (!upToDate) {
     legalComments: 'eof',
     define: { WARREN_AGENT_VERSION: JSON.stringify(version) },
     // ws tries these optional native addons and falls back to JavaScript when they are missing.
-    external: ['bufferutil', 'utf-8-validate'],
-    // ws is CommonJS and requires Node built-ins; an ESM bundle needs a real `require` for them.
+    // ssh2 likewise tries cpu-features and its own compiled crypto, and uses Node's crypto without them.
+    external: ['bufferutil', 'utf-8-validate', 'cpu-features', '*.node'],
+    // ws and ssh2 are CommonJS: they require Node built-ins and read __dirname (ssh2 looks for
+    // its optional addon beside itself), which an ESM bundle must define.
     banner: {
-      js: "#!/usr/bin/env node\nimport { createRequire as __warrenCreateRequire } from 'node:module';\nconst require = __warrenCreateRequire(import.meta.url);",
+      js: [
+        '#!/usr/bin/env node',
+        "import { createRequire as __warrenCreateRequire } from 'node:module';",
+        "import { fileURLToPath as __warrenFileURLToPath } from 'node:url';",
+        'const require = __warrenCreateRequire(import.meta.url);',
+        'const __filename = __warrenFileURLToPath(import.meta.url);',
+        "const __dirname = __warrenFileURLToPath(new URL('.', import.meta.url));",
+      ].join('\n'),
     },
     logLevel: 'warning',
   });

@@ -5,7 +5,6 @@
 // (b) an open-loop streaming load, then usage accounting and the memory of an open stream.
 // Run from the repository root: `pnpm bench:gateway`. See bench/README.md for what the rows mean.
 // Progress goes to stderr, the tables to stdout.
-import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -14,12 +13,12 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { integer, matching, parseArgs, toggle } from '../lib/args.mjs';
-import { makeTempDir, runBench, throwIfInterrupted } from '../lib/cleanup.mjs';
+import { bundleTypeScript } from '../lib/bundle.mjs';
+import { runBench, throwIfInterrupted } from '../lib/cleanup.mjs';
 import {
   DAEMON_BIN,
   DAEMON_DIR,
   ensureBuilt,
-  ROOT,
   signInFirstUser,
   startDaemon,
   startServer,
@@ -131,28 +130,7 @@ function parseOptions(argv) {
 
 /** Bundles FakeModelProvider.ts with the repository's esbuild into a temp dir; returns the file. */
 function bundleFake() {
-  const esbuild = [
-    path.join(DAEMON_DIR, 'node_modules', '.bin', 'esbuild'),
-    path.join(ROOT, 'node_modules', '.bin', 'esbuild'),
-  ].find((bin) => spawnSync(bin, ['--version']).status === 0);
-  if (!esbuild)
-    throw new Error('esbuild was not found in apps/daemon/node_modules or node_modules; run pnpm install.');
-  const { dir } = makeTempDir('warren-bench-fake-');
-  const outfile = path.join(dir, 'fake.mjs');
-  const result = spawnSync(
-    esbuild,
-    [
-      FAKE_SOURCE,
-      '--bundle',
-      '--platform=node',
-      '--format=esm',
-      `--outfile=${outfile}`,
-      '--log-level=warning',
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  if (result.status !== 0) throw new Error(`Bundling ${path.relative(ROOT, FAKE_SOURCE)} failed.`);
-  return outfile;
+  return bundleTypeScript(FAKE_SOURCE, { prefix: 'warren-bench-fake-', name: 'fake.mjs' }).file;
 }
 
 async function startFake(bundle) {

@@ -1,20 +1,29 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import {
   type AgentLifecycleState,
   type AgentLogLine,
   type AgentLogSource,
   type AgentManifestFrame,
+  type AgentRequestFrame,
+  type AgentStreamFrame,
   type AgentToDaemonFrame,
   type DaemonToAgentFrame,
   encodeAgentFrame,
+  WarrenError,
 } from '@warren/core';
+import { createWebSocketStream } from 'ws';
 import type { AgentConfig } from './AgentConfig';
 import type { AgentLog } from './AgentLog';
 import { DaemonSocket, type DaemonSocketOptions } from './DaemonSocket';
 import { defaultBatchLimits, LogBatcher, type LogBatcherLimits } from './LogBatcher';
+import { runAgentOperation } from './operations';
 import { Outbox } from './Outbox';
 import { runScript } from './runScript';
+import { loadOrCreateHostKey } from './ssh/hostKey';
+import { SshServer } from './ssh/SshServer';
+import { StreamDialer } from './streams/StreamDialer';
 import { AGENT_VERSION } from './version';
 
 export interface AgentOptions {
@@ -41,6 +50,11 @@ export class Agent {
   readonly #outbox = new Outbox();
   readonly #batcher: LogBatcher;
   readonly #socket: DaemonSocket;
+  readonly #hostKey: { publicKey: string; privateKey: string };
+  readonly #ssh: SshServer;
+  readonly #streams: StreamDialer;
+  /** Requests from the daemon still running, so a `cancel` can stop them. */
+  readonly #requests = new Map<string, AbortController>();
 
   constructor(private readonly options: AgentOptions) {
     this.#batcher = new LogBatcher(
@@ -60,6 +74,9 @@ export class Agent {
       },
       options.socket,
     );
+    this.#hostKey = loadOrCreateHostKey(path.join(options.config.dir, '.warren', 'agent'));
+    this.#ssh = new SshServer({ hostKey: this.#hostKey, dir: options.config.dir, log: options.log });
+    this.#streams = new StreamDialer(options.config.connectUrl, options.config.token, options.log);
   }
 
   get lifecycle(): AgentLifecycleState {
@@ -102,7 +119,69 @@ export class Agent {
       if (!this.#startup && !this.#stopping) this.#startup = this.#runStartup(frame);
     } else if (frame.type === 'shutdown') {
       void this.shutdown('the daemon asked the agent to shut down');
+    } else if (frame.type === 'stream') {
+      this.#openStream(frame);
+    } else if (frame.type === 'request') {
+      void this.#answer(frame);
+    } else if (frame.type === 'cancel') {
+      this.#requests.get(frame.id)?.abort();
     }
+  }
+
+  #openStream(frame: AgentStreamFrame): void {
+    this.#streams.dial(frame, (socket) => {
+      // One bad stream must never take the agent (and every other connection) down.
+      try {
+        if (frame.kind === 'ssh' && frame.clientKey) {
+          const stream = createWebSocketStream(socket);
+          socket.once('close', () => stream.destroy());
+          stream.on('error', () => socket.terminate());
+          this.#ssh.serve(stream, frame.clientKey);
+        }
+        else socket.close(1003, `this agent does not serve ${frame.kind} streams`);
+      } catch (error) {
+        this.options.log.warn('a stream could not be served', { kind: frame.kind, error: String(error) });
+        socket.terminate();
+      }
+    });
+  }
+
+  /** Runs one operation the daemon asked for and answers on the control socket. */
+  async #answer(frame: AgentRequestFrame): Promise<void> {
+    const abort = new AbortController();
+    this.#requests.set(frame.id, abort);
+    let response: AgentToDaemonFrame;
+    try {
+      const result = await runAgentOperation(frame.op, frame.params, {
+        root: this.options.config.dir,
+        signal: abort.signal,
+      });
+      response = { type: 'response', id: frame.id, result };
+    } catch (error) {
+      const known = error instanceof WarrenError;
+      if (!known) this.options.log.warn('an operation failed', { op: frame.op, error: String(error) });
+      response = {
+        type: 'response',
+        id: frame.id,
+        error: known
+          ? { code: error.code, message: error.message.slice(0, 4096) }
+          : { code: 'INTERNAL', message: `The agent could not run "${frame.op.slice(0, 64)}".` },
+      };
+    } finally {
+      this.#requests.delete(frame.id);
+    }
+    if (abort.signal.aborted) return;
+    let text: string;
+    try {
+      text = encodeAgentFrame(response);
+    } catch (error) {
+      text = encodeAgentFrame({
+        type: 'response',
+        id: frame.id,
+        error: { code: 'PAYLOAD_TOO_LARGE', message: (error as Error).message },
+      });
+    }
+    this.#socket.send(text);
   }
 
   async #runStartup(manifest: AgentManifestFrame): Promise<void> {
@@ -186,6 +265,7 @@ export class Agent {
       os: process.platform,
       arch: process.arch,
       hostname: os.hostname().slice(0, 255),
+      sshHostKey: this.#hostKey.publicKey,
     };
     this.#socket.send(encodeAgentFrame(hello));
     this.#batcher.flush();

@@ -2,9 +2,16 @@ import { WarrenError } from '@warren/core';
 import { Agent } from './Agent';
 import { readAgentConfig } from './AgentConfig';
 import { AgentLog } from './AgentLog';
+import { runTerminalCheck } from './terminals/terminalCheck';
 
 /** Entry point of warren-agent.mjs: settings from the environment, then run until told to stop. */
 function main(): void {
+  if (process.argv[2] === 'terminal-check') {
+    void runTerminalCheck(process.argv.slice(3)).then((code) =>
+      process.stdout.write('', () => process.exit(code)),
+    );
+    return;
+  }
   let config: ReturnType<typeof readAgentConfig>;
   try {
     config = readAgentConfig(process.env);

@@ -5,6 +5,7 @@ import websocket from '@fastify/websocket';
 import { MAX_AGENT_FRAME_BYTES, WarrenError } from '@warren/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AgentConnections } from './agents/AgentConnections';
+import { AgentRpc } from './agents/AgentRpc';
 import { AgentService } from './agents/AgentService';
 import { agentBinaryPlugin, resolveAgentBinaryPath } from './agents/agentBinaryPlugin';
 import { agentSocketPlugin } from './agents/agentSocketPlugin';
@@ -23,6 +24,7 @@ import { BuildRunner } from './builds/BuildRunner';
 import { type AgentEndpoint, BuildService } from './builds/BuildService';
 import { JobQueue } from './builds/JobQueue';
 import { LocalJobSource } from './builds/LocalJobSource';
+import { ChatService } from './chat/ChatService';
 import type { ServerConfig } from './config/ServerConfig';
 import { type Db, migrateToLatest, openDb } from './db/database';
 import { EventBus } from './events/EventBus';
@@ -36,7 +38,10 @@ import { ProvisionerKeysService } from './provisioners/ProvisionerKeysService';
 import { loadSecretBox } from './secrets/SecretBox';
 import { builtinTemplatesDir } from './templates/builtinTemplates';
 import { TemplatesService } from './templates/TemplatesService';
+import { TunnelRelay } from './tunnels/TunnelRelay';
+import { tunnelPlugin } from './tunnels/tunnelPlugin';
 import { UsersService } from './users/UsersService';
+import { webPlugin } from './web/webPlugin';
 import { Scheduler } from './workspaces/Scheduler';
 import { WorkspacesService } from './workspaces/WorkspacesService';
 
@@ -120,6 +125,11 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     { now, upstreamTimeoutMs: Number(process.env.WARREN_AI_UPSTREAM_TIMEOUT_MS ?? 600_000) },
   );
   aiCatalog.onCatalogChange = () => gateway.directory.invalidate();
+  const agentConnections = new AgentConnections();
+  const agentRpc = new AgentRpc(agentConnections);
+  const tunnels = new TunnelRelay(agentConnections, live, (workspaceId) => {
+    workspaces.bumpActivity(workspaceId).catch((error) => log.warn({ err: error }, 'could not record activity'));
+  });
   const services: Services = {
     auth,
     users,
@@ -131,9 +141,15 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     queue,
     provisionerKeys: new ProvisionerKeysService(db, now),
     agents,
+    agentRpc,
+    tunnels,
     aiCatalog,
     aiPolicy: new AiPolicyService(db, aiCatalog, users, now),
     aiUsage: new UsageService(db, users),
+    chats: new ChatService(
+      { db, gateway, workspaces, agent: agentRpc, log, now },
+      { directProvider: config.chatDirectProvider },
+    ),
     gateway,
     secrets,
     leaseMs,
@@ -177,16 +193,19 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
 
   const inFlight = trackInFlight(app);
   const agentBinaryPath = resolveAgentBinaryPath();
-  const agentConnections = new AgentConnections();
-  // One WebSocket server for every socket route (agents now; tunnels later).
+  // One WebSocket server for every socket route: agents, agent streams, tunnels.
   await app.register(websocket, { options: { maxPayload: MAX_AGENT_FRAME_BYTES } });
   await app.register(healthPlugin, db);
   await app.register(apiPlugin, services);
   await gateway.start();
   await app.register(gatewayPlugin, gateway);
+  // After the gateway: turns cut short by a restart are settled, and waiting ones resume.
+  await services.chats.start();
   await app.register(usageCsvPlugin, services);
-  await app.register(agentSocketPlugin, { agents, connections: agentConnections });
+  await app.register(agentSocketPlugin, { agents, connections: agentConnections, rpc: agentRpc, tunnels });
+  await app.register(tunnelPlugin, { relay: tunnels, agents, auth, workspaces, events: bus });
   await app.register(agentBinaryPlugin, { binaryPath: agentBinaryPath });
+  await app.register(webPlugin);
 
   const [host, port] = [config.listen.host, config.listen.port];
   let address: string;
@@ -226,7 +245,10 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
       closing ??= (async () => {
         await scheduler.stop();
         await runner.stop();
+        // Running turns end as interrupted while the gateway and database are still there.
+        await services.chats.close();
         live.endAll();
+        tunnels.closeAll();
         agentConnections.closeAll();
         const closed = app.close();
         await inFlight.drained(SHUTDOWN_GRACE_MS);

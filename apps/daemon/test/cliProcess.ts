@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 
 /** The built CLI bundle; test/globalSetup.ts rebuilds it when its sources changed. */
@@ -36,4 +36,13 @@ export function runCli(
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.stdin ?? '');
   });
+}
+
+/** Starts the built CLI for a long-running command (port-forward): the caller ends it. */
+export function spawnCli(args: string[], options: { env: Record<string, string | undefined> }): ChildProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.WARREN_URL;
+  delete env.WARREN_TOKEN;
+  Object.assign(env, options.env);
+  return spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }

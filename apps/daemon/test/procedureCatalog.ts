@@ -36,6 +36,7 @@ export function sampleInput(path: string): Record<string, unknown> | undefined {
 }
 
 const none = () => undefined;
+const SAMPLE_CHAT = '00000000-0000-4000-8000-000000000000';
 const samples: Record<string, () => Record<string, unknown> | undefined> = {
   'setup.status': none,
   'setup.createFirstUser': () => ({
@@ -105,6 +106,14 @@ const samples: Record<string, () => Record<string, unknown> | undefined> = {
   'ai.policy.setLimits': () => ({ user: '*', limits: { dailyUsd: 5, rpm: 60 } }),
   'ai.usage.list': () => ({ user: 'sample', limit: 10 }),
   'ai.usage.summary': () => ({ groupBy: 'user', since: '2030-01-01T00:00:00Z' }),
+  'chats.create': () => ({ model: 'anthropic/claude-sonnet-4-5', title: 'sample', message: 'hello' }),
+  'chats.list': () => ({ all: true }),
+  'chats.get': () => ({ chatId: SAMPLE_CHAT }),
+  'chats.delete': () => ({ chatId: SAMPLE_CHAT }),
+  'chats.send': () => ({ chatId: SAMPLE_CHAT, text: 'hello' }),
+  'chats.edit': () => ({ chatId: SAMPLE_CHAT, messageId: SAMPLE_CHAT, text: 'hello' }),
+  'chats.interrupt': () => ({ chatId: SAMPLE_CHAT }),
+  'chats.watch': () => ({ chatId: SAMPLE_CHAT }),
   'provisionerd.acquire': () => ({ instanceId: 'instance-1' }),
   'provisionerd.renew': () => ({ jobId: 'sample', instanceId: 'instance-1' }),
   'provisionerd.appendLogs': () => ({ jobId: 'sample', instanceId: 'instance-1', lines: [] }),

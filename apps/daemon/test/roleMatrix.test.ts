@@ -76,12 +76,23 @@ const EXPECTED: Record<string, readonly [Verdict, Verdict, Verdict, Verdict, Ver
   // Everyone reads usage; the service narrows members to their own calls.
   'ai.usage.list':         [N,       Y,    Y,         Y,             Y,      Y],
   'ai.usage.summary':      [N,       Y,    Y,         Y,             Y,      Y],
+  // Everyone chats; the service limits each chat to its owner (and owners; auditors read).
+  'chats.create':          [N,       Y,    Y,         Y,             Y,      Y],
+  'chats.list':            [N,       Y,    Y,         Y,             Y,      Y],
+  'chats.get':             [N,       Y,    Y,         Y,             Y,      Y],
+  'chats.delete':          [N,       Y,    Y,         Y,             Y,      Y],
+  'chats.send':            [N,       Y,    Y,         Y,             Y,      Y],
+  'chats.edit':            [N,       Y,    Y,         Y,             Y,      Y],
+  'chats.interrupt':       [N,       Y,    Y,         Y,             Y,      Y],
+  'chats.watch':           [N,       Y,    Y,         Y,             Y,      Y],
   // Only external provisioners, with a provisioner key: no user, whatever their roles.
   'provisionerd.acquire':  [N,       N,    N,         N,             N,      N],
   'provisionerd.renew':    [N,       N,    N,         N,             N,      N],
   'provisionerd.appendLogs':[N,      N,    N,         N,             N,      N],
   'provisionerd.complete': [N,       N,    N,         N,             N,      N],
 };
+
+const NO_CHAT = '00000000-0000-4000-8000-000000000000';
 
 interface Session {
   caller: Caller;
@@ -204,6 +215,15 @@ describe.each(dialects)('who may call what, over HTTP on %s', (dialect) => {
     'ai.policy.setLimits': () => ({ input: { user: '*', limits: { rpm: 600 } } }),
     'ai.usage.list': () => ({ input: {} }),
     'ai.usage.summary': () => ({ input: { groupBy: 'day' } }),
+    // A model or chat that does not exist: NOT_FOUND is an allowed outcome.
+    'chats.create': () => ({ input: { model: 'no-such-model' } }),
+    'chats.list': () => ({ input: {} }),
+    'chats.get': () => ({ input: { chatId: NO_CHAT } }),
+    'chats.delete': () => ({ input: { chatId: NO_CHAT } }),
+    'chats.send': () => ({ input: { chatId: NO_CHAT, text: 'hello' } }),
+    'chats.edit': () => ({ input: { chatId: NO_CHAT, messageId: NO_CHAT, text: 'hello' } }),
+    'chats.interrupt': () => ({ input: { chatId: NO_CHAT } }),
+    'chats.watch': () => ({ input: { chatId: NO_CHAT } }),
     'provisionerd.acquire': () => ({ input: { instanceId: 'instance-1' } }),
     'provisionerd.renew': () => ({ input: { jobId: 'j', instanceId: 'instance-1' } }),
     'provisionerd.appendLogs': () => ({ input: { jobId: 'j', instanceId: 'instance-1', lines: [] } }),

@@ -36,6 +36,14 @@ export class AgentConnections {
     return this.#byAgent.has(agentId);
   }
 
+  /** The agent of this workspace connected here, if any (a workspace runs one agent at a time). */
+  agentOf(workspaceId: string): string | undefined {
+    for (const [agentId, connection] of this.#byAgent)
+      if (connection.workspaceId === workspaceId && connection.socket.readyState === connection.socket.OPEN)
+        return agentId;
+    return undefined;
+  }
+
   /** Sends a frame to the agent if it is connected here; false if it is not. */
   send(agentId: string, frame: DaemonToAgentFrame): boolean {
     const connection = this.#byAgent.get(agentId);

@@ -164,9 +164,18 @@ export class AgentService {
     }
   }
 
-  async markConnected(agentId: string, version: string): Promise<void> {
+  /**
+   * Records the connection and pins the agent's SSH host key the first time it reports one; a
+   * different key later means the agent is not the one clients trust, so it is refused.
+   */
+  async markConnected(agentId: string, version: string, sshHostKey?: string): Promise<void> {
     const agent = await this.#require(agentId);
-    await q.updateConnected(this.db.kysely, agentId, version, this.now());
+    if (sshHostKey && agent.ssh_host_key && agent.ssh_host_key !== sshHostKey)
+      throw new WarrenError(
+        'CONFLICT',
+        "The agent's SSH host key differs from the one pinned when it first connected; rebuild the workspace to trust a new key.",
+      );
+    await q.updateConnected(this.db.kysely, agentId, version, sshHostKey ?? null, this.now());
     this.#publishConnection(agent, true);
   }
 

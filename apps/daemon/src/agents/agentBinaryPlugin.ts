@@ -3,10 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { registerTerminalAddonRoute, type TerminalAddonOptions } from './terminalAddonRoute';
 
 export const AGENT_BINARY_ROUTE = '/bin/warren-agent.mjs';
 
-export interface AgentBinaryOptions {
+export interface AgentBinaryOptions extends TerminalAddonOptions {
   /** The built agent bundle; default: WARREN_AGENT_BINARY, else the agent package's dist beside the daemon's. */
   binaryPath?: string;
 }
@@ -88,4 +89,7 @@ export async function agentBinaryPlugin(
       .header('content-length', bundle.body.length)
       .send(bundle.body);
   });
+
+  // The agent's terminals need a native addon, which it downloads from the same /bin/.
+  registerTerminalAddonRoute(app, options);
 }

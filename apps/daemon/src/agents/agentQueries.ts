@@ -32,6 +32,7 @@ export async function createAgent(
     last_connected_at: null,
     disconnected_at: null,
     created_at: input.now,
+    ssh_host_key: null,
   };
   await db.insertInto('workspace_agents').values(row).execute();
   return row;
@@ -58,7 +59,13 @@ export async function updateLifecycle(db: Db, agentId: string, lifecycle: AgentL
   await db.updateTable('workspace_agents').set({ lifecycle }).where('id', '=', agentId).execute();
 }
 
-export async function updateConnected(db: Db, agentId: string, version: string, now: number): Promise<void> {
+export async function updateConnected(
+  db: Db,
+  agentId: string,
+  version: string,
+  sshHostKey: string | null,
+  now: number,
+): Promise<void> {
   await db
     .updateTable('workspace_agents')
     .set((eb) => ({
@@ -66,6 +73,8 @@ export async function updateConnected(db: Db, agentId: string, version: string, 
       first_connected_at: eb.fn.coalesce('first_connected_at', eb.val(now)),
       last_connected_at: now,
       disconnected_at: null,
+      // Pinned on first report: a later hello cannot replace it.
+      ssh_host_key: eb.fn.coalesce('ssh_host_key', eb.val(sshHostKey)),
     }))
     .where('id', '=', agentId)
     .execute();

@@ -9,7 +9,9 @@ import {
 } from '@warren/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
+import type { TunnelRelay } from '../tunnels/TunnelRelay';
 import type { AgentConnections } from './AgentConnections';
+import type { AgentRpc } from './AgentRpc';
 import type { AgentService, AgentSession } from './AgentService';
 import { bearerToken } from './agentToken';
 
@@ -18,6 +20,10 @@ export const AGENT_CONNECT_PATH = '/api/v2/agents/connect';
 export interface AgentSocketOptions {
   agents: AgentService;
   connections: AgentConnections;
+  /** Where the agent's answers to requests go. */
+  rpc?: AgentRpc;
+  /** Whose tunnels end when the agent's socket closes. */
+  tunnels?: TunnelRelay;
   /** How often the daemon pings; a connection that misses a whole interval is dropped. */
   pingIntervalMs?: number;
 }
@@ -105,6 +111,10 @@ class AgentLink {
     socket.on('close', (code) => {
       clearInterval(ping);
       const current = options.connections.remove(this.#agentId, socket);
+      if (current) {
+        options.rpc?.agentGone(this.#agentId);
+        options.tunnels?.agentGone(this.#agentId);
+      }
       this.#log.info({ code }, 'agent disconnected');
       // After the frames that arrived before the close, so `off` is recorded before the disconnect.
       this.#queue = this.#queue.then(async () => {
@@ -143,7 +153,7 @@ class AgentLink {
       case 'hello':
         this.#greeted = true;
         this.#log.info({ version: frame.version, os: frame.os, arch: frame.arch }, 'agent said hello');
-        await agents.markConnected(this.#agentId, frame.version);
+        await agents.markConnected(this.#agentId, frame.version, frame.sshHostKey);
         if (this.socket.readyState === this.socket.OPEN)
           this.socket.send(encodeAgentFrame(manifestFrame(this.session)));
         return;
@@ -153,6 +163,9 @@ class AgentLink {
         return;
       case 'logs':
         await agents.appendLogs(this.#agentId, frame.source, frame.lines);
+        return;
+      case 'response':
+        this.options.rpc?.answer(this.#agentId, frame);
         return;
     }
   }

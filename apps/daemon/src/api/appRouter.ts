@@ -1,6 +1,7 @@
 import { aiRouter } from '../ai/aiRouter';
 import { auditRouter } from '../audit/auditRouter';
 import { authRouter } from '../auth/authRouter';
+import { chatRouter } from '../chat/chatRouter';
 import { provisionerdRouter, provisionerKeysRouter } from '../provisioners/provisionersRouter';
 import { setupRouter } from '../setup/setupRouter';
 import { templatesRouter } from '../templates/templatesRouter';
@@ -20,6 +21,7 @@ export const appRouter = router({
   provisionerKeys: provisionerKeysRouter,
   provisionerd: provisionerdRouter,
   ai: aiRouter,
+  chats: chatRouter,
 });
 
 /** The only thing clients take from the daemon. */

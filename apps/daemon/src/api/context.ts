@@ -1,5 +1,6 @@
 import { type Role, WarrenError } from '@warren/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AgentRpc } from '../agents/AgentRpc';
 import type { AgentService } from '../agents/AgentService';
 import type { AiCatalogService } from '../ai/AiCatalogService';
 import type { AiPolicyService } from '../ai/AiPolicyService';
@@ -9,6 +10,7 @@ import type { AuthResult, AuthService } from '../auth/AuthService';
 import type { LiveSessions } from '../auth/LiveSessions';
 import type { Actor } from '../auth/policy';
 import type { BuildService } from '../builds/BuildService';
+import type { ChatService } from '../chat/ChatService';
 import type { JobQueue } from '../builds/JobQueue';
 import type { GatewayHandler } from '../gateway/GatewayHandler';
 import type { Logger } from '../log/logger';
@@ -16,6 +18,7 @@ import type { ProvisionerIdentity, ProvisionerKeysService } from '../provisioner
 import type { SecretBox } from '../secrets/SecretBox';
 import type { TemplatesService } from '../templates/TemplatesService';
 import type { UsersService } from '../users/UsersService';
+import type { TunnelRelay } from '../tunnels/TunnelRelay';
 import type { WorkspacesService } from '../workspaces/WorkspacesService';
 
 export const SESSION_COOKIE = 'warren_session';
@@ -31,12 +34,18 @@ export interface Services {
   queue: JobQueue;
   provisionerKeys: ProvisionerKeysService;
   agents: AgentService;
+  /** Operations run by workspace agents (files, exec, search): the chat loop's tools. */
+  agentRpc: AgentRpc;
+  /** Client <-> agent byte tunnels (SSH, terminals) relayed by this daemon. */
+  tunnels: TunnelRelay;
   /** AI providers, central and personal keys, models and prices. */
   aiCatalog: AiCatalogService;
   /** Which roles may use which models; budgets and rate limits. */
   aiPolicy: AiPolicyService;
   /** The record of AI gateway calls. */
   aiUsage: UsageService;
+  /** Chats and the agent loop that answers them. */
+  chats: ChatService;
   /** The AI gateway: provider wire formats in and out; `gateway.handle` is its in-process fetch. */
   gateway: GatewayHandler;
   /** Encrypts provider and BYOK keys at rest. */
@@ -106,20 +115,27 @@ function crossSiteError(req: FastifyRequest): WarrenError | undefined {
   );
 }
 
+/** Who a request speaks for: a bearer token, else a same-origin session cookie; undefined if neither. */
+export async function authenticateRequest(
+  services: Pick<Services, 'auth'>,
+  req: FastifyRequest,
+): Promise<{ auth: AuthResult | undefined; via: 'bearer' | 'cookie' | undefined }> {
+  const credential = presentedCredential(req);
+  if (!credential) return { auth: undefined, via: undefined };
+  const crossSite = credential.via === 'cookie' ? crossSiteError(req) : undefined;
+  const auth = crossSite ? { error: crossSite } : await services.auth.authenticate(credential.raw);
+  return { auth, via: credential.via };
+}
+
 export async function createContext(
   services: Services,
   req: FastifyRequest,
   reply: FastifyReply,
 ): Promise<Context> {
-  const credential = presentedCredential(req);
-  let auth: AuthResult | undefined;
-  if (credential) {
-    const crossSite = credential.via === 'cookie' ? crossSiteError(req) : undefined;
-    auth = crossSite ? { error: crossSite } : await services.auth.authenticate(credential.raw);
-  }
+  const { auth, via } = await authenticateRequest(services, req);
   const key = req.headers[PROVISIONER_KEY_HEADER];
   const provisioner = typeof key === 'string' ? await services.provisionerKeys.authenticate(key) : undefined;
-  return { services, req, reply, ip: req.ip, auth, via: credential?.via, provisioner, audit: {} };
+  return { services, req, reply, ip: req.ip, auth, via, provisioner, audit: {} };
 }
 
 export function actorOf(ctx: Context): Actor | undefined {

@@ -85,6 +85,15 @@ export const procedurePolicy: Readonly<Record<string, Rule>> = {
   'ai.policy.setLimits': roles('owner'),
   'ai.usage.list': signedIn,
   'ai.usage.summary': signedIn,
+  // Chat procedures check the chat's owner in the service (authorizeChat).
+  'chats.create': signedIn,
+  'chats.list': signedIn,
+  'chats.get': signedIn,
+  'chats.delete': signedIn,
+  'chats.send': signedIn,
+  'chats.edit': signedIn,
+  'chats.interrupt': signedIn,
+  'chats.watch': signedIn,
   'provisionerd.acquire': provisioner,
   'provisionerd.renew': provisioner,
   'provisionerd.appendLogs': provisioner,
@@ -159,6 +168,13 @@ export function authorizeWorkspace(actor: Actor, ownerId: string, access: 'read'
   if (ownerId === actor.userId || hasRole(actor, 'owner')) return;
   if (access === 'read' && hasRole(actor, 'auditor')) return;
   throw new WarrenError('NOT_FOUND', 'No such workspace, or it is not yours.');
+}
+
+/** A chat: its owner reads and writes it; owners may too; auditors read any. */
+export function authorizeChat(actor: Actor, ownerId: string, access: 'read' | 'write'): void {
+  if (ownerId === actor.userId || hasRole(actor, 'owner')) return;
+  if (access === 'read' && hasRole(actor, 'auditor')) return;
+  throw new WarrenError('NOT_FOUND', 'No such chat, or it is not yours.');
 }
 
 /** Who may see every owner's workspaces at once. */

@@ -1,11 +1,12 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { resolveServerConfig, serverOptions } from '../config/ServerConfig';
 
 export function registerServerCommand(program: Command): void {
   const command = program.command('server').description('run the Warren daemon');
   for (const option of serverOptions) {
     const fallback = 'default' in option ? ` (default: ${option.default})` : '';
-    command.option(`--${option.flag} <value>`, `${option.describe}; env ${option.env}${fallback}`);
+    const flag = new Option(`--${option.flag} <value>`, `${option.describe}; env ${option.env}${fallback}`);
+    command.addOption('hidden' in option ? flag.hideHelp() : flag);
   }
   command.action(async (flags: Record<string, string | undefined>) => {
     const kebab = Object.fromEntries(

@@ -44,6 +44,15 @@ export const serverOptions = [
     describe: 'workspaces each user may have',
     default: '50',
   },
+  {
+    // Hidden from help: for deployments that turn the AI gateway off. Chat model calls then go
+    // straight to the provider and leave no usage records.
+    flag: 'chat-direct-provider',
+    env: 'WARREN_CHAT_DIRECT_PROVIDER',
+    describe: 'send chat model calls straight to the provider, not through the AI gateway',
+    default: 'false',
+    hidden: true,
+  },
 ] as const;
 
 const listenSchema = z.string().transform((value, ctx) => {
@@ -74,6 +83,9 @@ const configSchema = z
     logFormat: z.enum(['json', 'text']),
     provisioners: z.coerce.number().int('Provisioners must be a whole number.').min(0).max(256),
     workspaceQuota: z.coerce.number().int('The workspace quota must be a whole number.').min(0).max(100_000),
+    chatDirectProvider: z
+      .enum(['true', 'false', '1', '0'], { message: 'chat-direct-provider must be true or false.' })
+      .transform((v) => v === 'true' || v === '1'),
   })
   .strict()
   .refine((c) => Boolean(c.tlsCert) === Boolean(c.tlsKey), {
@@ -107,6 +119,7 @@ export function resolveServerConfig(flags: RawOptions, env: NodeJS.ProcessEnv = 
     logFormat: byFlag['log-format'],
     provisioners: byFlag.provisioners,
     workspaceQuota: byFlag['workspace-quota'],
+    chatDirectProvider: byFlag['chat-direct-provider'],
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

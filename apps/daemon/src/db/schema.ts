@@ -153,6 +153,8 @@ export interface WorkspaceAgentsTable {
   last_connected_at: number | null;
   disconnected_at: number | null;
   created_at: number;
+  /** The SSH host key (OpenSSH form) the agent reported first; later different keys are refused. */
+  ssh_host_key: string | null;
 }
 
 export interface AgentLogsTable {
@@ -261,6 +263,34 @@ export interface GatewayInterceptionsTable {
   tool_calls: string;
 }
 
+export interface ChatsTable {
+  id: string;
+  owner_id: string;
+  workspace_id: string | null;
+  model: string;
+  system_prompt: string | null;
+  title: string | null;
+  parent_chat_id: string | null;
+  model_override: string | null;
+  api_key_id: string | null;
+  status: 'idle' | 'running' | 'error';
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ChatMessagesTable {
+  id: string;
+  chat_id: string;
+  seq: number | null;
+  role: 'user' | 'assistant';
+  /** JSON list of parts. */
+  parts: string;
+  api_key_id: string | null;
+  status: 'queued' | 'running' | 'done' | 'interrupted' | 'error';
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   user_roles: UserRolesTable;
@@ -283,4 +313,6 @@ export interface Database {
   ai_role_models: AiRoleModelsTable;
   ai_limits: AiLimitsTable;
   gateway_interceptions: GatewayInterceptionsTable;
+  chats: ChatsTable;
+  chat_messages: ChatMessagesTable;
 }

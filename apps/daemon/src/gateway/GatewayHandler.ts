@@ -75,14 +75,15 @@ export class GatewayHandler {
     this.#upstream = new UpstreamForwarder(deps.log, options.upstreamTimeoutMs);
   }
 
-  start(): Promise<void> {
-    return this.directory.start();
+  async start(): Promise<void> {
+    await Promise.all([this.directory.start(), this.#recorder.start()]);
   }
 
   /** Lets in-flight calls finish, then writes every pending record. */
   async close(): Promise<void> {
     this.directory.stop();
-    await this.settle();
+    await Promise.allSettled([...this.#active]);
+    await this.#recorder.close();
     this.#auth.clear();
     await this.#upstream.close();
   }

@@ -1,6 +1,7 @@
 import type { Db } from '../db/database';
 import type { Logger } from '../log/logger';
 import { type InterceptionRow, insertInterceptions } from './gatewayQueries';
+import { SqliteInterceptionWriter } from './SqliteInterceptionWriter';
 
 const FLUSH_DELAY_MS = 20;
 const MAX_BATCH = 100;
@@ -8,20 +9,32 @@ const RETRY_DELAYS_MS = [50, 250, 1000];
 
 /**
  * Writes one gateway_interceptions row per call, after the call has finished and off its path:
- * rows queue up and go in as small batches a few milliseconds later. A batch that fails is
- * retried row by row; a row that still cannot be written is logged whole (it holds no key), so
+ * rows queue up and go in as small batches a few milliseconds later. On a SQLite file the
+ * batches are written by a thread of their own (see SqliteInterceptionWriter); on PostgreSQL
+ * the pool's driver is asynchronous already. A batch that fails is retried row by row on the
+ * main connection; a row that still cannot be written is logged whole (it holds no key), so
  * nothing is lost silently.
  */
 export class InterceptionRecorder {
   #queue: InterceptionRow[] = [];
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
+  #thread: SqliteInterceptionWriter | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
     private readonly onWritten: (row: InterceptionRow) => void = () => {},
   ) {}
+
+  /** Starts the writer thread where there is one to start; until then rows go in on the main connection. */
+  async start(): Promise<void> {
+    try {
+      this.#thread ??= await SqliteInterceptionWriter.open(this.db);
+    } catch (error) {
+      this.log.warn({ err: error }, 'AI gateway records calls on the main database connection');
+    }
+  }
 
   record(row: InterceptionRow): void {
     this.#queue.push(row);
@@ -40,6 +53,14 @@ export class InterceptionRecorder {
     await this.#writing;
   }
 
+  /** Writes everything queued, then stops the writer thread. */
+  async close(): Promise<void> {
+    await this.flush();
+    const thread = this.#thread;
+    this.#thread = undefined;
+    await thread?.close();
+  }
+
   #flushSoon(delayMs: number): void {
     if (this.#timer && delayMs > 0) return;
     clearTimeout(this.#timer);
@@ -52,12 +73,22 @@ export class InterceptionRecorder {
     for (let i = 0; i < rows.length; i += MAX_BATCH) {
       const batch = rows.slice(i, i + MAX_BATCH);
       try {
-        await insertInterceptions(this.db.kysely, batch);
+        const thread = this.#liveThread();
+        if (thread) await thread.write(batch);
+        else await insertInterceptions(this.db.kysely, batch);
         for (const row of batch) this.onWritten(row);
       } catch {
         for (const row of batch) await this.#writeOne(row);
       }
     }
+  }
+
+  #liveThread(): SqliteInterceptionWriter | undefined {
+    if (this.#thread && !this.#thread.healthy) {
+      this.log.warn('AI gateway records calls on the main database connection: its writer thread stopped');
+      this.#thread = undefined;
+    }
+    return this.#thread;
   }
 
   async #writeOne(row: InterceptionRow): Promise<void> {

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
 import type { Secret } from '@warren/core';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import type { Logger } from '../log/logger';
 import { bodyMeter } from './BodyMeter';
 import type { GatewayModel } from './DirectorySnapshot';
@@ -16,6 +15,7 @@ import {
 import type { CallAbort, GatewaySink } from './GatewaySink';
 import { CLIENT_CLOSED, type Interception } from './Interception';
 import { type GatewayErrorKind, providerErrorEvent } from './providerErrors';
+import { exchange, type ResponseReader } from './UpstreamExchange';
 import type { WireFormat } from './usage';
 
 /** Default time the upstream may stay silent (before its headers, or between chunks). */
@@ -90,33 +90,41 @@ export class UpstreamForwarder {
       });
       const body = call.body(attempt.model);
       x.dispatchedAt ??= performance.now();
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await this.#agent.request({
+      let failedOver = false;
+      const outcome = await exchange(
+        this.#agent,
+        {
           origin: provider.origin,
           path: provider.basePath + call.upstreamPath,
           method: 'POST',
           headers,
           body,
-          signal,
           headersTimeout: this.timeoutMs,
           bodyTimeout: this.timeoutMs,
-        });
-      } catch (error) {
+        },
+        signal,
+        (status, responseHeaders) => {
+          x.upstreamHeadersAt = performance.now();
+          if (status >= 500 && !last) {
+            failedOver = true;
+            this.#logFault(x, `The AI provider "${provider.name}" answered ${status}.`, false);
+            return DISCARD;
+          }
+          // A delegated call's key is the client's own (BYOK): a provider echoing it is redacted too.
+          const sent = key ?? (call.delegated ? delegatedKey(call.clientHeaders) : undefined);
+          if (status >= 400) return this.#errorReader(call, status, responseHeaders, sent);
+          return this.#relayReader(call, status, responseHeaders, sent);
+        },
+      );
+      if (outcome.kind === 'failed') {
         if (signal.aborted) return clientGone(x);
-        const fault = upstreamFault(error, provider.name);
+        const fault = upstreamFault(outcome.error, provider.name);
         this.#logFault(x, fault.message, last);
         if (last) return call.refuse(fault.kind, fault.message);
         continue;
       }
-      x.upstreamHeadersAt = performance.now();
-      if (response.statusCode >= 500 && !last) {
-        response.body.dump().catch(() => {});
-        this.#logFault(x, `The AI provider "${provider.name}" answered ${response.statusCode}.`, false);
-        continue;
-      }
-      if (response.statusCode >= 400) return this.#relayError(call, response, key);
-      return this.#relay(call, response, key);
+      // A failed-over answer is read to its end in the background, so its connection is reused.
+      if (!failedOver) return outcome.done;
     }
   }
 
@@ -129,67 +137,64 @@ export class UpstreamForwarder {
   }
 
   /** An upstream error: read whole (it is small), any key taken out, then sent on. */
-  async #relayError(
-    call: UpstreamCall,
-    response: Dispatcher.ResponseData,
-    key: string | undefined,
-  ): Promise<void> {
+  #errorReader(call: UpstreamCall, status: number, upstream: HeaderMap, key: string | undefined): ResponseReader {
     const { x, sink, signal } = call;
     const chunks: Buffer[] = [];
     let size = 0;
-    try {
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    return {
+      data: (chunk) => {
         size += chunk.length;
         if (size <= MAX_ERROR_BODY_BYTES) chunks.push(chunk);
-      }
-    } catch (error) {
-      if (signal.aborted) return clientGone(x);
-      const fault = upstreamFault(error, x.model?.provider.name ?? '');
-      return call.refuse(fault.kind, fault.message);
-    }
-    x.upstreamHeadersAt = performance.now();
-    let text = Buffer.concat(chunks).toString('utf8');
-    if (key) text = text.replaceAll(key, REDACTED);
-    const headers = redactHeaders(clientResponseHeaders(response.headers), key);
-    headers['content-length'] = String(Buffer.byteLength(text));
-    headers[OVERHEAD_HEADER] = x.markHead().toFixed(3);
-    x.status = response.statusCode;
-    x.error = errorMessage(text) ?? `The AI provider answered ${response.statusCode}.`;
-    sink.head(response.statusCode, headers);
-    sink.end(text);
+        return true;
+      },
+      end: () => {
+        x.upstreamHeadersAt = performance.now();
+        let text = Buffer.concat(chunks).toString('utf8');
+        if (key) text = text.replaceAll(key, REDACTED);
+        const headers = redactHeaders(clientResponseHeaders(upstream), key);
+        headers['content-length'] = String(Buffer.byteLength(text));
+        headers[OVERHEAD_HEADER] = x.markHead().toFixed(3);
+        x.status = status;
+        x.error = errorMessage(text) ?? `The AI provider answered ${status}.`;
+        sink.head(status, headers);
+        sink.end(text);
+      },
+      error: (error) => {
+        if (signal.aborted) return clientGone(x);
+        const fault = upstreamFault(error, x.model?.provider.name ?? '');
+        call.refuse(fault.kind, fault.message);
+      },
+    };
   }
 
-  /** A successful answer: forwarded chunk by chunk as it arrives, metered on the side. */
-  #relay(call: UpstreamCall, response: Dispatcher.ResponseData, key: string | undefined): Promise<void> {
+  /** A successful answer: its head sent at once, then chunk by chunk as it arrives, metered on the side. */
+  #relayReader(call: UpstreamCall, status: number, upstream: HeaderMap, key: string | undefined): ResponseReader {
     const { x, sink, signal } = call;
-    const headers = redactHeaders(clientResponseHeaders(response.headers), key);
-    const contentType = headerValue(response.headers, 'content-type');
+    const headers = redactHeaders(clientResponseHeaders(upstream), key);
+    const contentType = headerValue(upstream, 'content-type');
     const streamed = contentType?.startsWith('text/event-stream') === true;
     const meter = bodyMeter(call.format, contentType);
     headers[OVERHEAD_HEADER] = x.markHead().toFixed(3);
-    x.status = response.statusCode;
-    sink.head(response.statusCode, headers, streamed);
-    const body = response.body as Readable;
-    return new Promise<void>((resolve) => {
-      body.on('data', (chunk: Buffer) => {
+    x.status = status;
+    sink.head(status, headers, streamed);
+    return {
+      data: (chunk, resume) => {
         x.firstByteAt ??= performance.now();
-        if (!sink.write(chunk)) {
-          body.pause();
-          sink.drained().then(() => body.resume());
-        }
+        const more = sink.write(chunk);
         meter.push(chunk);
-      });
-      body.once('end', () => {
+        if (!more) sink.drained().then(resume);
+        return more;
+      },
+      end: () => {
         sink.end();
         x.metered = meter.result();
-        resolve();
-      });
-      body.once('error', (error) => {
+      },
+      error: (error) => {
         x.metered = meter.result();
         if (signal.aborted) {
           clientGone(x);
           sink.destroy();
-          return resolve();
+          return;
         }
         const fault = upstreamFault(error, x.model?.provider.name ?? '');
         x.status = fault.kind === 'timeout' ? 504 : 502;
@@ -198,11 +203,13 @@ export class UpstreamForwarder {
         // A stream cut between events can still end with an error event the client's SDK raises.
         if (streamed && meter.atEventBoundary) sink.end(providerErrorEvent(x.family, fault.kind, x.error));
         else sink.destroy();
-        resolve();
-      });
-    });
+      },
+    };
   }
 }
+
+/** Reads a failed-over answer to its end and drops it. */
+const DISCARD: ResponseReader = { data: () => true, end: () => {}, error: () => {} };
 
 function clientGone(x: Interception): void {
   x.status = CLIENT_CLOSED;
@@ -221,6 +228,13 @@ function redactHeaders(headers: Record<string, string | string[]>, key: string |
 }
 
 /** The message of a provider-shaped error body (both families put it at error.message). */
+/** The provider key a delegated client sent (Bearer or x-api-key), to keep it out of what is stored. */
+function delegatedKey(headers: HeaderMap): string | undefined {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headerValue(headers, 'authorization') ?? '')?.[1];
+  const key = bearer ?? headerValue(headers, 'x-api-key')?.trim();
+  return key && key.length >= 8 ? key : undefined;
+}
+
 function errorMessage(text: string): string | undefined {
   try {
     const message = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;

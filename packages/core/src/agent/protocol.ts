@@ -13,6 +13,8 @@ export const MAX_AGENT_FRAME_BYTES = 1024 * 1024;
 /** A logs frame carries at most this many lines, each at most this many characters. */
 export const MAX_LOG_LINES_PER_FRAME = 1000;
 export const MAX_LOG_LINE_CHARS = 16 * 1024;
+/** An SSH public key in OpenSSH form is far shorter than this (an RSA-16384 key is ~2.8 KB). */
+export const MAX_SSH_KEY_CHARS = 8192;
 
 export const agentLifecycleStates = [
   'created',
@@ -45,6 +47,8 @@ const helloFrame = z
     os: shortText(64),
     arch: shortText(64),
     hostname: shortText(255),
+    /** The agent's SSH host key in OpenSSH form (`ssh-ed25519 AAAA...`); the daemon pins it. */
+    sshHostKey: shortText(MAX_SSH_KEY_CHARS).optional(),
   })
   .strict();
 
@@ -76,24 +80,82 @@ const manifestFrame = z
   })
   .strict();
 
+/** Ids of requests and streams: the daemon picks them; 1-64 URL-safe characters. */
+const frameId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be 1-64 letters, digits, "-" or "_"');
+
+/** The daemon asks the agent to run one operation (see ./operations) and answer with `response`. */
+const requestFrame = z
+  .object({ type: z.literal('request'), id: frameId, op: shortText(64).min(1), params: z.unknown() })
+  .strict();
+
+/** The daemon no longer wants the answer (its caller went away or timed out). */
+const cancelFrame = z.object({ type: z.literal('cancel'), id: frameId }).strict();
+
+/** The answer to a request: `result` on success, else `error` with a WarrenError code and a sentence. */
+const responseFrame = z
+  .object({
+    type: z.literal('response'),
+    id: frameId,
+    result: z.unknown().optional(),
+    error: z.object({ code: shortText(64), message: shortText(4096) }).strict().optional(),
+  })
+  .strict()
+  .refine((frame) => (frame.error === undefined) !== (frame.result === undefined), {
+    message: 'a response carries exactly one of result and error',
+  });
+
+export const agentStreamKinds = ['ssh', 'terminal'] as const;
+export type AgentStreamKind = (typeof agentStreamKinds)[number];
+
+/**
+ * The daemon asks the agent to dial `/api/v2/agents/streams/<id>` (with its agent token) and
+ * serve one byte stream there, which the daemon splices to a client's socket:
+ * - `ssh`: an SSH connection to the agent's server, which accepts only `clientKey` (the key
+ *   the client presented when it opened the tunnel), so a stream is good for one user once;
+ * - `terminal`: the reconnecting terminal `terminal.session`, in terminal frames.
+ */
+const streamFrame = z
+  .object({
+    type: z.literal('stream'),
+    id: frameId,
+    kind: z.enum(agentStreamKinds),
+    clientKey: shortText(MAX_SSH_KEY_CHARS).optional(),
+    terminal: z
+      .object({
+        session: frameId,
+        cols: z.number().int().min(1).max(1000),
+        rows: z.number().int().min(1).max(1000),
+        command: shortText(4096).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((frame) => (frame.kind === 'ssh' ? frame.clientKey !== undefined : frame.terminal !== undefined), {
+    message: 'an ssh stream needs clientKey and a terminal stream needs terminal',
+  });
+
 /** Run the shutdown script, report shutting_down then off, and exit. */
 const shutdownFrame = z.object({ type: z.literal('shutdown') }).strict();
 
-export const agentToDaemonFrameSchema = z.discriminatedUnion('type', [helloFrame, lifecycleFrame, logsFrame]);
-export const daemonToAgentFrameSchema = z.discriminatedUnion('type', [manifestFrame, shutdownFrame]);
-export const agentFrameSchema = z.discriminatedUnion('type', [
-  helloFrame,
-  lifecycleFrame,
-  logsFrame,
-  manifestFrame,
-  shutdownFrame,
-]);
+const toDaemonFrames = [helloFrame, lifecycleFrame, logsFrame, responseFrame] as const;
+const toAgentFrames = [manifestFrame, shutdownFrame, requestFrame, cancelFrame, streamFrame] as const;
+export const agentToDaemonFrameSchema = z.discriminatedUnion('type', [...toDaemonFrames]);
+export const daemonToAgentFrameSchema = z.discriminatedUnion('type', [...toAgentFrames]);
+export const agentFrameSchema = z.discriminatedUnion('type', [...toDaemonFrames, ...toAgentFrames]);
 
 export type AgentToDaemonFrame = z.infer<typeof agentToDaemonFrameSchema>;
 export type DaemonToAgentFrame = z.infer<typeof daemonToAgentFrameSchema>;
 export type AgentFrame = z.infer<typeof agentFrameSchema>;
 export type AgentHelloFrame = z.infer<typeof helloFrame>;
 export type AgentManifestFrame = z.infer<typeof manifestFrame>;
+export type AgentRequestFrame = z.infer<typeof requestFrame>;
+export type AgentResponseFrame = z.infer<typeof responseFrame>;
+export type AgentStreamFrame = z.infer<typeof streamFrame>;
 
 /** Which side a frame travels to; decoding for a direction rejects the other side's frames. */
 export type AgentFrameDirection = 'to-daemon' | 'to-agent';

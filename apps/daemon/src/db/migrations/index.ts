@@ -3,6 +3,8 @@ import type { Dialect } from '../database';
 import * as identity from './0001_identity';
 import * as workspaces from './0002_workspaces';
 import * as aiGateway from './0003_ai_gateway';
+import * as tunnels from './0004_tunnels';
+import * as chats from './0005_chats';
 
 export interface Migration {
   name: string;
@@ -14,4 +16,6 @@ export const migrations: Migration[] = [
   { name: '0001_identity', up: identity.up },
   { name: '0002_workspaces', up: workspaces.up },
   { name: '0003_ai_gateway', up: aiGateway.up },
+  { name: '0004_tunnels', up: tunnels.up },
+  { name: '0005_chats', up: chats.up },
 ];

@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { utils } from 'ssh2';
+
+export interface HostKey {
+  /** OpenSSH private key text, for the SSH server. */
+  privateKey: string;
+  /** `ssh-ed25519 AAAA...`, reported to the daemon, which pins it and hands it to clients. */
+  publicKey: string;
+}
+
+/**
+ * The agent's SSH host key: kept in the agent's state directory (mode 0600) so a restarted
+ * agent presents the key the daemon pinned; made on first start.
+ */
+export function loadOrCreateHostKey(stateDir: string): HostKey {
+  const file = path.join(stateDir, 'ssh_host_ed25519_key');
+  try {
+    const privateKey = fs.readFileSync(file, 'utf8');
+    const parsed = utils.parseKey(privateKey);
+    if (!(parsed instanceof Error) && !Array.isArray(parsed))
+      return { privateKey, publicKey: openSshPublicKey(parsed.type, parsed.getPublicSSH()) };
+  } catch {
+    // Missing or unreadable: make a new one below.
+  }
+  const pair = utils.generateKeyPairSync('ed25519');
+  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, pair.private, { mode: 0o600 });
+  fs.renameSync(temp, file);
+  return { privateKey: pair.private, publicKey: pair.public.trim().split(' ').slice(0, 2).join(' ') };
+}
+
+export function openSshPublicKey(type: string, blob: Buffer): string {
+  return `${type} ${blob.toString('base64')}`;
+}

@@ -1,0 +1,203 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import {
+  describeIssues,
+  type TerminalAttachInput,
+  type TerminalAttachRequest,
+  terminalAttachSchema,
+  terminalSizeSchema,
+  WarrenError,
+} from '@warren/core';
+import type { PtyAddon } from './PtyAddon';
+import { ReconnectingPty, type TerminalAttachment, type TerminalSink } from './ReconnectingPty';
+
+export interface TerminalSessionsOptions {
+  /** The PTY addon, loaded on first use (PtyAddonSource.load). */
+  addon: () => Promise<PtyAddon>;
+  /** Where a terminal starts when the client names no folder. */
+  defaultCwd: string;
+  /** The environment terminals inherit (the agent's, already without its token). */
+  env?: NodeJS.ProcessEnv;
+  /** The shell to run; default: the user's login shell. */
+  shell?: string;
+  maxSessions?: number;
+  idleTimeoutMs?: number;
+  scrollbackBytes?: number;
+  killGraceMs?: number;
+  /** Input from a client: the workspace is in use (autostop counts it as activity). */
+  onActivity?: () => void;
+}
+
+type Limits = Required<
+  Pick<TerminalSessionsOptions, 'maxSessions' | 'idleTimeoutMs' | 'scrollbackBytes' | 'killGraceMs'>
+>;
+
+export const terminalDefaults: Readonly<Limits> = {
+  maxSessions: 32,
+  idleTimeoutMs: 60 * 60 * 1000,
+  scrollbackBytes: 64 * 1024,
+  killGraceMs: 5000,
+};
+
+export interface TerminalSessionInfo {
+  id: string;
+  pid: number;
+  clients: number;
+  exited: boolean;
+  createdAt: number;
+}
+
+/**
+ * The workspace's reconnecting terminals, keyed by ids the clients choose: attaching to an id
+ * that runs reattaches, any other id starts a new process (up to a cap). This is the surface
+ * the agent's transports call: a WebSocket carrying terminal frames, or an SSH pty channel.
+ */
+export class TerminalSessions {
+  readonly #sessions = new Map<string, ReconnectingPty>();
+  readonly #options: TerminalSessionsOptions & Limits;
+
+  constructor(options: TerminalSessionsOptions) {
+    this.#options = { ...terminalDefaults, ...stripUndefined(options) };
+  }
+
+  /**
+   * Creates or reattaches terminal `id` and connects `sink` to it: the sink first gets the
+   * scrollback, then live output. Fails with a WarrenError whose message a user can read when
+   * the input is invalid, the cap is reached, or terminals are unavailable on this workspace.
+   */
+  async attach(
+    id: string,
+    opts: Omit<TerminalAttachInput, 'id'>,
+    sink: TerminalSink,
+  ): Promise<TerminalAttachment> {
+    const parsed = terminalAttachSchema.safeParse({ ...opts, id });
+    if (!parsed.success) throw new WarrenError('INVALID_INPUT', describeIssues(parsed.error.issues));
+    const request = parsed.data;
+    // Load before looking the id up: the await would otherwise let two callers both create it.
+    const addon = await this.#options.addon();
+    const session = this.#sessions.get(request.id) ?? this.#start(addon, request);
+    const attachment = session.attach(sink);
+    // A client coming back from another window brings its size.
+    if (!session.exited) attachment.resize(request.cols, request.rows);
+    return withCheckedResize(attachment);
+  }
+
+  list(): TerminalSessionInfo[] {
+    return [...this.#sessions.values()].map((s) => ({
+      id: s.id,
+      pid: s.pid,
+      clients: s.clients,
+      exited: s.exited,
+      createdAt: s.createdAt,
+    }));
+  }
+
+  /** Ends every terminal, e.g. when the agent shuts down. */
+  closeAll(): void {
+    for (const session of [...this.#sessions.values()]) session.kill();
+  }
+
+  #start(addon: PtyAddon, request: TerminalAttachRequest): ReconnectingPty {
+    const o = this.#options;
+    if (this.#sessions.size >= o.maxSessions) {
+      throw new WarrenError(
+        'TOO_MANY_REQUESTS',
+        `This workspace already runs ${o.maxSessions} terminals, the most it allows; close one before opening another.`,
+      );
+    }
+    const cwd = request.cwd ?? o.defaultCwd;
+    if (!isDirectory(cwd))
+      throw new WarrenError('INVALID_INPUT', `The terminal cannot start in ${cwd}: it is not a folder.`);
+    const shell = o.shell ?? loginShell(o.env ?? process.env);
+    const session = new ReconnectingPty(
+      addon,
+      {
+        file: shell,
+        args: request.command ? ['-c', request.command] : ['-l'],
+        env: terminalEnv(o.env ?? process.env, cwd, request.env),
+        cwd,
+        cols: request.cols,
+        rows: request.rows,
+      },
+      {
+        id: request.id,
+        scrollbackBytes: o.scrollbackBytes,
+        idleTimeoutMs: o.idleTimeoutMs,
+        killGraceMs: o.killGraceMs,
+        onInput: o.onActivity,
+        onClose: (closed) => {
+          if (this.#sessions.get(closed.id) === closed) this.#sessions.delete(closed.id);
+        },
+      },
+    );
+    this.#sessions.set(request.id, session);
+    return session;
+  }
+}
+
+/** Resize input from a client is checked here, so transports can pass numbers straight through. */
+function withCheckedResize(attachment: TerminalAttachment): TerminalAttachment {
+  return {
+    write: (data) => attachment.write(data),
+    pause: () => attachment.pause(),
+    resume: () => attachment.resume(),
+    detach: () => attachment.detach(),
+    resize: (cols, rows) => {
+      const size = terminalSizeSchema.safeParse({ cols, rows });
+      if (!size.success) throw new WarrenError('INVALID_INPUT', describeIssues(size.error.issues));
+      attachment.resize(size.data.cols, size.data.rows);
+    },
+  };
+}
+
+/** The user's login shell from the password database, else $SHELL, else /bin/sh. */
+export function loginShell(env: NodeJS.ProcessEnv = process.env): string {
+  let fromPasswd: string | null | undefined;
+  try {
+    fromPasswd = os.userInfo().shell;
+  } catch {
+    // A container user with no passwd entry.
+  }
+  for (const candidate of [fromPasswd, env.SHELL, '/bin/sh']) {
+    if (candidate && isExecutable(candidate)) return candidate;
+  }
+  throw new WarrenError(
+    'UNAVAILABLE',
+    'Terminals are unavailable: this workspace has no shell (not even /bin/sh).',
+  );
+}
+
+function terminalEnv(
+  base: NodeJS.ProcessEnv,
+  cwd: string,
+  extra: Record<string, string> | undefined,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(base)) if (value !== undefined) env[key] = value;
+  // Never hand the agent's credential to a shell, even if a caller left it in the environment.
+  delete env.WARREN_AGENT_TOKEN;
+  env.TERM = 'xterm-256color';
+  env.PWD = cwd;
+  return { ...env, ...extra };
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

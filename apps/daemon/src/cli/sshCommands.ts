@@ -1,0 +1,116 @@
+import {
+  connectWorkspaceSsh,
+  openSshTunnel,
+  PortForwarder,
+  parsePortForward,
+} from '@warren/core/node';
+import { WarrenError } from '@warren/core';
+import type { Command } from 'commander';
+import { currentSession } from './CliSession';
+import { workspaceRef } from './flags';
+import { loadOrCreateDeviceKey, rememberHostKey } from './sshKeys';
+
+interface SshFlags {
+  stdio?: boolean;
+  hostAlias?: string;
+  tty?: boolean;
+}
+
+export function registerSshCommands(program: Command): void {
+  program
+    .command('ssh')
+    .description('open a shell in a workspace, or run a command there, over SSH through the server')
+    .argument('<workspace>', 'NAME, or OWNER/NAME')
+    .argument('[command...]', 'a command to run instead of a shell')
+    .option('--stdio', 'relay raw SSH bytes on stdin/stdout, for OpenSSH’s ProxyCommand (see config-ssh)')
+    .option('--host-alias <alias>', 'with --stdio: record the pinned host key under this name')
+    .option('-t, --tty', 'give the command a terminal even when one was not asked for')
+    .action(async (workspace: string, command: string[], flags: SshFlags) => {
+      const ref = workspaceRef(workspace);
+      const name = ref.owner ? `${ref.owner}/${ref.name}` : ref.name;
+      if (flags.stdio) return relayStdio(name, flags.hostAlias);
+      process.exitCode = await interactive(name, command.join(' '), flags.tty ?? false);
+    });
+
+  program
+    .command('port-forward')
+    .description('forward local TCP ports to ports inside a workspace until interrupted')
+    .argument('<workspace>', 'NAME, or OWNER/NAME')
+    .requiredOption(
+      '--tcp <local:remote>',
+      'a forward, e.g. 8080:3000 (repeat for several)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .action(async (workspace: string, flags: { tcp: string[] }) => {
+      const ref = workspaceRef(workspace);
+      const name = ref.owner ? `${ref.owner}/${ref.name}` : ref.name;
+      const session = currentSession();
+      const forwards = flags.tcp.map(parsePortForward);
+      const forwarder = new PortForwarder(() => connectWorkspaceSsh(session, name), forwards);
+      forwarder.on('state', (state, detail) => {
+        if (state === 'reconnecting') process.stderr.write(`reconnecting: ${detail ?? 'connection lost'}\n`);
+        if (state === 'connected') process.stderr.write(`connected to ${name}\n`);
+      });
+      const bound = await forwarder.start();
+      for (const forward of bound)
+        process.stdout.write(`forwarding 127.0.0.1:${forward.localPort} -> ${name}:${forward.remotePort}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => void forwarder.stop().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}
+
+/** OpenSSH does the SSH; this process only carries its bytes to and from the relay. */
+async function relayStdio(workspace: string, hostAlias: string | undefined): Promise<void> {
+  const session = currentSession();
+  const key = loadOrCreateDeviceKey();
+  const { connected, stream } = await openSshTunnel(session, workspace, key.publicKey);
+  if (hostAlias && connected.hostKey) rememberHostKey(hostAlias, connected.hostKey);
+  await new Promise<void>((resolve) => {
+    process.stdin.pipe(stream).pipe(process.stdout);
+    stream.once('close', resolve);
+    stream.once('error', resolve);
+    process.stdin.once('end', () => stream.end());
+  });
+}
+
+async function interactive(workspace: string, command: string, forceTty: boolean): Promise<number> {
+  const session = currentSession();
+  const ssh = await connectWorkspaceSsh(session, workspace);
+  const { stdin, stdout, stderr } = process;
+  const tty = stdin.isTTY && stdout.isTTY;
+  const wantPty = command ? forceTty && tty : tty;
+  const window = { term: process.env.TERM ?? 'xterm-256color', cols: stdout.columns ?? 80, rows: stdout.rows ?? 24 };
+  const channel = await new Promise<import('ssh2').ClientChannel>((resolve, reject) => {
+    const done = (error: Error | undefined, stream: import('ssh2').ClientChannel) =>
+      error ? reject(new WarrenError('UPSTREAM', `The workspace refused the session: ${error.message}.`)) : resolve(stream);
+    if (command) ssh.client.exec(command, wantPty ? { pty: window } : {}, done);
+    else ssh.client.shell(wantPty ? window : false, done);
+  });
+  if (wantPty) {
+    stdin.setRawMode(true);
+    stdout.on('resize', () => channel.setWindow(stdout.rows ?? 24, stdout.columns ?? 80, 0, 0));
+  }
+  stdin.pipe(channel);
+  channel.pipe(stdout, { end: false });
+  channel.stderr.pipe(stderr, { end: false });
+  const code = await new Promise<number>((resolve) => {
+    let exit = 255;
+    channel.on('exit', (status: number | null, signal?: string) => {
+      exit = status ?? (signal ? 128 + signalNumber(signal) : 255);
+    });
+    channel.on('close', () => resolve(exit));
+  });
+  if (wantPty) stdin.setRawMode(false);
+  stdin.unpipe(channel);
+  stdin.pause();
+  ssh.close();
+  return code;
+}
+
+function signalNumber(name: string): number {
+  const numbers: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, TERM: 15, PIPE: 13 };
+  return numbers[name] ?? 1;
+}

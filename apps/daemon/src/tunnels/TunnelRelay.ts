@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { type AgentStreamFrame, WarrenError } from '@warren/core';
+import type { WebSocket } from 'ws';
+import type { AgentConnections } from '../agents/AgentConnections';
+import type { LiveSessions } from '../auth/LiveSessions';
+import { splice } from './splice';
+
+/** How long the daemon waits for an agent to dial back a stream it asked for. */
+const DIAL_TIMEOUT_MS = 10_000;
+/** Close code a client sees when its access ended (workspace stopped, user suspended, token revoked). */
+export const ACCESS_ENDED_CLOSE_CODE = 4403;
+
+export type StreamRequest = Omit<AgentStreamFrame, 'type' | 'id'>;
+
+/** Who a tunnel belongs to: what ends it when access ends. */
+export interface TunnelOwner {
+  workspaceId: string;
+  agentId: string;
+  userId: string;
+  apiKeyId: string;
+}
+
+interface PendingStream {
+  agentId: string;
+  resolve(socket: WebSocket): void;
+  reject(error: WarrenError): void;
+}
+
+interface Tunnel extends TunnelOwner {
+  client: WebSocket;
+  agent: WebSocket;
+}
+
+/**
+ * The relay: a client's socket and a stream socket the agent dials back on request, spliced
+ * byte for byte. Every tunnel is registered by workspace, agent, user and API key, so stopping a
+ * workspace, losing its agent, suspending a user or revoking a key closes its tunnels at once.
+ */
+export class TunnelRelay {
+  readonly #pending = new Map<string, PendingStream>();
+  readonly #tunnels = new Set<Tunnel>();
+  /** Bytes relayed since start, both directions (for stats and the benchmark). */
+  relayedBytes = 0;
+
+  constructor(
+    private readonly connections: AgentConnections,
+    private readonly live: LiveSessions,
+    private readonly onActivity: (workspaceId: string) => void = () => {},
+  ) {}
+
+  /** Asks the agent to dial a stream and resolves with its socket, or fails within the dial timeout. */
+  requestStream(agentId: string, request: StreamRequest, timeoutMs = DIAL_TIMEOUT_MS): Promise<WebSocket> {
+    const id = randomUUID();
+    return new Promise<WebSocket>((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new WarrenError('UNAVAILABLE', 'The workspace agent did not open the connection in time.'));
+      }, timeoutMs);
+      this.#pending.set(id, {
+        agentId,
+        resolve: (socket) => {
+          finish();
+          resolve(socket);
+        },
+        reject: (error) => {
+          finish();
+          reject(error);
+        },
+      });
+      if (!this.connections.send(agentId, { type: 'stream', id, ...request } as AgentStreamFrame))
+        this.#pending.get(id)?.reject(notConnected());
+    });
+  }
+
+  /** The agent of this workspace whose control socket is connected to this daemon, if any. */
+  connectedAgent(workspaceId: string): string | undefined {
+    return this.connections.agentOf(workspaceId);
+  }
+
+  /** Whether an agent's dialled stream is one this daemon asked that same agent for. */
+  claims(streamId: string, agentId: string): boolean {
+    return this.#pending.get(streamId)?.agentId === agentId;
+  }
+
+  /** The agent dialled back: hand its socket to the waiting client. False if nobody waits. */
+  acceptStream(streamId: string, agentId: string, socket: WebSocket): boolean {
+    const pending = this.#pending.get(streamId);
+    if (!pending || pending.agentId !== agentId) return false;
+    // The agent speaks first (SSH sends its banner at once): hold its bytes until the splice reads them.
+    socket.pause();
+    pending.resolve(socket);
+    return true;
+  }
+
+  /** Relays until either side closes or access ends. */
+  async relay(client: WebSocket, agent: WebSocket, owner: TunnelOwner): Promise<void> {
+    const tunnel: Tunnel = { ...owner, client, agent };
+    this.#tunnels.add(tunnel);
+    const access = this.live.track(owner.userId, owner.apiKeyId);
+    const onEnded = () => this.#end(tunnel, 'access to the workspace ended');
+    access.signal.addEventListener('abort', onEnded, { once: true });
+    this.onActivity(owner.workspaceId);
+    // Activity keeps a workspace from autostopping while its tunnels carry traffic.
+    let active = false;
+    const activity = setInterval(() => {
+      if (active) this.onActivity(owner.workspaceId);
+      active = false;
+    }, 60_000);
+    try {
+      await splice(client, agent, (bytes) => {
+        this.relayedBytes += bytes;
+        active = true;
+      });
+    } finally {
+      clearInterval(activity);
+      access.signal.removeEventListener('abort', onEnded);
+      access.release();
+      this.#tunnels.delete(tunnel);
+    }
+  }
+
+  /** Closes every tunnel into a workspace (stopping or deleted); returns how many. */
+  closeWorkspace(workspaceId: string, reason = 'the workspace is stopping'): number {
+    return this.#closeWhere((t) => t.workspaceId === workspaceId, reason);
+  }
+
+  /** The agent's control socket closed: its tunnels and the streams it was asked for end. */
+  agentGone(agentId: string): void {
+    for (const pending of [...this.#pending.values()]) if (pending.agentId === agentId) pending.reject(notConnected());
+    this.#closeWhere((t) => t.agentId === agentId, "the workspace's agent disconnected");
+  }
+
+  hasTunnels(workspaceId: string): boolean {
+    for (const tunnel of this.#tunnels) if (tunnel.workspaceId === workspaceId) return true;
+    return false;
+  }
+
+  get size(): number {
+    return this.#tunnels.size;
+  }
+
+  closeAll(): void {
+    this.#closeWhere(() => true, 'the daemon is shutting down', 1001);
+  }
+
+  #closeWhere(match: (tunnel: Tunnel) => boolean, reason: string, code = ACCESS_ENDED_CLOSE_CODE): number {
+    let closed = 0;
+    for (const tunnel of [...this.#tunnels]) {
+      if (!match(tunnel)) continue;
+      this.#end(tunnel, reason, code);
+      closed += 1;
+    }
+    return closed;
+  }
+
+  #end(tunnel: Tunnel, reason: string, code = ACCESS_ENDED_CLOSE_CODE): void {
+    this.#tunnels.delete(tunnel);
+    for (const socket of [tunnel.client, tunnel.agent]) {
+      if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
+    }
+  }
+}
+
+function notConnected(): WarrenError {
+  return new WarrenError(
+    'UNAVAILABLE',
+    "The workspace's agent is not connected; start the workspace and wait until it is ready.",
+  );
+}

@@ -1,0 +1,74 @@
+import type { RawData, WebSocket } from 'ws';
+
+/** Above this many bytes queued toward one side, reading from the other side pauses. */
+const HIGH_WATER_BYTES = 1024 * 1024;
+
+/**
+ * Joins two WebSockets into one byte pipe: every binary message from one is sent unchanged to
+ * the other (the daemon never looks inside: for SSH it is ciphertext), reading pauses while the
+ * other side is slow, and when either closes the other is closed too. A text frame from either
+ * side breaks the protocol and ends both.
+ */
+export function splice(a: WebSocket, b: WebSocket, onBytes?: (bytes: number) => void): Promise<void> {
+  return new Promise((resolve) => {
+    let done = false;
+    const end = (code: number, reason: string) => {
+      if (done) return;
+      done = true;
+      for (const socket of [a, b]) closeQuietly(socket, code, reason);
+      resolve();
+    };
+    if (a.readyState !== a.OPEN || b.readyState !== b.OPEN) return end(1001, 'the other end closed');
+    forward(a, b, end, onBytes);
+    forward(b, a, end, onBytes);
+    // Either side may have been paused until now so that nothing it sent was lost.
+    a.resume();
+    b.resume();
+    for (const socket of [a, b]) {
+      // 1005/1006 are not codes anyone may send; the other side just hears "going away".
+      socket.once('close', (code) => end(code === 1005 || code === 1006 ? 1001 : code, 'the other end closed'));
+      socket.once('error', () => end(1011, 'connection error'));
+    }
+  });
+}
+
+function forward(
+  from: WebSocket,
+  to: WebSocket,
+  end: (code: number, reason: string) => void,
+  onBytes?: (bytes: number) => void,
+): void {
+  let paused = false;
+  from.on('message', (data: RawData, isBinary: boolean) => {
+    if (!isBinary) return end(1003, 'tunnels carry binary frames only');
+    if (to.readyState !== to.OPEN) return;
+    const size = byteLength(data);
+    onBytes?.(size);
+    to.send(data, { binary: true }, () => {
+      if (paused && to.bufferedAmount < HIGH_WATER_BYTES / 2) {
+        paused = false;
+        from.resume();
+      }
+    });
+    if (!paused && to.bufferedAmount > HIGH_WATER_BYTES) {
+      paused = true;
+      from.pause();
+    }
+  });
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.byteLength, 0);
+  return data.byteLength;
+}
+
+function closeQuietly(socket: WebSocket, code: number, reason: string): void {
+  if (socket.readyState === socket.CLOSED || socket.readyState === socket.CLOSING) return;
+  // Codes 1004-1006 and 1015 are reserved and may not be sent.
+  const safe = code >= 1000 && code <= 4999 && ![1004, 1005, 1006, 1015].includes(code) ? code : 1011;
+  try {
+    socket.close(safe, reason);
+  } catch {
+    socket.terminate();
+  }
+}

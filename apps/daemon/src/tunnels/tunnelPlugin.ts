@@ -1,0 +1,219 @@
+import websocket from '@fastify/websocket';
+import { MAX_SSH_KEY_CHARS, WarrenError, workspaceRefInput } from '@warren/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import type { AgentService } from '../agents/AgentService';
+import { bearerToken } from '../agents/agentToken';
+import { authenticateRequest } from '../api/context';
+import type { AuthService } from '../auth/AuthService';
+import type { Actor } from '../auth/policy';
+import type { EventBus } from '../events/EventBus';
+import type { WorkspacesService } from '../workspaces/WorkspacesService';
+import type { StreamRequest, TunnelOwner, TunnelRelay } from './TunnelRelay';
+
+export const TUNNEL_SSH_PATH = '/api/v2/tunnels/ssh';
+export const TUNNEL_TERMINAL_PATH = '/api/v2/tunnels/terminal';
+export const AGENT_STREAM_PATH = '/api/v2/agents/streams/:id';
+/** The client's SSH public key (OpenSSH form) for the one connection it opens. */
+export const CLIENT_KEY_HEADER = 'x-warren-ssh-key';
+
+export interface TunnelPluginOptions {
+  relay: TunnelRelay;
+  agents: AgentService;
+  auth: AuthService;
+  workspaces: WorkspacesService;
+  events: EventBus;
+}
+
+const workspaceParam = z
+  .string()
+  .min(1)
+  .max(100)
+  .transform((raw, ctx) => {
+    const slash = raw.indexOf('/');
+    const parsed = workspaceRefInput.safeParse(
+      slash < 0 ? { name: raw } : { owner: raw.slice(0, slash), name: raw.slice(slash + 1) },
+    );
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', message: 'must be NAME or OWNER/NAME' });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
+
+const sshQuery = z.object({ workspace: workspaceParam }).strict();
+const terminalQuery = z
+  .object({
+    workspace: workspaceParam,
+    session: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "-" or "_"'),
+    cols: z.coerce.number().int().min(1).max(1000).default(80),
+    rows: z.coerce.number().int().min(1).max(1000).default(24),
+    command: z.string().max(4096).optional(),
+  })
+  .strict();
+const sshPublicKey = z
+  .string()
+  .max(MAX_SSH_KEY_CHARS)
+  .regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/, 'is not an OpenSSH public key');
+
+/** What a client's upgrade resolved to, kept between preValidation and the WebSocket handler. */
+interface OpenedTunnel {
+  owner: TunnelOwner;
+  agentSocket: WebSocket;
+  hello: Record<string, unknown>;
+}
+
+/**
+ * Tunnel routes. A client's upgrade is refused with a JSON error until everything is settled:
+ * who it is, that it may connect to this workspace, that the agent is connected and has dialled
+ * the stream back. Only then does the socket open, with one text frame (`connected`, carrying the
+ * pinned host key for SSH) before the spliced bytes.
+ */
+export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOptions): Promise<void> {
+  if (!app.hasDecorator('websocketServer')) await app.register(websocket);
+  const { relay, agents, workspaces } = options;
+  const opened = new WeakMap<FastifyRequest, OpenedTunnel>();
+  const dialled = new WeakMap<FastifyRequest, { streamId: string; agentId: string }>();
+
+  const openTunnel = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    workspaceRef: { owner?: string; name: string },
+    stream: (agent: { id: string; hostKey: string | null }) => StreamRequest,
+  ) => {
+    const { auth } = await authenticateRequest(options, request);
+    if (!auth) throw new WarrenError('UNAUTHORIZED', 'Sign in first: tunnels need an API token.');
+    if ('error' in auth) throw auth.error;
+    const actor: Actor = auth.actor;
+    const workspace = await workspaces.get(actor, workspaceRef, 'write');
+    if (workspace.status !== 'running')
+      throw new WarrenError(
+        'CONFLICT',
+        `The workspace "${workspace.name}" is ${workspace.status}; start it first (warren start ${workspace.name}).`,
+      );
+    const agentRow = await agents.currentAgent(workspace.id);
+    const agentId = agentRow && relay.connectedAgent(workspace.id);
+    if (!agentRow || agentId !== agentRow.id)
+      throw new WarrenError(
+        'UNAVAILABLE',
+        `The agent of "${workspace.name}" is not connected yet; wait until the workspace is ready.`,
+      );
+    const agentSocket = await relay.requestStream(agentRow.id, stream({ id: agentRow.id, hostKey: agentRow.ssh_host_key }));
+    // A client that left while the agent dialled never reaches the handler: drop the stream.
+    request.raw.socket.once('close', () => {
+      if (opened.delete(request)) agentSocket.close(1001, 'the client left');
+    });
+    opened.set(request, {
+      owner: { workspaceId: workspace.id, agentId: agentRow.id, userId: actor.userId, apiKeyId: actor.apiKeyId },
+      agentSocket,
+      hello: {
+        type: 'connected',
+        workspace: { id: workspace.id, owner: workspace.owner, name: workspace.name },
+        ...(agentRow.ssh_host_key ? { hostKey: agentRow.ssh_host_key } : {}),
+      },
+    });
+  };
+
+  const clientHandler = (socket: WebSocket, request: FastifyRequest) => {
+    const tunnel = opened.get(request);
+    if (!tunnel) return socket.close(1011, 'not authorised');
+    opened.delete(request);
+    socket.send(JSON.stringify(tunnel.hello));
+    void relay.relay(socket, tunnel.agentSocket, tunnel.owner);
+  };
+
+  const refuse = (reply: FastifyReply, error: unknown) => {
+    const warren =
+      error instanceof WarrenError ? error : new WarrenError('INTERNAL', 'The tunnel could not be opened.');
+    if (!(error instanceof WarrenError)) reply.log.error({ err: error }, 'tunnel could not be opened');
+    return reply.code(warren.httpStatus).send({ error: { code: warren.code, message: warren.message } });
+  };
+
+  app.route({
+    method: 'GET',
+    url: TUNNEL_SSH_PATH,
+    preValidation: async (request, reply) => {
+      try {
+        const query = parse(sshQuery, request.query, 'query');
+        const clientKey = parse(sshPublicKey, request.headers[CLIENT_KEY_HEADER], `the ${CLIENT_KEY_HEADER} header`);
+        await openTunnel(request, reply, query.workspace, (agent) => {
+          if (!agent.hostKey)
+            throw new WarrenError(
+              'UNAVAILABLE',
+              "The workspace's agent has not reported an SSH host key; its agent may be too old: restart the workspace.",
+            );
+          return { kind: 'ssh', clientKey };
+        });
+      } catch (error) {
+        return refuse(reply, error);
+      }
+    },
+    handler: upgradeRequired,
+    wsHandler: clientHandler,
+  });
+
+  app.route({
+    method: 'GET',
+    url: TUNNEL_TERMINAL_PATH,
+    preValidation: async (request, reply) => {
+      try {
+        const query = parse(terminalQuery, request.query, 'query');
+        await openTunnel(request, reply, query.workspace, () => ({
+          kind: 'terminal',
+          terminal: { session: query.session, cols: query.cols, rows: query.rows, command: query.command },
+        }));
+      } catch (error) {
+        return refuse(reply, error);
+      }
+    },
+    handler: upgradeRequired,
+    wsHandler: clientHandler,
+  });
+
+  app.route({
+    method: 'GET',
+    url: AGENT_STREAM_PATH,
+    preValidation: async (request, reply) => {
+      const token = bearerToken(request.headers.authorization);
+      const session = token ? await agents.authenticate(token) : undefined;
+      const { id } = request.params as { id: string };
+      if (!session || !relay.claims(id, session.agent.id))
+        return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'No stream is waiting with this id.' } });
+      dialled.set(request, { streamId: id, agentId: session.agent.id });
+    },
+    handler: upgradeRequired,
+    wsHandler: (socket, request) => {
+      const stream = dialled.get(request);
+      if (!stream || !relay.acceptStream(stream.streamId, stream.agentId, socket)) socket.close(1008, 'no such stream');
+    },
+  });
+
+  // Stopping or deleting a workspace ends its tunnels at once, before its agent is gone.
+  const watching = new AbortController();
+  app.addHook('onClose', async () => watching.abort());
+  void (async () => {
+    for await (const event of options.events.subscribe<{ workspaceId: string }>('workspaces', watching.signal)) {
+      if (!relay.hasTunnels(event.workspaceId)) continue;
+      const view = await workspaces.byId(event.workspaceId).catch(() => undefined);
+      if (!view || view.status !== 'running') relay.closeWorkspace(event.workspaceId);
+    }
+  })();
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? issue.path.join('.') : what;
+  throw new WarrenError('INVALID_INPUT', `${where} ${issue?.message ?? 'is not valid'}.`);
+}
+
+function upgradeRequired(request: FastifyRequest, reply: FastifyReply) {
+  return reply
+    .code(426)
+    .header('upgrade', 'websocket')
+    .send({ error: { code: 'INVALID_INPUT', message: `${request.url.split('?')[0]} only accepts WebSocket connections.` } });
+}

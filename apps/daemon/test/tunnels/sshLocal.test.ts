@@ -1,0 +1,131 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Secret } from '@warren/core';
+import { connectWorkspaceSsh, openSshTunnel, ephemeralKeyPair } from '@warren/core/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli } from '../cliProcess';
+import { rememberSecret, startTestDaemon, type TestDaemon } from '../harness';
+import { addPerson } from '../signIn';
+import { ensureAgentBuilt, settle, waitFor } from '../workspaceHelpers';
+import { type CliHome, cliHome, configSsh, openSshAvailable, scp, ssh } from './tunnelHelpers';
+
+const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe.skipIf(!openSshAvailable)('SSH into a local workspace through the relay', () => {
+  let t: TestDaemon;
+  let token: string;
+  let home: CliHome;
+  let workspaceDir: string;
+
+  beforeAll(async () => {
+    ensureAgentBuilt();
+    t = await startTestDaemon('sqlite');
+    token = (await t.setupOwner()).token;
+    const owner = t.client(token);
+    await owner.workspaces.create.mutate({ name: 'dev', template: 'local', parameters: { file_server: false } });
+    const ws = await settle(owner, 'dev', 'running', 60_000);
+    workspaceDir = path.join(t.dataDir, 'workspaces', ws.id);
+    home = await cliHome(t.url, token);
+    const configured = await configSsh(home);
+    expect(configured.stderr).toBe('');
+    expect(configured.code).toBe(0);
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+    if (home) fs.rmSync(home.dir, { recursive: true, force: true });
+  });
+
+  it('config-ssh writes a Host entry that OpenSSH uses to run a command and return its exit code', async () => {
+    const config = fs.readFileSync(home.sshConfig, 'utf8');
+    expect(config).toContain('Host warren.dev');
+    const result = await ssh(home, 'warren.dev', 'echo "hello from $(pwd)"; echo oops >&2; exit 3');
+    expect(result.stderr).toContain('oops');
+    expect(result.stdout.trim()).toMatch(/^hello from \//);
+    expect(result.code).toBe(3);
+    // The host key OpenSSH checked is the one the daemon pinned for the agent.
+    const known = fs.readFileSync(path.join(home.env.WARREN_CONFIG_DIR ?? '', 'ssh', 'known_hosts'), 'utf8');
+    expect(known).toMatch(/^warren\.dev ssh-ed25519 /m);
+  });
+
+  it('scp copies a 5 MB file in and out unchanged', async () => {
+    const local = path.join(home.dir, 'blob.bin');
+    fs.writeFileSync(local, randomBytes(5 * 1024 * 1024));
+    const up = await scp(home, [local, 'warren.dev:blob.bin']);
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    const back = path.join(home.dir, 'back.bin');
+    const down = await scp(home, ['warren.dev:blob.bin', back]);
+    expect(down.code).toBe(0);
+    expect(sha256(back)).toBe(sha256(local));
+  });
+
+  it('a port forward serves an HTTP server running in the workspace to a request on this machine', async () => {
+    const remotePort = await freePort();
+    const serverScript = `require('http').createServer((q, s) => s.end('served from the workspace ' + process.cwd())).listen(${remotePort}, '127.0.0.1')`;
+    const started = ssh(home, 'warren.dev', `exec node -e "${serverScript}"`);
+    const localPort = await freePort();
+    const forward = spawnCli(['port-forward', 'dev', '--tcp', `${localPort}:${remotePort}`], { env: home.env });
+    try {
+      const body = await waitFor(
+        'the forwarded page',
+        async () => {
+          const response = await fetch(`http://127.0.0.1:${localPort}/`).catch(() => undefined);
+          return response?.ok ? response.text() : undefined;
+        },
+        20_000,
+      );
+      expect(body).toMatch(/^served from the workspace \//);
+    } finally {
+      forward.kill('SIGTERM');
+      await ssh(home, 'warren.dev', `pkill -f "listen\\(${remotePort}" || true`);
+      await started;
+    }
+  });
+
+  it('another person cannot open a tunnel into the workspace, and a wrong client key gets no shell', async () => {
+    const other = await addPerson(t, token, 'mallory');
+    await expect(
+      openSshTunnel({ url: t.url, token: new Secret(other.token) }, 'owner/dev', ephemeralKeyPair().publicKey),
+    ).rejects.toThrow(/No such workspace, or it is not yours/);
+    // The agent accepts only the key presented when the tunnel opened.
+    const opened = await openSshTunnel({ url: t.url, token: new Secret(token) }, 'dev', ephemeralKeyPair().publicKey);
+    opened.socket.close();
+    await expect(
+      connectWorkspaceSsh({ url: t.url, token: new Secret(token) }, 'dev', {
+        keyPair: { ...ephemeralKeyPair(), publicKey: ephemeralKeyPair().publicKey },
+      }),
+    ).rejects.toThrow(/SSH connection to the workspace failed/);
+  });
+
+  it('revoking the token and stopping the workspace end open connections at once', async () => {
+    const created = await t.client(token).tokens.create.mutate({ name: 'ssh-test' });
+    const [second, apiKeyId] = [rememberSecret(created.token), created.id];
+    const target = { url: t.url, token: new Secret(second) };
+    const connection = await connectWorkspaceSsh(target, 'dev');
+    const closed = new Promise<number>((resolve) => {
+      const began = Date.now();
+      connection.client.once('close', () => resolve(Date.now() - began));
+    });
+    await t.client(token).tokens.revoke.mutate({ id: apiKeyId });
+    expect(await closed).toBeLessThan(2000);
+
+    const again = await connectWorkspaceSsh({ url: t.url, token: new Secret(token) }, 'dev');
+    const dropped = new Promise<void>((resolve) => again.client.once('close', () => resolve()));
+    await t.client(token).workspaces.stop.mutate({ name: 'dev' });
+    await dropped;
+    await expect(
+      openSshTunnel({ url: t.url, token: new Secret(token) }, 'dev', ephemeralKeyPair().publicKey),
+    ).rejects.toThrow(/start it first/);
+    expect(fs.existsSync(workspaceDir)).toBe(true);
+  });
+});

@@ -1,0 +1,5 @@
+/** Node-only parts of core (sockets, SSH): the CLI, the desktop's main process and tests use them. */
+export * from './tunnels/openTunnel';
+export * from './tunnels/PortForwarder';
+export * from './tunnels/workspaceSsh';
+export * from '../wireguard/node/index';

@@ -1,0 +1,97 @@
+import { timingSafeEqual } from 'node:crypto';
+import ssh2 from 'ssh2';
+import { WarrenError } from '../../errors/WarrenError';
+
+// ssh2 is CommonJS: Node's ESM loader gives it only a default export.
+const { Client, utils } = ssh2;
+import { openTunnel, type TunnelConnected, type TunnelTarget } from './openTunnel';
+
+export const TUNNEL_SSH_PATH = '/api/v2/tunnels/ssh';
+export const CLIENT_KEY_HEADER = 'x-warren-ssh-key';
+
+/** A client key pair: private in OpenSSH form, public as `ssh-ed25519 AAAA...`. */
+export interface SshKeyPair {
+  privateKey: string;
+  publicKey: string;
+}
+
+/** A fresh ed25519 key for one connection: it is good for that connection only. */
+export function ephemeralKeyPair(): SshKeyPair {
+  const pair = utils.generateKeyPairSync('ed25519');
+  return { privateKey: pair.private, publicKey: pair.public.trim().split(' ').slice(0, 2).join(' ') };
+}
+
+/** Opens a relay tunnel for an SSH connection presenting `publicKey`; the bytes are the caller's. */
+export function openSshTunnel(target: TunnelTarget, workspace: string, publicKey: string) {
+  return openTunnel(target, TUNNEL_SSH_PATH, { workspace }, { [CLIENT_KEY_HEADER]: publicKey });
+}
+
+export interface WorkspaceSsh {
+  client: InstanceType<typeof Client>;
+  connected: TunnelConnected;
+  /** Ends the SSH connection and the tunnel. */
+  close(): void;
+}
+
+/**
+ * An ssh2 client connected end to end to the workspace's agent through the relay: it
+ * authenticates with a key made for this connection and accepts only the host key the daemon
+ * pinned for the agent, so neither the relay nor anyone else can sit in the middle.
+ */
+export async function connectWorkspaceSsh(
+  target: TunnelTarget,
+  workspace: string,
+  options: { keyPair?: SshKeyPair; keepaliveIntervalMs?: number } = {},
+): Promise<WorkspaceSsh> {
+  const keys = options.keyPair ?? ephemeralKeyPair();
+  const { socket, connected, stream } = await openSshTunnel(target, workspace, keys.publicKey);
+  if (!connected.hostKey) {
+    socket.close();
+    throw new WarrenError('UNAVAILABLE', 'The server did not send the workspace agent\'s host key.');
+  }
+  const pinned = hostKeyBlob(connected.hostKey);
+  const client = new Client();
+  return new Promise<WorkspaceSsh>((resolve, reject) => {
+    let ready = false;
+    client.once('ready', () => {
+      ready = true;
+      resolve({
+        client,
+        connected,
+        close: () => {
+          client.end();
+          socket.close();
+        },
+      });
+    });
+    // Errors after the connection is up end it ('close' follows); the owner listens for that.
+    client.on('error', (error) => {
+      socket.close();
+      if (!ready)
+        reject(
+          new WarrenError(
+            'UPSTREAM',
+            /verification/i.test(error.message)
+              ? "The workspace agent's host key does not match the one the server pinned; refusing to connect."
+              : `The SSH connection to the workspace failed: ${error.message}.`,
+          ),
+        );
+    });
+    client.connect({
+      sock: stream,
+      username: connected.workspace.owner,
+      privateKey: keys.privateKey,
+      hostVerifier: (key: Buffer) => key.length === pinned.length && timingSafeEqual(key, pinned),
+      keepaliveInterval: options.keepaliveIntervalMs ?? 15_000,
+      readyTimeout: 20_000,
+    });
+  });
+}
+
+/** The key blob of `ssh-ed25519 AAAA...`, which is what ssh2's hostVerifier is given. */
+export function hostKeyBlob(openSshKey: string): Buffer {
+  const parsed = utils.parseKey(openSshKey);
+  if (parsed instanceof Error || Array.isArray(parsed))
+    throw new WarrenError('UPSTREAM', 'The server sent a host key that cannot be read.');
+  return parsed.getPublicSSH();
+}

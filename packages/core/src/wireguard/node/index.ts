@@ -1,0 +1,5 @@
+// Node-only entry (`@warren/core/wireguard/node`): sockets, processes and node:crypto.
+export * from './generateWireguardKeyPair';
+export * from './syncWireguardPeers';
+export * from './UapiClient';
+export * from './WireguardGoProcess';

@@ -1,0 +1,143 @@
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+
+/**
+ * Network namespaces joined by veth pairs, for tests and benches that need real separate hosts
+ * (root, Linux). Every name carries a random run id, so parallel runs never collide; everything
+ * is undone by `cleanup()`, and what a crash leaves behind is removed at process exit. Left-overs
+ * from a SIGKILLed run are all named `wtest-*` (namespaces) and `w<id>*` (links).
+ */
+
+const run = promisify(execFile);
+export const NETNS_PREFIX = 'wtest-';
+
+/** Why namespace tests cannot run here, or undefined when they can. `needs` lists extra binaries. */
+export function netnsUnavailableReason(needs: string[] = []): string | undefined {
+  if (process.platform !== 'linux') return `network namespaces need Linux, not ${process.platform}`;
+  if (process.getuid?.() !== 0) return 'creating network namespaces needs root';
+  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing, so no TUN device can be made';
+  for (const binary of ['ip', ...needs]) {
+    const found = spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
+    if (!found)
+      return `${binary} is not installed (apt-get install ${binary === 'ip' ? 'iproute2' : binary})`;
+  }
+  const probe = `${NETNS_PREFIX}probe-${randomBytes(3).toString('hex')}`;
+  const added = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
+  if (added.status !== 0) return `ip netns add failed: ${added.stderr.trim()}`;
+  spawnSync('ip', ['netns', 'del', probe]);
+  return undefined;
+}
+
+async function ip(args: string[]): Promise<string> {
+  try {
+    return (await run('ip', args)).stdout;
+  } catch (error) {
+    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
+    throw new Error(`ip ${args.join(' ')} failed: ${stderr || (error as Error).message}`);
+  }
+}
+
+const live = new Set<NetnsLab>();
+process.once('exit', () => {
+  for (const lab of live) lab.cleanupSync();
+});
+
+export class NetnsLab {
+  /** 6 hex characters shared by every name this lab makes. */
+  readonly id = randomBytes(3).toString('hex');
+  readonly #namespaces: string[] = [];
+  readonly #children = new Set<ChildProcess>();
+  #links = 0;
+
+  constructor() {
+    live.add(this);
+  }
+
+  /** A fresh namespace with loopback up; `label` is for people reading `ip netns`. */
+  async namespace(label: string): Promise<string> {
+    const name = `${NETNS_PREFIX}${this.id}-${label}`;
+    await ip(['netns', 'add', name]);
+    this.#namespaces.push(name);
+    await ip(['-n', name, 'link', 'set', 'lo', 'up']);
+    return name;
+  }
+
+  /** An interface name unique to this lab (15 characters at most, as Linux requires). */
+  interfaceName(suffix: string): string {
+    return `w${this.id}${suffix}`.slice(0, 15);
+  }
+
+  /** A veth pair between two namespaces, with `addressA`/`addressB` (prefixes) on its ends, up. */
+  async connect(
+    nsA: string,
+    addressA: string,
+    nsB: string,
+    addressB: string,
+  ): Promise<{ a: string; b: string }> {
+    const n = this.#links++;
+    const a = this.interfaceName(`v${n}a`);
+    const b = this.interfaceName(`v${n}b`);
+    await ip(['link', 'add', a, 'netns', nsA, 'type', 'veth', 'peer', 'name', b, 'netns', nsB]);
+    await ip(['-n', nsA, 'address', 'add', addressA, 'dev', a]);
+    await ip(['-n', nsB, 'address', 'add', addressB, 'dev', b]);
+    await ip(['-n', nsA, 'link', 'set', a, 'up']);
+    await ip(['-n', nsB, 'link', 'set', b, 'up']);
+    return { a, b };
+  }
+
+  /** Starts a process inside `ns`; it is killed at cleanup if still running. */
+  spawn(ns: string, command: string, args: string[]): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', ns, command, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#children.add(child);
+    child.once('exit', () => this.#children.delete(child));
+    return child;
+  }
+
+  /** Runs a command inside `ns` to completion and returns its stdout. */
+  async exec(ns: string, command: string, args: string[]): Promise<string> {
+    return ip(['netns', 'exec', ns, command, ...args]);
+  }
+
+  /** Kills what runs in the namespaces and deletes them (their veths and TUN devices go with them). */
+  async cleanup(): Promise<void> {
+    for (const child of this.#children) child.kill('SIGKILL');
+    for (const ns of this.#namespaces) {
+      const pids = await ip(['netns', 'pids', ns]).catch(() => '');
+      for (const pid of pids.split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    // A killed process's TUN device must be released before its namespace can really go.
+    if (this.#namespaces.length > 0) await sleep(50);
+    for (const ns of this.#namespaces.splice(0)) await ip(['netns', 'del', ns]).catch(() => {});
+    this.#removeSockets();
+    live.delete(this);
+  }
+
+  /** A SIGKILLed wireguard-go leaves its UAPI socket behind; only this lab's names are touched. */
+  #removeSockets(): void {
+    const dir = '/var/run/wireguard';
+    if (!existsSync(dir)) return;
+    for (const file of readdirSync(dir))
+      if (file.startsWith(`w${this.id}`) && file.endsWith('.sock')) rmSync(`${dir}/${file}`, { force: true });
+  }
+
+  /** The same, synchronously, for process exit. */
+  cleanupSync(): void {
+    for (const child of this.#children) child.kill('SIGKILL');
+    for (const ns of this.#namespaces.splice(0)) {
+      const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
+      for (const pid of pids.split('\n').filter(Boolean)) spawnSync('kill', ['-9', pid]);
+      spawnSync('ip', ['netns', 'del', ns]);
+    }
+    this.#removeSockets();
+    live.delete(this);
+  }
+}

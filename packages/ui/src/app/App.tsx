@@ -1,0 +1,108 @@
+import { lazy, type ReactNode, Suspense, useEffect } from 'react';
+import { useApi } from '../api/ApiContext';
+import { useSession } from '../api/session';
+import { SetupScreen } from '../auth/SetupScreen';
+import { SignInScreen } from '../auth/SignInScreen';
+import { Button, ErrorMessage, LoadingBlock, Toaster } from '../design';
+import { WorkspacesScreen } from '../workspaces/WorkspacesScreen';
+import { Layout } from './Layout';
+import { matchRoute, navigate, useRouter } from './router';
+
+// Screens past the first one load on demand, so the workspaces list paints sooner.
+const CreateWorkspaceScreen = lazy(() => import('../workspaces/CreateWorkspaceScreen'));
+const WorkspaceScreen = lazy(() => import('../workspaces/WorkspaceScreen'));
+const TemplatesScreen = lazy(() => import('../templates/TemplatesScreen'));
+const TemplateScreen = lazy(() => import('../templates/TemplateScreen'));
+const SettingsScreen = lazy(() => import('../settings/SettingsScreen'));
+const UsersScreen = lazy(() => import('../admin/UsersScreen'));
+const AiScreen = lazy(() => import('../admin/AiScreen'));
+const UsageScreen = lazy(() => import('../admin/UsageScreen'));
+const AuditScreen = lazy(() => import('../admin/AuditScreen'));
+const ChatScreen = lazy(() => import('../chat/ChatScreen'));
+
+type Route = [pattern: string, render: (params: Record<string, string>) => ReactNode];
+
+const routes: Route[] = [
+  ['/workspaces', () => <WorkspacesScreen />],
+  ['/workspaces/new', () => <CreateWorkspaceScreen />],
+  ['/workspaces/:owner/:name', (p) => <WorkspaceScreen owner={p.owner ?? ''} name={p.name ?? ''} />],
+  ['/templates', () => <TemplatesScreen />],
+  ['/templates/:name', (p) => <TemplateScreen name={p.name ?? ''} />],
+  ['/settings', () => <SettingsScreen tab="profile" />],
+  ['/settings/tokens', () => <SettingsScreen tab="tokens" />],
+  ['/settings/keys', () => <SettingsScreen tab="keys" />],
+  ['/admin/users', () => <UsersScreen />],
+  ['/admin/ai', () => <AiScreen />],
+  ['/admin/usage', () => <UsageScreen />],
+  ['/admin/audit', () => <AuditScreen />],
+  ['/chat', () => <ChatScreen />],
+];
+
+function NotFound() {
+  return (
+    <>
+      <h1>Nothing here</h1>
+      <p>
+        There is no page at this address. <Button onClick={() => navigate('/workspaces')}>Go to workspaces</Button>
+      </p>
+    </>
+  );
+}
+
+function SignedInRoutes() {
+  const path = useRouter((s) => s.path);
+  const pathname = path.split('?')[0] ?? '/';
+  useEffect(() => {
+    if (pathname === '/' || pathname === '/signin' || pathname === '/setup') navigate('/workspaces', { replace: true });
+  }, [pathname]);
+  for (const [pattern, render] of routes) {
+    const params = matchRoute(pattern, path);
+    if (params) return <Suspense fallback={<LoadingBlock label="Loading the page…" />}>{render(params)}</Suspense>;
+  }
+  return pathname === '/' ? <LoadingBlock /> : <NotFound />;
+}
+
+/** Decides between first-run setup, sign-in and the app from what the daemon says. */
+export function App() {
+  const api = useApi();
+  const session = useSession((s) => s.session);
+  useEffect(() => {
+    void useSession.getState().refresh(api);
+  }, [api]);
+
+  switch (session.status) {
+    case 'loading':
+      return (
+        <main className="centered">
+          <LoadingBlock label="Connecting to Warren…" />
+        </main>
+      );
+    case 'unreachable':
+      return (
+        <main className="centered">
+          <div className="card">
+            <h1>Warren is not answering</h1>
+            <ErrorMessage>{session.error}</ErrorMessage>
+            <Button variant="primary" onClick={() => useSession.getState().refresh(api)}>
+              Try again
+            </Button>
+          </div>
+        </main>
+      );
+    case 'setup':
+      return <SetupScreen />;
+    case 'signedOut':
+      return (
+        <>
+          <SignInScreen />
+          <Toaster />
+        </>
+      );
+    case 'signedIn':
+      return (
+        <Layout>
+          <SignedInRoutes />
+        </Layout>
+      );
+  }
+}

@@ -1,0 +1,169 @@
+import type { TemplateManifest } from '@warren/core';
+import { useEffect, useState } from 'react';
+import { useQuery, useSubscription } from '../api/hooks';
+import { dateTime, timeAgo } from '../app/format';
+import { navigate } from '../app/router';
+import {
+  Badge,
+  Button,
+  DefinitionList,
+  EmptyState,
+  ErrorMessage,
+  LoadingBlock,
+  Page,
+  Section,
+  StatusBadge,
+  Table,
+} from '../design';
+import { BuildLog } from './BuildLog';
+import { WorkspaceActions } from './WorkspaceActions';
+import type { Workspace, WorkspaceEvent } from './workspaceStore';
+
+/** One workspace: live status, what it is made of, its builds and their logs, and its actions. */
+export default function WorkspaceScreen({ owner, name }: { owner: string; name: string }) {
+  const ref = { owner, name };
+  const loaded = useQuery(`workspace:${owner}/${name}`, (api) => api.workspaces.get.query(ref));
+  const [live, setLive] = useState<Workspace | 'deleted'>();
+  const watched = useSubscription<WorkspaceEvent>(
+    loaded.data ? `watch:${loaded.data.id}` : undefined,
+    (api, handlers) => api.workspaces.watch.subscribe(owner === loaded.data?.owner ? undefined : { all: true }, handlers),
+    (event) => {
+      if (event.id !== loaded.data?.id) return;
+      setLive('deleted' in event ? 'deleted' : event);
+    },
+  );
+  const workspace = live === 'deleted' ? undefined : (live ?? loaded.data);
+  const builds = useQuery(`builds:${owner}/${name}:${workspace?.latestBuild.number}:${workspace?.status}`, (api) =>
+    api.workspaces.builds.query(ref),
+  );
+  const [shownBuild, setShownBuild] = useState<number>();
+  const latest = workspace?.latestBuild.number;
+  // A new build (start, stop, restart) moves the log to it.
+  useEffect(() => setShownBuild(latest), [latest]);
+
+  if (live === 'deleted')
+    return (
+      <Page title={name}>
+        <EmptyState title="This workspace was deleted" action={<Button onClick={() => navigate('/workspaces')}>Back to workspaces</Button>}>
+          Its resources are gone. Create a new workspace from the workspaces page.
+        </EmptyState>
+      </Page>
+    );
+  if (!workspace)
+    return (
+      <Page title={name}>
+        {loaded.error ? <ErrorMessage>{loaded.error}</ErrorMessage> : <LoadingBlock label="Loading the workspace…" />}
+      </Page>
+    );
+
+  return (
+    <Page title={workspace.name} actions={<WorkspaceActions workspace={workspace} onDone={(v) => v === 'delete' || loaded.reload()} />}>
+      {watched.error ? <ErrorMessage>Live status stopped: {watched.error}</ErrorMessage> : null}
+      <Section title="Status">
+        <DefinitionList
+          items={[
+            ['Status', <StatusBadge key="s" status={workspace.status} />],
+            ['Owner', workspace.owner],
+            [
+              'Template',
+              <>
+                {workspace.template} v{workspace.templateVersion}{' '}
+                {workspace.outdated ? <Badge tone="warn">v{workspace.activeTemplateVersion} available</Badge> : null}
+              </>,
+            ],
+            ['Agent', workspace.agent ? `${workspace.agent.lifecycle}${workspace.agent.connected ? ', connected' : ', not connected'}` : 'not started'],
+            ['Autostop', workspace.autostopMinutes ? `after ${workspace.autostopMinutes} minutes idle` : 'off'],
+            ['Stops at', workspace.deadline ? dateTime(workspace.deadline) : '—'],
+            ['Autostart', workspace.autostart ? `${workspace.autostart.cron} (${workspace.autostart.timezone})` : 'off'],
+            ['Last activity', timeAgo(workspace.lastActivityAt)],
+            ['Created', dateTime(workspace.createdAt)],
+          ]}
+        />
+        {workspace.latestBuild.error ? <ErrorMessage>The last build failed: {workspace.latestBuild.error}</ErrorMessage> : null}
+      </Section>
+      <TemplateParts workspace={workspace} />
+      <Section title="Build log">
+        {shownBuild ? <BuildLog owner={workspace.owner} name={workspace.name} build={shownBuild} /> : null}
+      </Section>
+      <Section title="Build history">
+        <ErrorMessage>{builds.error}</ErrorMessage>
+        {builds.data ? (
+          <Table
+            caption="Builds of this workspace"
+            rows={builds.data}
+            rowKey={(b) => String(b.number)}
+            columns={[
+              { header: 'Build', cell: (b) => `#${b.number}`, numeric: true },
+              { header: 'Action', cell: (b) => `${b.transition} (${b.reason})` },
+              { header: 'Status', cell: (b) => <StatusBadge status={b.status} /> },
+              { header: 'By', cell: (b) => b.initiator },
+              { header: 'Template', cell: (b) => `v${b.templateVersion}` },
+              { header: 'Started', cell: (b) => timeAgo(b.createdAt) },
+              {
+                header: 'Log',
+                cell: (b) => (
+                  <Button variant="ghost" aria-pressed={shownBuild === b.number} onClick={() => setShownBuild(b.number)}>
+                    Show log of #{b.number}
+                  </Button>
+                ),
+              },
+            ]}
+          />
+        ) : (
+          <LoadingBlock label="Loading builds…" />
+        )}
+      </Section>
+      <Section title="Terminal">
+        <p className="muted">
+          A browser terminal into this workspace comes with the tunnels feature. Until then, connect with{' '}
+          <code>warren ssh {workspace.owner}/{workspace.name}</code>.
+        </p>
+      </Section>
+    </Page>
+  );
+}
+
+/** Resources, apps and metadata, as the workspace's template version declares them. */
+function TemplateParts({ workspace }: { workspace: Workspace }) {
+  const template = useQuery(`template:${workspace.template}@${workspace.templateVersion}`, (api) =>
+    api.templates.get.query({ name: workspace.template, version: workspace.templateVersion }),
+  );
+  if (template.error) return <ErrorMessage>{template.error}</ErrorMessage>;
+  if (!template.data) return <LoadingBlock label="Loading the template…" />;
+  const manifest = template.data.manifest as TemplateManifest;
+  const params = Object.entries(workspace.parameters);
+  return (
+    <div className="grid-2">
+      <Section title="Resources">
+        <DefinitionList
+          items={[
+            ['Provisioner', manifest.provisioner.type],
+            ...params.map(([k, v]): [string, string] => [
+              manifest.parameters.find((p) => p.name === k)?.displayName ?? k,
+              Array.isArray(v) ? v.join(', ') : String(v),
+            ]),
+          ]}
+        />
+      </Section>
+      <Section title="Apps and metadata">
+        {manifest.agent.apps.length === 0 && manifest.agent.metadata.length === 0 ? (
+          <p className="muted">This template declares no apps or metadata.</p>
+        ) : (
+          <ul>
+            {manifest.agent.apps.map((app) => (
+              <li key={app.slug}>
+                {app.displayName ?? app.slug}: {app.port ? `port ${app.port}` : app.url}
+              </li>
+            ))}
+            {manifest.agent.metadata.map((m) => (
+              <li key={m.key}>
+                {m.displayName ?? m.key} <span className="muted">(every {m.interval})</span>
+              </li>
+            ))}
+          </ul>
+        )}
+        <p className="muted">App health, listening ports and metadata values appear here once the agent reports them over tunnels.</p>
+      </Section>
+    </div>
+  );
+}
