@@ -85,6 +85,7 @@ const samples: Record<string, () => Record<string, unknown> | undefined> = {
   'workspaces.logs': () => ({ name: 'sample' }),
   'workspaces.watch': () => ({ all: false }),
   'workspaces.agentLogs': () => ({ name: 'sample', afterSeq: 0 }),
+  'workspaces.agentInfo': () => ({ name: 'sample' }),
   'provisionerKeys.list': none,
   'provisionerKeys.create': () => ({ name: 'sample' }),
   'provisionerKeys.revoke': () => ({ name: 'sample' }),

@@ -62,6 +62,7 @@ export const procedurePolicy: Readonly<Record<string, Rule>> = {
   'workspaces.logs': signedIn,
   'workspaces.watch': signedIn,
   'workspaces.agentLogs': signedIn,
+  'workspaces.agentInfo': signedIn,
   'provisionerKeys.list': roles('owner'),
   'provisionerKeys.create': roles('owner'),
   'provisionerKeys.revoke': roles('owner'),

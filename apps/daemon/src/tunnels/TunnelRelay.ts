@@ -135,8 +135,14 @@ export class TunnelRelay {
   }
 
   hasTunnels(workspaceId: string): boolean {
-    for (const tunnel of this.#tunnels) if (tunnel.workspaceId === workspaceId) return true;
-    return false;
+    return this.countFor(workspaceId) > 0;
+  }
+
+  /** Open tunnels into a workspace (connection stats: they count as activity). */
+  countFor(workspaceId: string): number {
+    let count = 0;
+    for (const tunnel of this.#tunnels) if (tunnel.workspaceId === workspaceId) count += 1;
+    return count;
   }
 
   get size(): number {

@@ -1,4 +1,5 @@
 import {
+  type AgentOperationResult,
   buildLogsInput,
   createWorkspaceInput,
   deleteWorkspaceInput,
@@ -93,6 +94,26 @@ export const workspacesRouter = router({
         yield* ctx.services.agents.follow(agent.id, input.afterSeq ?? 0, stop);
       }),
     ),
+
+  /**
+   * What the workspace's agent sees now: listening ports, CPU, memory and disk, and how many
+   * tunnels are open. Asked of the agent on each call; fields are null while it is away.
+   */
+  agentInfo: authedProcedure.input(transitionInput).query(async ({ ctx, input }) => {
+    const ws = await ctx.services.workspaces.get(ctx.actor, input);
+    const rpc = ctx.services.agentRpc;
+    const ask = <T>(call: Promise<unknown>) => call.then((r) => r as T).catch(() => null);
+    const [ports, stats] = await Promise.all([
+      ask<AgentOperationResult<'listeningPorts'>>(rpc.call(ws.id, 'listeningPorts', {}, { timeoutMs: 3000 })),
+      ask<AgentOperationResult<'stats'>>(rpc.call(ws.id, 'stats', {}, { timeoutMs: 3000 })),
+    ]);
+    return {
+      connected: ctx.services.tunnels.connectedAgent(ws.id) !== undefined,
+      ports: ports?.ports ?? null,
+      stats,
+      openTunnels: ctx.services.tunnels.countFor(ws.id),
+    };
+  }),
 
   /** Workspace views as their status changes. */
   watch: authedProcedure
