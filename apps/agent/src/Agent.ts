@@ -24,7 +24,11 @@ import { runScript } from './runScript';
 import { loadOrCreateHostKey } from './ssh/hostKey';
 import { SshServer } from './ssh/SshServer';
 import { StreamDialer } from './streams/StreamDialer';
+import { serveTerminalStream } from './streams/terminalStream';
+import { daemonUrlFromConnectUrl, PtyAddonSource } from './terminals/PtyAddonSource';
+import { TerminalSessions } from './terminals/TerminalSessions';
 import { AGENT_VERSION } from './version';
+import { WireguardAgent } from './wireguard/WireguardAgent';
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -53,6 +57,8 @@ export class Agent {
   readonly #hostKey: { publicKey: string; privateKey: string };
   readonly #ssh: SshServer;
   readonly #streams: StreamDialer;
+  readonly #wireguard: WireguardAgent;
+  readonly #terminals: TerminalSessions;
   /** Requests from the daemon still running, so a `cancel` can stop them. */
   readonly #requests = new Map<string, AbortController>();
 
@@ -75,8 +81,21 @@ export class Agent {
       options.socket,
     );
     this.#hostKey = loadOrCreateHostKey(path.join(options.config.dir, '.warren', 'agent'));
-    this.#ssh = new SshServer({ hostKey: this.#hostKey, dir: options.config.dir, log: options.log });
+    const addons = new PtyAddonSource({ daemonUrl: daemonUrlFromConnectUrl(options.config.connectUrl) });
+    this.#terminals = new TerminalSessions({ addon: () => addons.load(), defaultCwd: options.config.dir });
+    this.#ssh = new SshServer({
+      hostKey: this.#hostKey,
+      dir: options.config.dir,
+      log: options.log,
+      terminals: this.#terminals,
+    });
     this.#streams = new StreamDialer(options.config.connectUrl, options.config.token, options.log);
+    this.#wireguard = new WireguardAgent({
+      ssh: this.#ssh,
+      log: options.log,
+      send: (frame) => this.#socket.send(encodeAgentFrame(frame)),
+      note: (line) => this.#agentLine(line),
+    });
   }
 
   get lifecycle(): AgentLifecycleState {
@@ -107,6 +126,8 @@ export class Agent {
       const ok = await this.#run('shutdown_script', script);
       if (!ok.success) this.#agentLine(`the shutdown script ${ok.reason}`);
     }
+    this.#terminals.closeAll();
+    await this.#wireguard.stop();
     this.#setLifecycle('off');
     await this.#handOver(this.options.flushTimeoutMs ?? 5000);
     log.info('stopped');
@@ -116,6 +137,7 @@ export class Agent {
   #onFrame(frame: DaemonToAgentFrame): void {
     if (frame.type === 'manifest') {
       this.#manifest = frame;
+      if (frame.wireguard && !this.#stopping) void this.#wireguard.enable(frame.agentId);
       if (!this.#startup && !this.#stopping) this.#startup = this.#runStartup(frame);
     } else if (frame.type === 'shutdown') {
       void this.shutdown('the daemon asked the agent to shut down');
@@ -123,6 +145,10 @@ export class Agent {
       this.#openStream(frame);
     } else if (frame.type === 'request') {
       void this.#answer(frame);
+    } else if (frame.type === 'wireguard_map') {
+      void this.#wireguard.applyMap(frame.map);
+    } else if (frame.type === 'wireguard_accept') {
+      this.#wireguard.accept(frame);
     } else if (frame.type === 'cancel') {
       this.#requests.get(frame.id)?.abort();
     }
@@ -137,7 +163,7 @@ export class Agent {
           socket.once('close', () => stream.destroy());
           stream.on('error', () => socket.terminate());
           this.#ssh.serve(stream, frame.clientKey);
-        }
+        } else if (frame.kind === 'terminal' && frame.terminal) serveTerminalStream(socket, this.#terminals, frame.terminal);
         else socket.close(1003, `this agent does not serve ${frame.kind} streams`);
       } catch (error) {
         this.options.log.warn('a stream could not be served', { kind: frame.kind, error: String(error) });

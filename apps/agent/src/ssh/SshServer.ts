@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
@@ -13,26 +13,18 @@ import {
   utils,
 } from 'ssh2';
 import type { AgentLog } from '../AgentLog';
+import type { TerminalAttachment, TerminalSink } from '../terminals/ReconnectingPty';
 import type { HostKey } from './hostKey';
 import { serveSftp } from './sftpServer';
 
-/** A process on a pseudo-terminal, as the SSH server needs it. */
-export interface PtyProcess {
-  onData(listener: (data: Buffer | string) => void): void;
-  onExit(listener: (code: number | null, signal: string | null) => void): void;
-  write(data: Buffer | string): void;
-  resize(cols: number, rows: number): void;
-  kill(signal?: string): void;
-}
-
-export interface PtySpawnOptions {
-  file: string;
-  args: string[];
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-  cols: number;
-  rows: number;
-  term: string;
+/** The agent's terminals, as the SSH server uses them for pty sessions (see TerminalSessions). */
+export interface SshTerminals {
+  attach(
+    id: string,
+    options: { command?: string; env?: Record<string, string>; cols: number; rows: number },
+    sink: TerminalSink,
+  ): Promise<TerminalAttachment>;
+  close(id: string): boolean;
 }
 
 export interface SshServerOptions {
@@ -40,8 +32,8 @@ export interface SshServerOptions {
   /** Where shells start and relative SFTP paths resolve. */
   dir: string;
   log: AgentLog;
-  /** Starts a process on a PTY; throws a WarrenError with a sentence when terminals are unavailable. */
-  spawnPty?: (options: PtySpawnOptions) => PtyProcess;
+  /** Terminals for pty sessions; without them (or when they fail) sessions run without a pty. */
+  terminals?: SshTerminals;
   /** Told when a connection opens and closes (connection stats count as activity). */
   onConnectionChange?: (open: number) => void;
 }
@@ -69,22 +61,30 @@ export class SshServer {
     return this.#open;
   }
 
-  /** Serves one SSH connection on `stream`, accepting only `clientKey` (OpenSSH public key form). */
-  serve(stream: Duplex, clientKey: string): void {
-    const allowed = utils.parseKey(clientKey);
-    if (allowed instanceof Error || Array.isArray(allowed)) {
+  /**
+   * Serves one SSH connection on `stream`, accepting only `clientKey` (OpenSSH public key form),
+   * or any one of several (WireGuard: every key granted to the connecting peer just now).
+   */
+  serve(stream: Duplex, clientKey: string | readonly string[]): void {
+    const allowed: ParsedKey[] = [];
+    for (const key of typeof clientKey === 'string' ? [clientKey] : clientKey) {
+      const parsed = utils.parseKey(key);
+      if (!(parsed instanceof Error) && !Array.isArray(parsed)) allowed.push(parsed);
+    }
+    if (allowed.length === 0) {
       this.options.log.warn('refusing an SSH stream whose client key cannot be read');
       stream.destroy();
       return;
     }
     const server = new Server({ hostKeys: [this.options.hostKey.privateKey] }, (client) => this.#onClient(client, allowed));
     server.on('error', () => stream.destroy());
-    // ssh2 reads the remote address off the socket; a relayed stream has none.
-    Object.assign(stream, { remoteAddress: 'relay', remotePort: 0, remoteFamily: 'relay' });
+    // ssh2 reads the remote address off the socket; a relayed stream has none (a TCP socket does).
+    if (!(stream instanceof net.Socket))
+      Object.assign(stream, { remoteAddress: 'relay', remotePort: 0, remoteFamily: 'relay' });
     server.injectSocket(stream as unknown as net.Socket);
   }
 
-  #onClient(client: Connection, allowed: ParsedKey): void {
+  #onClient(client: Connection, allowed: readonly ParsedKey[]): void {
     this.#changeOpen(+1);
     let closed = false;
     const closeOnce = () => {
@@ -143,28 +143,47 @@ export class SshServer {
     sessionEnv: Record<string, string>,
   ): { resize(cols: number, rows: number): void } | undefined {
     const shell = process.env.SHELL || '/bin/sh';
-    const args = command === undefined ? ['-l'] : ['-c', command];
     const env: NodeJS.ProcessEnv = { ...process.env, ...sessionEnv, WARREN_SSH: '1' };
-    if (pty && this.options.spawnPty) {
-      try {
-        return this.#runOnPty(channel, { file: shell, args, cwd: this.options.dir, env, ...pty });
-      } catch (error) {
-        channel.stderr.write(`warren: ${(error as Error).message} Running without a terminal.\r\n`);
-      }
-    }
-    this.#runPiped(channel, shell, args, env);
+    if (pty && this.options.terminals) return this.#runOnPty(channel, this.options.terminals, command, pty, sessionEnv);
+    this.#runPiped(channel, shell, command === undefined ? ['-l'] : ['-c', command], env);
     return undefined;
   }
 
-  #runOnPty(channel: ServerChannel, options: PtySpawnOptions): { resize(cols: number, rows: number): void } {
-    const spawnPty = this.options.spawnPty;
-    if (!spawnPty) throw new Error('no terminals');
-    const child = spawnPty({ ...options, env: { ...options.env, TERM: options.term } });
-    child.onData((data) => channel.write(data));
-    channel.on('data', (data: Buffer) => child.write(data));
-    child.onExit((code, signal) => finish(channel, code, signal));
-    channel.on('close', () => child.kill('SIGHUP'));
-    return { resize: (cols, rows) => child.resize(cols, rows) };
+  /** A pty session is a terminal of its own that ends with the channel (no reattaching over SSH). */
+  #runOnPty(
+    channel: ServerChannel,
+    terminals: SshTerminals,
+    command: string | undefined,
+    pty: PtyRequest,
+    sessionEnv: Record<string, string>,
+  ): { resize(cols: number, rows: number): void } {
+    const id = `ssh-${randomUUID()}`;
+    let attachment: TerminalAttachment | undefined;
+    const early: Buffer[] = [];
+    let size = { cols: pty.cols, rows: pty.rows };
+    channel.on('data', (data: Buffer) => (attachment ? attachment.write(data) : early.push(data)));
+    channel.once('close', () => terminals.close(id));
+    terminals
+      .attach(
+        id,
+        { command, env: { ...sessionEnv, TERM: pty.term, WARREN_SSH: '1' }, cols: pty.cols, rows: pty.rows },
+        { data: (chunk) => channel.write(chunk), exit: (code, signal) => finish(channel, code, signal) },
+      )
+      .then((attached) => {
+        attachment = attached;
+        attached.resize(size.cols, size.rows);
+        for (const data of early.splice(0)) attached.write(data);
+      })
+      .catch((error: Error) => {
+        channel.stderr.write(`warren: ${error.message}\r\n`);
+        finish(channel, 1, null);
+      });
+    return {
+      resize: (cols, rows) => {
+        size = { cols, rows };
+        attachment?.resize(cols, rows);
+      },
+    };
   }
 
   #runPiped(channel: ServerChannel, file: string, args: string[], env: NodeJS.ProcessEnv): void {
@@ -195,15 +214,18 @@ export class SshServer {
   }
 }
 
-function authenticate(ctx: AuthContext, allowed: ParsedKey): void {
+function authenticate(ctx: AuthContext, keys: readonly ParsedKey[]): void {
   if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
   const presented = ctx.key;
-  const expected = allowed.getPublicSSH();
-  const same =
-    presented.algo === allowed.type &&
-    presented.data.length === expected.length &&
-    timingSafeEqual(presented.data, expected);
-  if (!same) return ctx.reject(['publickey']);
+  const allowed = keys.find((key) => {
+    const expected = key.getPublicSSH();
+    return (
+      presented.algo === key.type &&
+      presented.data.length === expected.length &&
+      timingSafeEqual(presented.data, expected)
+    );
+  });
+  if (!allowed) return ctx.reject(['publickey']);
   // Without a signature the client only asks whether the key would do.
   if (!ctx.signature || !ctx.blob) return ctx.accept();
   if (allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true) return ctx.accept();

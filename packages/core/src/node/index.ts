@@ -3,3 +3,4 @@ export * from './tunnels/openTunnel';
 export * from './tunnels/PortForwarder';
 export * from './tunnels/workspaceSsh';
 export * from '../wireguard/node/index';
+export * from './tunnels/terminalClient';

@@ -18,12 +18,25 @@ export interface TunnelTarget {
   token: Secret;
 }
 
-export interface OpenedTunnel {
+export interface OpenedTunnel<S = Duplex> {
   socket: WebSocket;
   connected: TunnelConnected;
   /** The relayed bytes, from the first one after `connected`. */
-  stream: Duplex;
+  stream: S;
 }
+
+/**
+ * What reads the relayed messages; it is attached in the same tick as `connected` arrives,
+ * because the agent's first bytes may be in the same read and a message nobody hears is lost.
+ */
+export type TunnelReader<S> = (socket: WebSocket) => S;
+
+const asStream: TunnelReader<Duplex> = (socket) => {
+  const stream = createWebSocketStream(socket);
+  // The relay ended the tunnel: both directions are over, so SSH hears it at once.
+  socket.once('close', () => stream.destroy());
+  return stream;
+};
 
 /** How long opening a tunnel may take: the daemon itself waits up to 10 s for the agent. */
 const OPEN_TIMEOUT_MS = 20_000;
@@ -37,10 +50,24 @@ export function openTunnel(
   target: TunnelTarget,
   path: string,
   query: Record<string, string | number | undefined>,
+  headers?: Record<string, string>,
+): Promise<OpenedTunnel<Duplex>>;
+export function openTunnel<S>(
+  target: TunnelTarget,
+  path: string,
+  query: Record<string, string | number | undefined>,
+  headers: Record<string, string>,
+  reader: TunnelReader<S>,
+): Promise<OpenedTunnel<S>>;
+export function openTunnel<S>(
+  target: TunnelTarget,
+  path: string,
+  query: Record<string, string | number | undefined>,
   headers: Record<string, string> = {},
-): Promise<OpenedTunnel> {
+  reader?: TunnelReader<S>,
+): Promise<OpenedTunnel<S | Duplex>> {
   const url = tunnelUrl(target.url, path, query);
-  return new Promise((resolve, reject) => {
+  return new Promise<OpenedTunnel<S | Duplex>>((resolve, reject) => {
     const socket = new WebSocket(url, {
       headers: { ...headers, authorization: `Bearer ${target.token.reveal()}` },
       perMessageDeflate: false,
@@ -74,12 +101,7 @@ export function openTunnel(
       settled = true;
       socket.removeAllListeners('close');
       socket.removeAllListeners('error');
-      // Now, in this handler: the agent's first bytes may be in the same read as `connected`,
-      // and a message emitted with nobody listening is lost.
-      const stream = createWebSocketStream(socket);
-      // The relay ended the tunnel: both directions are over, so SSH hears it at once.
-      socket.once('close', () => stream.destroy());
-      resolve({ socket, connected: parsed, stream });
+      resolve({ socket, connected: parsed, stream: (reader ?? asStream)(socket) });
     });
   });
 }

@@ -1,0 +1,90 @@
+import {
+  decodeTerminalClientFrame,
+  encodeTerminalAgentFrame,
+  type TerminalAgentFrame,
+  WarrenError,
+} from '@warren/core';
+import type { RawData, WebSocket } from 'ws';
+import type { TerminalAttachment, TerminalSink } from '../terminals/ReconnectingPty';
+import type { TerminalSessions } from '../terminals/TerminalSessions';
+
+/** Above this many bytes queued toward the client, the terminal is held until it drains. */
+const HIGH_WATER_BYTES = 512 * 1024;
+
+export interface TerminalStreamRequest {
+  session: string;
+  cols: number;
+  rows: number;
+  command?: string | undefined;
+}
+
+/**
+ * One client's view of a reconnecting terminal, over a stream socket the daemon relays: terminal
+ * frames both ways. Closing the socket detaches (the terminal keeps running for the next attach);
+ * a frame that breaks the protocol ends this client's connection with an error frame, never the
+ * terminal or the agent.
+ */
+export function serveTerminalStream(socket: WebSocket, sessions: TerminalSessions, request: TerminalStreamRequest): void {
+  let attachment: TerminalAttachment | undefined;
+  let closed = false;
+  const early: RawData[] = [];
+  const send = (frame: TerminalAgentFrame, done?: () => void) => {
+    if (socket.readyState !== socket.OPEN) return;
+    socket.send(encodeTerminalAgentFrame(frame), { binary: true }, done);
+  };
+  const fail = (error: unknown) => {
+    const warren = error instanceof WarrenError ? error : new WarrenError('INTERNAL', 'The terminal failed.');
+    send({ type: 'error', code: warren.code, message: warren.message.slice(0, 1000) });
+    socket.close(warren.code === 'INVALID_INPUT' ? 1008 : 1011);
+  };
+  const onMessage = (data: RawData, isBinary: boolean) => {
+    if (!attachment) return void early.push(data);
+    try {
+      if (!isBinary) throw new WarrenError('INVALID_INPUT', 'Terminal frames are binary.');
+      const frame = decodeTerminalClientFrame(toBytes(data));
+      if (frame.type === 'input') attachment.write(frame.data);
+      else attachment.resize(frame.cols, frame.rows);
+    } catch (error) {
+      fail(error);
+    }
+  };
+  socket.on('message', (data, isBinary) => onMessage(data, isBinary));
+  socket.once('close', () => {
+    closed = true;
+    attachment?.detach();
+  });
+
+  let paused = false;
+  const sink: TerminalSink = {
+    data: (chunk) => {
+      send({ type: 'output', data: chunk }, () => {
+        if (paused && socket.bufferedAmount < HIGH_WATER_BYTES / 2) {
+          paused = false;
+          attachment?.resume();
+        }
+      });
+      if (!paused && socket.bufferedAmount > HIGH_WATER_BYTES) {
+        paused = true;
+        attachment?.pause();
+      }
+    },
+    exit: (exitCode, signal) => {
+      send({ type: 'exit', exitCode, signal });
+      socket.close(1000, 'the terminal exited');
+    },
+  };
+  sessions
+    .attach(request.session, { cols: request.cols, rows: request.rows, command: request.command }, sink)
+    .then((attached) => {
+      if (closed) return attached.detach();
+      attachment = attached;
+      for (const data of early.splice(0)) onMessage(data, true);
+    })
+    .catch(fail);
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}

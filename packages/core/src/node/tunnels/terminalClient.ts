@@ -1,0 +1,84 @@
+import { EventEmitter } from 'node:events';
+import type { RawData, WebSocket } from 'ws';
+import {
+  decodeTerminalAgentFrame,
+  encodeTerminalClientFrame,
+  type TerminalAgentFrame,
+} from '../../agent/terminalFrames';
+import type { ErrorCode } from '../../errors/WarrenError';
+import { openTunnel, type TunnelTarget } from './openTunnel';
+
+export const TUNNEL_TERMINAL_PATH = '/api/v2/tunnels/terminal';
+
+export interface TerminalClientEvents {
+  output: [data: Uint8Array];
+  exit: [exitCode: number | null, signal: string | null];
+  error: [code: ErrorCode, message: string];
+  close: [];
+}
+
+/**
+ * One attachment to a workspace's reconnecting terminal, in Node (the desktop's main process, the
+ * tests). Attaching again with the same session id replays the scrollback, then goes live.
+ */
+export class TerminalClient extends EventEmitter<TerminalClientEvents> {
+  constructor(readonly socket: WebSocket) {
+    super();
+  }
+
+  write(data: Uint8Array | string): void {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    if (bytes.length > 0) this.socket.send(encodeTerminalClientFrame({ type: 'input', data: bytes }));
+  }
+
+  resize(cols: number, rows: number): void {
+    this.socket.send(encodeTerminalClientFrame({ type: 'resize', cols, rows }));
+  }
+
+  /** Detaches: the terminal keeps running in the workspace. */
+  close(): Promise<void> {
+    if (this.socket.readyState === this.socket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.close();
+    });
+  }
+
+  onFrame(frame: TerminalAgentFrame): void {
+    if (frame.type === 'output') this.emit('output', frame.data);
+    else if (frame.type === 'exit') this.emit('exit', frame.exitCode, frame.signal);
+    else this.emit('error', frame.code, frame.message);
+  }
+}
+
+export async function openTerminal(
+  target: TunnelTarget,
+  workspace: string,
+  options: { session: string; cols?: number; rows?: number; command?: string },
+): Promise<TerminalClient> {
+  const { stream } = await openTunnel(
+    target,
+    TUNNEL_TERMINAL_PATH,
+    { workspace, session: options.session, cols: options.cols, rows: options.rows, command: options.command },
+    {},
+    (socket) => {
+      const client = new TerminalClient(socket);
+      socket.on('message', (data: RawData) => {
+        try {
+          client.onFrame(decodeTerminalAgentFrame(toBytes(data)));
+        } catch {
+          socket.close(1008, 'bad terminal frame');
+        }
+      });
+      socket.once('close', () => client.emit('close'));
+      return client;
+    },
+  );
+  return stream;
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}
