@@ -29,10 +29,15 @@ afterAll(async () => {
 });
 
 /** Runs the real agent bundle's terminal check against the test daemon. */
-async function terminalCheck(command: string, cacheDir: string) {
+async function terminalCheck(command: string, cacheDir: string, daemonUrl = t.url) {
   try {
     const { stdout, stderr } = await run(process.execPath, [bundle, 'terminal-check', command], {
-      env: { PATH: process.env.PATH, HOME: tmp, WARREN_AGENT_URL: t.url, WARREN_AGENT_CACHE_DIR: cacheDir },
+      env: {
+        PATH: process.env.PATH,
+        HOME: tmp,
+        WARREN_AGENT_URL: daemonUrl,
+        WARREN_AGENT_CACHE_DIR: cacheDir,
+      },
       timeout: 30_000,
     });
     return { code: 0, stdout, stderr };
@@ -92,21 +97,32 @@ describe('the bundled agent', () => {
     expect(createHash('sha256').update(cached).digest('hex')).toBe(addonSha);
   });
 
-  it('says in a sentence why terminals are unavailable when the daemon has no addon', async () => {
+  it('says in a sentence why terminals are unavailable when the daemon cannot be reached', async () => {
     const down = await startTestDaemon('sqlite');
     const url = down.url;
     await down.close();
-    const { stdout, stderr, code } = await run(process.execPath, [bundle, 'terminal-check'], {
-      env: { PATH: process.env.PATH, WARREN_AGENT_URL: url, WARREN_AGENT_CACHE_DIR: path.join(tmp, 'c2') },
-    }).then(
-      (r) => ({ ...r, code: 0 }),
-      (e: { stdout: string; stderr: string; code: number }) => e,
-    );
-    expect(code).toBe(1);
-    expect(stdout).toBe('');
-    expect(stderr).toMatch(
+    const result = await terminalCheck('true', path.join(tmp, 'cache-down'), url);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
       /^warren-agent: Terminals are unavailable: the terminal addon could not be downloaded from http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\.\n$/,
     );
+  });
+
+  it('says in a sentence why terminals are unavailable when the daemon has no addon built', async () => {
+    process.env.WARREN_AGENT_PTY_DIR = fs.mkdtempSync(path.join(tmp, 'no-addon-'));
+    const bare = await startTestDaemon('sqlite').finally(() => {
+      delete process.env.WARREN_AGENT_PTY_DIR;
+    });
+    try {
+      const result = await terminalCheck('true', path.join(tmp, 'cache-bare'), bare.url);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `warren-agent: Terminals are unavailable: the server has no terminal addon for ${process.platform}-${process.arch} with Node ABI ${process.versions.modules}. node-pty is not built on this server; reinstall it where a C++ toolchain is present, or set WARREN_AGENT_PTY_DIR to a folder holding pty.node.\n`,
+      );
+    } finally {
+      await bare.close();
+    }
   });
 });
 

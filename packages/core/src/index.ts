@@ -29,3 +29,4 @@ export * from './wireguard/uapiSet';
 export * from './wireguard/WireguardDevice';
 export * from './wireguard/WireguardUapiError';
 export * from './wireguard/wireguardKey';
+export * from './wireguard/wireguardTunnel';

@@ -14,7 +14,7 @@ export const SFTP_EXTENSIONS: Record<string, string> = {
 export interface ExtensionContext {
   sftp: SFTPWrapper;
   resolve(clientPath: string): string;
-  /** fsync@openssh.com names an open file; this waits for its pending writes and syncs it. */
+  /** fsync@openssh.com names an open file by its handle. */
   syncHandle(handle: Buffer): Promise<void>;
 }
 
@@ -36,7 +36,19 @@ async function statvfsReply(target: string): Promise<Buffer> {
   const ST_NAME_MAX = 255;
   // Node's statfs has no fragment size, fsid or mount flags; Linux reports f_frsize == f_bsize on
   // common file systems, and 0 flags means "read-write, setuid allowed", which is what clients assume.
-  const fields = [s.bsize, s.bsize, s.blocks, s.bfree, s.bavail, s.files, s.ffree, s.ffree, 0, 0, ST_NAME_MAX];
+  const fields = [
+    s.bsize,
+    s.bsize,
+    s.blocks,
+    s.bfree,
+    s.bavail,
+    s.files,
+    s.ffree,
+    s.ffree,
+    0,
+    0,
+    ST_NAME_MAX,
+  ];
   const body = Buffer.alloc(fields.length * 8);
   fields.forEach((value, i) => {
     body.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(value))), i * 8);
@@ -75,7 +87,10 @@ export async function runExtension(
       const [target = Buffer.alloc(0)] = strings(name, data, 1);
       const body = await statvfsReply(ctx.resolve(target.toString('utf8')));
       if (!sendExtendedReply(ctx.sftp, reqId, body)) {
-        throw new SftpStatusError(SftpStatus.FAILURE, 'The file system statistics could not be sent; try again.');
+        throw new SftpStatusError(
+          SftpStatus.FAILURE,
+          'The file system statistics could not be sent; try again.',
+        );
       }
       return;
     }

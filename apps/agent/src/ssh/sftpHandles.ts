@@ -6,8 +6,6 @@ export interface OpenFile {
   kind: 'file';
   path: string;
   fh: FileHandle;
-  /** Requests still running on this file; FSETSTAT waits for them so a late WRITE cannot undo its mtime. */
-  inflight: Set<Promise<unknown>>;
 }
 
 export interface OpenDir {
@@ -30,7 +28,7 @@ const notOpen = () => new WarrenError('INVALID_INPUT', 'The handle is not open i
 export class SftpHandles {
   readonly #open = new Map<number, OpenHandle>();
   #next = 1;
-  #closed = false;
+  #closing: Promise<void> | undefined;
 
   get size(): number {
     return this.#open.size;
@@ -41,7 +39,7 @@ export class SftpHandles {
    * resource is closed at once instead: an OPEN that finished after the client left must not leak.
    */
   async add(handle: OpenHandle): Promise<Buffer> {
-    if (this.#closed) {
+    if (this.#closing) {
       await closeResource(handle);
       throw new WarrenError('UNAVAILABLE', 'The SFTP session has ended.');
     }
@@ -54,14 +52,21 @@ export class SftpHandles {
 
   file(wire: Buffer): OpenFile {
     const handle = this.#lookup(wire);
-    if (handle.kind !== 'file') throw new WarrenError('INVALID_INPUT', `${handle.path} is a directory handle.`);
+    if (handle.kind !== 'file')
+      throw new WarrenError('INVALID_INPUT', `${handle.path} is a directory handle.`);
     return handle;
   }
 
   dir(wire: Buffer): OpenDir {
     const handle = this.#lookup(wire);
-    if (handle.kind !== 'dir') throw new WarrenError('INVALID_INPUT', `${handle.path} is not a directory handle.`);
+    if (handle.kind !== 'dir')
+      throw new WarrenError('INVALID_INPUT', `${handle.path} is not a directory handle.`);
     return handle;
+  }
+
+  /** The path a handle was opened with, for error messages. */
+  path(wire: Buffer): string {
+    return this.#lookup(wire).path;
   }
 
   /** Forgets the handle at once (later requests on it fail) and closes what it held. */
@@ -71,12 +76,14 @@ export class SftpHandles {
     await closeResource(handle);
   }
 
-  /** Closes everything; called once when the session ends. */
-  async closeAll(): Promise<void> {
-    this.#closed = true;
-    const handles = [...this.#open.values()];
-    this.#open.clear();
-    await Promise.allSettled(handles.map(closeResource));
+  /** Closes everything when the session ends; every caller waits for the same closing. */
+  closeAll(): Promise<void> {
+    this.#closing ??= (async () => {
+      const handles = [...this.#open.values()];
+      this.#open.clear();
+      await Promise.allSettled(handles.map(closeResource));
+    })();
+    return this.#closing;
   }
 
   #lookup(wire: Buffer): OpenHandle {
@@ -87,10 +94,6 @@ export class SftpHandles {
 }
 
 async function closeResource(handle: OpenHandle): Promise<void> {
-  if (handle.kind === 'file') {
-    await Promise.allSettled(handle.inflight);
-    await handle.fh.close();
-  } else {
-    await handle.dir.close();
-  }
+  if (handle.kind === 'file') await handle.fh.close();
+  else await handle.dir.close();
 }

@@ -1,21 +1,22 @@
-import fs from 'node:fs';
-import type { Stats } from 'node:fs';
+import fs, { constants as C, type Stats } from 'node:fs';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const FILE_TYPES = new Map<number, string>([
+  [C.S_IFDIR, 'd'],
+  [C.S_IFLNK, 'l'],
+  [C.S_IFCHR, 'c'],
+  [C.S_IFBLK, 'b'],
+  [C.S_IFIFO, 'p'],
+  [C.S_IFSOCK, 's'],
+]);
 const SIX_MONTHS_MS = ((365 * 24 * 60 * 60) / 2) * 1000;
 
 /** `ls -l`'s ten-character mode column, e.g. `drwxr-sr-t`. */
 export function modeString(mode: number): string {
-  const type = mode & 0o170000;
-  const kind =
-    {
-      0o040000: 'd',
-      0o120000: 'l',
-      0o020000: 'c',
-      0o060000: 'b',
-      0o010000: 'p',
-      0o140000: 's',
-    }[type] ?? '-';
+  const type = mode & C.S_IFMT;
+  // A Map with fs.constants, not an object literal: numeric object keys are easy to get wrong
+  // (biome's useSimpleNumberKeys fix rewrote octal keys here to wrong decimals).
+  const kind = FILE_TYPES.get(type) ?? '-';
   const triple = (shift: number, special: number, specialChar: string) => {
     const bits = (mode >> shift) & 7;
     const exec = bits & 1;

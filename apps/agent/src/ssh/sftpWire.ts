@@ -2,16 +2,17 @@ import type { SFTPWrapper } from 'ssh2';
 
 /*
  * ssh2 (pinned at 1.17.0) lets a server answer EXTENDED requests with a STATUS, but it neither
- * lists extensions in its VERSION packet nor can send SSH_FXP_EXTENDED_REPLY. Without the first,
- * OpenSSH's sftp never sends posix-rename, hardlink, fsync or statvfs; without the second, statvfs
- * cannot be answered. These two functions reach into ssh2's channel state for exactly that, and
- * check the shape of what they touch first: if an ssh2 upgrade changes it, the server just stops
- * advertising extensions (clients fall back to plain SFTP v3) instead of corrupting the stream.
+ * lists extensions in its VERSION packet nor can send SSH_FXP_EXTENDED_REPLY, and its SFTP channel
+ * has no exit(). Without the first, OpenSSH's sftp never sends posix-rename, hardlink, fsync or
+ * statvfs; without the second, statvfs cannot be answered; without an exit status, scp reports
+ * failure after every successful copy. The functions below reach into ssh2's channel state for
+ * exactly that, and check the shape of what they touch first: if an ssh2 upgrade changes it, they
+ * do nothing (clients fall back to plain SFTP v3) instead of corrupting the stream.
  */
 
 interface ChannelInternals {
   outgoing: { id: number; window: number; packetSize: number; state: string };
-  _protocol: { channelData(id: number, data: Buffer): void };
+  _protocol: { channelData(id: number, data: Buffer): void; exitStatus(id: number, status: number): void };
   _buffer: unknown[];
 }
 
@@ -22,6 +23,7 @@ function internals(sftp: SFTPWrapper): ChannelInternals | undefined {
     typeof s.outgoing.window === 'number' &&
     typeof s.outgoing.packetSize === 'number' &&
     typeof s._protocol?.channelData === 'function' &&
+    typeof s._protocol.exitStatus === 'function' &&
     Array.isArray(s._buffer);
   return ok ? (s as ChannelInternals) : undefined;
 }
@@ -53,7 +55,10 @@ export function versionPacket(extensions: Record<string, string>): Buffer {
 
 type ProtocolLike = ChannelInternals['_protocol'];
 /** Per SSH connection: channel id -> the VERSION packet to send instead of ssh2's plain one. */
-const pendingVersions = new WeakMap<ProtocolLike, Map<number, { channel: ChannelInternals; packet: Buffer }>>();
+const pendingVersions = new WeakMap<
+  ProtocolLike,
+  Map<number, { channel: ChannelInternals; packet: Buffer }>
+>();
 
 function versionRewrites(protocol: ProtocolLike) {
   let rewrites = pendingVersions.get(protocol);
@@ -69,7 +74,10 @@ function versionRewrites(protocol: ProtocolLike) {
       // ssh2 already took PLAIN_VERSION.length from the window; take the difference too, so the
       // peer never receives more than the window it granted.
       const extra = pending.packet.length - PLAIN_VERSION.length;
-      if (pending.channel.outgoing.window >= extra && pending.packet.length <= pending.channel.outgoing.packetSize) {
+      if (
+        pending.channel.outgoing.window >= extra &&
+        pending.packet.length <= pending.channel.outgoing.packetSize
+      ) {
         pending.channel.outgoing.window -= extra;
         return original.call(this, id, pending.packet);
       }
@@ -105,7 +113,7 @@ export function advertiseExtensions(sftp: SFTPWrapper, extensions: Record<string
  */
 export function sendExtendedReply(sftp: SFTPWrapper, reqId: number, body: Buffer): boolean {
   const channel = internals(sftp);
-  if (!channel || channel.outgoing.state !== 'open' || channel._buffer.length > 0) return false;
+  if (channel?.outgoing.state !== 'open' || channel._buffer.length > 0) return false;
   const id = Buffer.alloc(4);
   id.writeUInt32BE(reqId);
   const reply = packet(SSH_FXP_EXTENDED_REPLY, Buffer.concat([id, body]));
@@ -113,6 +121,15 @@ export function sendExtendedReply(sftp: SFTPWrapper, reqId: number, body: Buffer
   channel.outgoing.window -= reply.length;
   channel._protocol.channelData(channel.outgoing.id, reply);
   return true;
+}
+
+/**
+ * Sends the session channel's exit-status, as sshd does when its sftp-server exits: OpenSSH's scp
+ * treats a session that closes without one as failed. Only while the channel is still open.
+ */
+export function sendExitStatus(sftp: SFTPWrapper, status: number): void {
+  const channel = internals(sftp);
+  if (channel?.outgoing.state === 'open') channel._protocol.exitStatus(channel.outgoing.id, status);
 }
 
 /** Reads the SSH strings an EXTENDED request carries; undefined when the payload is malformed. */

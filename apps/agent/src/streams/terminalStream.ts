@@ -10,6 +10,8 @@ import type { TerminalSessions } from '../terminals/TerminalSessions';
 
 /** Above this many bytes queued toward the client, the terminal is held until it drains. */
 const HIGH_WATER_BYTES = 512 * 1024;
+/** Frames a client may send before its terminal has started (the first attach downloads the addon). */
+const MAX_EARLY_FRAMES = 256;
 
 export interface TerminalStreamRequest {
   session: string;
@@ -27,18 +29,29 @@ export interface TerminalStreamRequest {
 export function serveTerminalStream(socket: WebSocket, sessions: TerminalSessions, request: TerminalStreamRequest): void {
   let attachment: TerminalAttachment | undefined;
   let closed = false;
-  const early: RawData[] = [];
+  let failed = false;
+  const early: [RawData, boolean][] = [];
   const send = (frame: TerminalAgentFrame, done?: () => void) => {
     if (socket.readyState !== socket.OPEN) return;
     socket.send(encodeTerminalAgentFrame(frame), { binary: true }, done);
   };
   const fail = (error: unknown) => {
+    if (failed) return;
+    failed = true;
     const warren = error instanceof WarrenError ? error : new WarrenError('INTERNAL', 'The terminal failed.');
-    send({ type: 'error', code: warren.code, message: warren.message.slice(0, 1000) });
-    socket.close(warren.code === 'INVALID_INPUT' ? 1008 : 1011);
+    try {
+      send({ type: 'error', code: warren.code, message: utf8Prefix(warren.message, 1000) });
+    } finally {
+      socket.close(warren.code === 'INVALID_INPUT' ? 1008 : 1011);
+    }
   };
   const onMessage = (data: RawData, isBinary: boolean) => {
-    if (!attachment) return void early.push(data);
+    if (failed) return;
+    if (!attachment) {
+      if (early.length >= MAX_EARLY_FRAMES)
+        return fail(new WarrenError('TOO_MANY_REQUESTS', 'Too much input arrived before the terminal started.'));
+      return void early.push([data, isBinary]);
+    }
     try {
       if (!isBinary) throw new WarrenError('INVALID_INPUT', 'Terminal frames are binary.');
       const frame = decodeTerminalClientFrame(toBytes(data));
@@ -78,9 +91,16 @@ export function serveTerminalStream(socket: WebSocket, sessions: TerminalSession
     .then((attached) => {
       if (closed) return attached.detach();
       attachment = attached;
-      for (const data of early.splice(0)) onMessage(data, true);
+      for (const [data, isBinary] of early.splice(0)) onMessage(data, isBinary);
     })
     .catch(fail);
+}
+
+/** At most `maxBytes` of UTF-8, cut on a character boundary. */
+function utf8Prefix(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  return new TextDecoder().decode(bytes.subarray(0, maxBytes)).replace(/\uFFFD$/, '');
 }
 
 function toBytes(data: RawData): Uint8Array {

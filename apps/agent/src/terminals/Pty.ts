@@ -100,8 +100,12 @@ export class Pty {
   }
 
   resize(cols: number, rows: number): void {
-    if (this.#exit) return;
-    this.#addon.resize(this.#fd, cols, rows);
+    if (this.#exit || this.#readerClosed) return;
+    try {
+      this.#addon.resize(this.#fd, cols, rows);
+    } catch {
+      // The terminal closed under us (ioctl EBADF/ENOTTY): there is nothing left to resize.
+    }
   }
 
   /**
@@ -138,12 +142,19 @@ export class Pty {
   /** After the exit: read the rest of the output, then report the exit. */
   #finish(): void {
     if (!this.#exit || this.#paused) return;
-    if (this.#readerClosed) return this.#reportExit();
-    if (this.#slave === undefined || this.#reader.readableLength > 0) {
-      // No slave of our own to control the hangup with: the best is a grace period.
-      return this.#closeReaderSoon();
-    }
-    // Stop libuv reading (it would race us), let the terminal hang up, and read to the end.
+    if (this.#readerClosed) this.#reportExit();
+    // No slave of our own to control the hangup with: the best is a grace period.
+    else if (this.#slave === undefined || this.#reader.readableLength > 0) this.#closeReaderSoon();
+    else if (this.#readToEnd()) this.#closeReader();
+    // A background job still has the terminal open; keep streaming for a while.
+    else this.#closeReaderSoon();
+  }
+
+  /**
+   * Stops libuv reading (it would race us), lets the terminal hang up and reads what is left.
+   * False when it cannot hang up because another process holds it (EAGAIN).
+   */
+  #readToEnd(): boolean {
     this.#reader.pause();
     this.#closeSlave();
     const buffer = Buffer.alloc(READ_CHUNK_BYTES);
@@ -152,17 +163,13 @@ export class Pty {
       try {
         n = fs.readSync(this.#fd, buffer, 0, buffer.length, null);
       } catch (error) {
-        // EAGAIN: a background job still has the terminal open; keep streaming for a while.
-        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
-          this.#reader.resume();
-          return this.#closeReaderSoon();
-        }
-        break; // EIO: the kernel has handed over everything.
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return true; // EIO: all was read.
+        this.#reader.resume();
+        return false;
       }
-      if (n === 0) break;
+      if (n === 0) return true;
       this.#deliver(Buffer.from(buffer.subarray(0, n)));
     }
-    this.#closeReader();
   }
 
   #drainWrites(): void {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import {
   describeIssues,
   type TerminalAttachInput,
@@ -8,6 +9,7 @@ import {
   terminalSizeSchema,
   WarrenError,
 } from '@warren/core';
+import type { PtySpawnOptions } from './Pty';
 import type { PtyAddon } from './PtyAddon';
 import { ReconnectingPty, type TerminalAttachment, type TerminalSink } from './ReconnectingPty';
 
@@ -92,6 +94,16 @@ export class TerminalSessions {
     }));
   }
 
+  /**
+   * Ends terminal `id` now (SIGHUP, then SIGKILL); attached clients get the exit. For transports
+   * whose terminals should not outlive the connection, such as an SSH session's pty.
+   */
+  close(id: string): boolean {
+    const session = this.#sessions.get(id);
+    session?.kill();
+    return session !== undefined;
+  }
+
   /** Ends every terminal, e.g. when the agent shuts down. */
   closeAll(): void {
     for (const session of [...this.#sessions.values()]) session.kill();
@@ -105,21 +117,22 @@ export class TerminalSessions {
         `This workspace already runs ${o.maxSessions} terminals, the most it allows; close one before opening another.`,
       );
     }
-    const cwd = request.cwd ?? o.defaultCwd;
+    // A relative folder is taken from where terminals start by default (the workspace folder).
+    const cwd = path.resolve(o.defaultCwd, request.cwd ?? '.');
     if (!isDirectory(cwd))
       throw new WarrenError('INVALID_INPUT', `The terminal cannot start in ${cwd}: it is not a folder.`);
     const shell = o.shell ?? loginShell(o.env ?? process.env);
-    const session = new ReconnectingPty(
-      addon,
-      {
-        file: shell,
-        args: request.command ? ['-c', request.command] : ['-l'],
-        env: terminalEnv(o.env ?? process.env, cwd, request.env),
-        cwd,
-        cols: request.cols,
-        rows: request.rows,
-      },
-      {
+    const spawn: PtySpawnOptions = {
+      file: shell,
+      args: request.command ? ['-c', request.command] : ['-l'],
+      env: terminalEnv(o.env ?? process.env, cwd, request.env),
+      cwd,
+      cols: request.cols,
+      rows: request.rows,
+    };
+    let session: ReconnectingPty;
+    try {
+      session = new ReconnectingPty(addon, spawn, {
         id: request.id,
         scrollbackBytes: o.scrollbackBytes,
         idleTimeoutMs: o.idleTimeoutMs,
@@ -128,8 +141,12 @@ export class TerminalSessions {
         onClose: (closed) => {
           if (this.#sessions.get(closed.id) === closed) this.#sessions.delete(closed.id);
         },
-      },
-    );
+      });
+    } catch (error) {
+      // forkpty failed (out of ptys or processes): a sentence, not a bare native error.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new WarrenError('UNAVAILABLE', `The terminal could not be started: ${reason}`);
+    }
     this.#sessions.set(request.id, session);
     return session;
   }

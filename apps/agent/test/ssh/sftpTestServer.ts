@@ -51,7 +51,8 @@ export async function startSftpTestServer(root: string, keyDir: string): Promise
         ctx.key.algo === allowed.type &&
         ctx.key.data.length === wanted.length &&
         timingSafeEqual(ctx.key.data, wanted);
-      const signed = !ctx.signature || (ctx.blob && allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true);
+      const signed =
+        !ctx.signature || (ctx.blob && allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true);
       return keyMatches && signed ? ctx.accept() : ctx.reject(['publickey']);
     });
     client.on('ready', () => {

@@ -8,6 +8,7 @@ import { isRunning, numberedLines, printNumbered, RecordingSink, sleep, testAddo
 
 const open: TerminalSessions[] = [];
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-terminals-'));
+fs.mkdirSync(path.join(home, 'project'));
 
 function sessions(options: Partial<TerminalSessionsOptions> = {}): TerminalSessions {
   const s = new TerminalSessions({ addon: testAddon, defaultCwd: home, shell: '/bin/sh', ...options });
@@ -201,6 +202,16 @@ describe('a reconnecting terminal', () => {
     expect(terminals.list().find((s) => s.id === 'idle')?.pid).not.toBe(idlePid);
   });
 
+  it('closes a terminal on request, telling its clients, and frees its place under the cap', async () => {
+    const terminals = sessions({ maxSessions: 1 });
+    const sink = new RecordingSink();
+    await terminals.attach('ssh-1', {}, sink);
+    expect(terminals.close('ssh-1')).toBe(true);
+    expect(await sink.untilExit()).toEqual({ exitCode: null, signal: 'SIGHUP' });
+    await terminals.attach('ssh-2', { command: 'true' }, new RecordingSink());
+    expect(terminals.close('nope')).toBe(false);
+  });
+
   it('refuses a terminal past the cap but still reattaches to a running one', async () => {
     const terminals = sessions({ maxSessions: 2 });
     await terminals.attach('one', {}, new RecordingSink());
@@ -224,13 +235,13 @@ describe('a reconnecting terminal', () => {
       'env',
       {
         command: 'pwd; echo "x=$GREETING"; env | grep -c WARREN_AGENT_TOKEN',
-        cwd: os.tmpdir(),
+        cwd: 'project', // relative to the workspace folder
         env: { GREETING: 'hi' },
       },
       sink,
     );
     await sink.untilExit();
-    expect(sink.text).toContain(`${fs.realpathSync(os.tmpdir())}\r\n`);
+    expect(sink.text).toContain(`${fs.realpathSync(path.join(home, 'project'))}\r\n`);
     expect(sink.text).toContain('x=hi\r\n');
     expect(sink.text).not.toContain('must-not-leak');
   });

@@ -10,6 +10,7 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import type { TunnelRelay } from '../tunnels/TunnelRelay';
+import type { WireguardService } from '../tunnels/wireguard/WireguardService';
 import type { AgentConnections } from './AgentConnections';
 import type { AgentRpc } from './AgentRpc';
 import type { AgentService, AgentSession } from './AgentService';
@@ -24,6 +25,8 @@ export interface AgentSocketOptions {
   rpc?: AgentRpc;
   /** Whose tunnels end when the agent's socket closes. */
   tunnels?: TunnelRelay;
+  /** WireGuard mode: agents' registrations, map pushes and acknowledgements. */
+  wireguard?: WireguardService;
   /** How often the daemon pings; a connection that misses a whole interval is dropped. */
   pingIntervalMs?: number;
 }
@@ -67,7 +70,7 @@ export async function agentSocketPlugin(app: FastifyInstance, options: AgentSock
     wsHandler: (socket, request) => {
       const session = sessions.get(request);
       if (!session) return socket.close(1011, 'not authenticated');
-      new AgentLink(socket, session, options, request.log).start();
+      new AgentLink(socket, session, options, request.log, request.socket.remoteAddress).start();
     },
   });
 }
@@ -87,6 +90,7 @@ class AgentLink {
     private readonly session: AgentSession,
     private readonly options: AgentSocketOptions,
     log: FastifyRequest['log'],
+    private readonly remoteAddress?: string,
   ) {
     this.#agentId = session.agent.id;
     this.#log = log.child({ agentId: this.#agentId, workspaceId: session.workspace.id });
@@ -114,6 +118,7 @@ class AgentLink {
       if (current) {
         options.rpc?.agentGone(this.#agentId);
         options.tunnels?.agentGone(this.#agentId);
+        options.wireguard?.detachAgent(this.#agentId);
       }
       this.#log.info({ code }, 'agent disconnected');
       // After the frames that arrived before the close, so `off` is recorded before the disconnect.
@@ -155,7 +160,9 @@ class AgentLink {
         this.#log.info({ version: frame.version, os: frame.os, arch: frame.arch }, 'agent said hello');
         await agents.markConnected(this.#agentId, frame.version, frame.sshHostKey);
         if (this.socket.readyState === this.socket.OPEN)
-          this.socket.send(encodeAgentFrame(manifestFrame(this.session)));
+          this.socket.send(
+            encodeAgentFrame({ ...manifestFrame(this.session), ...(this.options.wireguard?.enabled ? { wireguard: true } : {}) }),
+          );
         return;
       case 'lifecycle':
         if (await agents.setLifecycle(this.#agentId, frame.state))
@@ -166,6 +173,19 @@ class AgentLink {
         return;
       case 'response':
         this.options.rpc?.answer(this.#agentId, frame);
+        return;
+      case 'wireguard_register':
+        try {
+          const { workspace } = this.session;
+          const agent = { agentId: this.#agentId, workspaceId: workspace.id, remoteAddress: this.remoteAddress };
+          this.options.wireguard?.attachAgent(agent, frame);
+        } catch (error) {
+          // A refused registration (a key another node holds) leaves the agent on the relay only.
+          this.#log.warn({ reason: (error as Error).message }, 'WireGuard registration refused');
+        }
+        return;
+      case 'wireguard_ack':
+        this.options.wireguard?.acknowledgeAgent(this.#agentId, frame.version);
         return;
     }
   }

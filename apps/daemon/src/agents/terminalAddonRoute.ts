@@ -84,7 +84,8 @@ export function registerTerminalAddonRoute(app: FastifyInstance, options: Termin
       return reply.code(503).send({
         error: {
           code: 'UNAVAILABLE',
-          message: `Terminals are unavailable: node-pty is not built on this server (looked in ${dir ?? 'node_modules'}). Reinstall the server with a C++ toolchain, or set WARREN_AGENT_PTY_DIR.`,
+          message:
+            'node-pty is not built on this server; reinstall it where a C++ toolchain is present, or set WARREN_AGENT_PTY_DIR to a folder holding pty.node.',
         },
       });
     }

@@ -57,6 +57,13 @@ describe.skipIf(!openSshAvailable)('SSH into a local workspace through the relay
     expect(known).toMatch(/^warren\.dev ssh-ed25519 /m);
   });
 
+  it('ssh -t gets a real terminal of the size OpenSSH asked for', async () => {
+    const result = await ssh(home, 'warren.dev', 'tty; stty size', undefined, ['-tt', '-o', 'SetEnv=COLUMNS=1']);
+    expect(result.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(result.stdout).toMatch(/^\d+ \d+\r?$/m);
+    expect(result.code).toBe(0);
+  });
+
   it('scp copies a 5 MB file in and out unchanged', async () => {
     const local = path.join(home.dir, 'blob.bin');
     fs.writeFileSync(local, randomBytes(5 * 1024 * 1024));

@@ -52,8 +52,8 @@ export async function configSsh(home: CliHome) {
 }
 
 /** OpenSSH `ssh` through the config `warren config-ssh` wrote, in batch mode (no prompts). */
-export function ssh(home: CliHome, host: string, command: string, stdin?: string) {
-  return run('ssh', ['-F', home.sshConfig, '-o', 'BatchMode=yes', host, command], {
+export function ssh(home: CliHome, host: string, command: string, stdin?: string, extra: string[] = []) {
+  return run('ssh', ['-F', home.sshConfig, '-o', 'BatchMode=yes', ...extra, host, command], {
     env: { ...process.env, ...home.env },
     stdin,
   });

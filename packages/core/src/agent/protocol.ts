@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { WarrenError } from '../errors/WarrenError';
 import { agentSpecSchema } from '../templates/manifest';
+import { wireguardEndpointSchema } from '../wireguard/addressSyntax';
+import { wireguardNetworkMapSchema } from '../wireguard/networkMap';
+import { wireguardKeySchema } from '../wireguard/wireguardKey';
 
 /**
  * The agent <-> daemon protocol on the agent WebSocket (`/api/v2/agents/connect`): one JSON
@@ -77,6 +80,8 @@ const manifestFrame = z
       .max(7 * 86_400_000),
     apps: agentSpecSchema.shape.apps,
     metadata: agentSpecSchema.shape.metadata,
+    /** The daemon runs WireGuard mode: start a device if this host allows it, then register it. */
+    wireguard: z.boolean().optional(),
   })
   .strict();
 
@@ -139,11 +144,61 @@ const streamFrame = z
     message: 'an ssh stream needs clientKey and a terminal stream needs terminal',
   });
 
+/**
+ * WireGuard mode (see apps/daemon/src/tunnels/wireguard/WireguardCoordinator.ts). The agent
+ * registers its device's public key and UDP port (the daemon adds the address it sees the agent
+ * at unless `endpoint` says otherwise), applies every `wireguard_map`, and acknowledges each
+ * version it applied, so clients are told of the agent only once it will accept their handshake.
+ */
+const wireguardRegisterFrame = z
+  .object({
+    type: z.literal('wireguard_register'),
+    publicKey: wireguardKeySchema,
+    listenPort: z.int().min(1).max(65535),
+    endpoint: wireguardEndpointSchema.optional(),
+  })
+  .strict();
+const wireguardAckFrame = z
+  .object({ type: z.literal('wireguard_ack'), version: z.int().min(0) })
+  .strict();
+const wireguardMapFrame = z
+  .object({ type: z.literal('wireguard_map'), map: wireguardNetworkMapSchema })
+  .strict();
+/** Longest grant the daemon hands out: a client connects right after it asked for one. */
+export const MAX_WIREGUARD_GRANT_SECONDS = 300;
+/**
+ * Accept one SSH connection over WireGuard from the peer with this WireGuard key, authenticated
+ * with `clientKey`, if it starts within `seconds`: the relay's per-connection key, for WireGuard.
+ */
+const wireguardAcceptFrame = z
+  .object({
+    type: z.literal('wireguard_accept'),
+    peer: wireguardKeySchema,
+    clientKey: shortText(MAX_SSH_KEY_CHARS).min(1),
+    seconds: z.int().min(1).max(MAX_WIREGUARD_GRANT_SECONDS),
+  })
+  .strict();
+
 /** Run the shutdown script, report shutting_down then off, and exit. */
 const shutdownFrame = z.object({ type: z.literal('shutdown') }).strict();
 
-const toDaemonFrames = [helloFrame, lifecycleFrame, logsFrame, responseFrame] as const;
-const toAgentFrames = [manifestFrame, shutdownFrame, requestFrame, cancelFrame, streamFrame] as const;
+const toDaemonFrames = [
+  helloFrame,
+  lifecycleFrame,
+  logsFrame,
+  responseFrame,
+  wireguardRegisterFrame,
+  wireguardAckFrame,
+] as const;
+const toAgentFrames = [
+  manifestFrame,
+  shutdownFrame,
+  requestFrame,
+  cancelFrame,
+  streamFrame,
+  wireguardMapFrame,
+  wireguardAcceptFrame,
+] as const;
 export const agentToDaemonFrameSchema = z.discriminatedUnion('type', [...toDaemonFrames]);
 export const daemonToAgentFrameSchema = z.discriminatedUnion('type', [...toAgentFrames]);
 export const agentFrameSchema = z.discriminatedUnion('type', [...toDaemonFrames, ...toAgentFrames]);
@@ -156,6 +211,8 @@ export type AgentManifestFrame = z.infer<typeof manifestFrame>;
 export type AgentRequestFrame = z.infer<typeof requestFrame>;
 export type AgentResponseFrame = z.infer<typeof responseFrame>;
 export type AgentStreamFrame = z.infer<typeof streamFrame>;
+export type AgentWireguardRegisterFrame = z.infer<typeof wireguardRegisterFrame>;
+export type AgentWireguardAcceptFrame = z.infer<typeof wireguardAcceptFrame>;
 
 /** Which side a frame travels to; decoding for a direction rejects the other side's frames. */
 export type AgentFrameDirection = 'to-daemon' | 'to-agent';

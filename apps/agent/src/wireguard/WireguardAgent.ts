@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type AgentToDaemonFrame,
+  type AgentWireguardAcceptFrame,
+  WIREGUARD_SSH_PORT,
+  type WireguardNetworkMap,
+} from '@warren/core';
+import { generateWireguardKeyPair, WireguardGoProcess } from '@warren/core/node';
+import type { AgentLog } from '../AgentLog';
+import type { SshServer } from '../ssh/SshServer';
+import { WireguardGrants } from './WireguardGrants';
+import { wireguardUnavailableReason } from './wireguardHost';
+
+export interface WireguardAgentOptions {
+  ssh: SshServer;
+  log: AgentLog;
+  /** Sends a frame on the control socket (dropped while it is down: a reconnect re-registers). */
+  send: (frame: AgentToDaemonFrame) => void;
+  /** A line for the workspace's agent log, which people read in the UI. */
+  note: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A connection may arrive a moment before its grant frame is handled; it waits this long for it. */
+const GRANT_WAIT_MS = 3000;
+
+/**
+ * The agent's side of WireGuard mode: a wireguard-go device configured over UAPI from the
+ * daemon's maps, and the agent's SSH server listening on the device's own address. A connection
+ * there is served only if it comes from a peer in the current map, with a key the daemon granted
+ * to that peer; when a map drops a peer (workspace stopping, user suspended, token revoked), its
+ * connections are closed too.
+ *
+ * Settings (environment): WARREN_AGENT_WIREGUARD=0 turns it off, WARREN_WIREGUARD_PORT fixes the
+ * UDP port (default: any free one), WARREN_WIREGUARD_ENDPOINT (ip:port) is what clients send to
+ * when the address the daemon sees the agent at is not reachable for them.
+ */
+export class WireguardAgent {
+  readonly #grants = new WireguardGrants();
+  #device: WireguardGoProcess | undefined;
+  #starting: Promise<WireguardGoProcess | undefined> | undefined;
+  #registration: Extract<AgentToDaemonFrame, { type: 'wireguard_register' }> | undefined;
+  #listener: net.Server | undefined;
+  #listenAddress: string | undefined;
+  /** Tunnel address of each peer in the current map -> its WireGuard public key. */
+  #peers = new Map<string, string>();
+  readonly #connections = new Map<net.Socket, string>();
+  #stopped = false;
+
+  constructor(private readonly options: WireguardAgentOptions) {}
+
+  get device(): WireguardGoProcess | undefined {
+    return this.#device;
+  }
+
+  /** The daemon enabled WireGuard (manifest): start the device once, and (re-)register it. */
+  async enable(agentId: string): Promise<void> {
+    this.#starting ??= this.#start(agentId);
+    const device = await this.#starting;
+    if (device && this.#registration && !this.#stopped) this.options.send(this.#registration);
+  }
+
+  async #start(agentId: string): Promise<WireguardGoProcess | undefined> {
+    const env = this.options.env ?? process.env;
+    const reason = wireguardUnavailableReason(env);
+    if (reason) {
+      this.options.note(`WireGuard is not available here (${reason}); connections use the relay`);
+      return undefined;
+    }
+    const keys = generateWireguardKeyPair();
+    // One device per agent: several local workspaces may share a host.
+    const interfaceName = `wgw${createHash('sha256').update(agentId).digest('hex').slice(0, 8)}`;
+    let device: WireguardGoProcess | undefined;
+    try {
+      device = await WireguardGoProcess.start({ interfaceName });
+      // A crashed agent must not leave its device behind (wireguard-go runs on without it).
+      const kill = () => device?.child.kill('SIGTERM');
+      process.once('exit', kill);
+      void device.exited.then(() => process.removeListener('exit', kill));
+      const port = Number(env.WARREN_WIREGUARD_PORT ?? 0);
+      await device.client.configure({ privateKey: keys.privateKey, listenPort: port });
+      const { listenPort } = await device.client.getDevice();
+      const endpoint = env.WARREN_WIREGUARD_ENDPOINT?.trim();
+      this.#registration = {
+        type: 'wireguard_register',
+        publicKey: keys.publicKey,
+        listenPort,
+        ...(endpoint ? { endpoint } : {}),
+      };
+      this.#device = device;
+      this.options.log.info('WireGuard device started', { interface: interfaceName, listenPort });
+      return device;
+    } catch (error) {
+      await device?.stop();
+      this.options.note(`WireGuard could not start (${(error as Error).message}); connections use the relay`);
+      return undefined;
+    }
+  }
+
+  /** Applies a map from the daemon, then acknowledges it (the daemon holds clients until then). */
+  async applyMap(map: WireguardNetworkMap): Promise<void> {
+    const device = this.#device;
+    if (!device || this.#stopped) return;
+    try {
+      await device.applyNetworkMap(map);
+    } catch (error) {
+      this.options.log.warn('a WireGuard map could not be applied', { error: (error as Error).message });
+      return;
+    }
+    const before = new Set(this.#peers.values());
+    this.#peers = peerAddresses(map);
+    const known = new Set(this.#peers.values());
+    for (const peer of before) if (!known.has(peer)) this.#grants.forget(peer);
+    for (const [socket, peer] of this.#connections) if (!known.has(peer)) socket.destroy();
+    await this.#listenOn(map.addresses[0]?.split('/')[0]);
+    this.options.send({ type: 'wireguard_ack', version: map.version });
+  }
+
+  accept(frame: AgentWireguardAcceptFrame): void {
+    this.#grants.add(frame.peer, frame.clientKey, frame.seconds);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#listener?.close();
+    for (const socket of this.#connections.keys()) socket.destroy();
+    await this.#device?.stop();
+  }
+
+  /** The SSH server on the device's own address, moved when the address changes. */
+  async #listenOn(address: string | undefined): Promise<void> {
+    if (!address || address === this.#listenAddress) return;
+    this.#listener?.close();
+    const listener = net.createServer((socket) => void this.#serve(socket));
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(WIREGUARD_SSH_PORT, address, () => resolve());
+    }).catch((error: Error) => {
+      this.options.log.warn('the SSH server cannot listen on the WireGuard address', { error: error.message });
+    });
+    if (!listener.listening) return;
+    listener.on('error', (error) => this.options.log.warn('WireGuard SSH listener failed', { error: error.message }));
+    this.#listener = listener;
+    this.#listenAddress = address;
+  }
+
+  async #serve(socket: net.Socket): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const peer = this.#peers.get(normalise(socket.remoteAddress));
+    if (!peer) return void socket.destroy();
+    socket.setNoDelay(true);
+    this.#connections.set(socket, peer);
+    socket.once('close', () => this.#connections.delete(socket));
+    let keys = this.#grants.keys(peer);
+    for (let waited = 0; keys.length === 0 && waited < GRANT_WAIT_MS && !socket.destroyed; waited += 50) {
+      await sleep(50);
+      keys = this.#grants.keys(peer);
+    }
+    if (keys.length === 0 || socket.destroyed) return void socket.destroy();
+    try {
+      this.options.ssh.serve(socket, keys);
+    } catch (error) {
+      this.options.log.warn('a WireGuard SSH connection could not be served', { error: String(error) });
+      socket.destroy();
+    }
+  }
+}
+
+/** Each peer's tunnel addresses (without prefix length) -> its public key. */
+function peerAddresses(map: WireguardNetworkMap): Map<string, string> {
+  const peers = new Map<string, string>();
+  for (const peer of map.peers)
+    for (const prefix of peer.allowedIps) peers.set(normalise(prefix.split('/')[0]), peer.publicKey);
+  return peers;
+}
+
+function normalise(address: string | undefined): string {
+  return (address ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+}
