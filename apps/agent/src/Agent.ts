@@ -19,6 +19,7 @@ import type { AgentLog } from './AgentLog';
 import { DaemonSocket, type DaemonSocketOptions } from './DaemonSocket';
 import { defaultBatchLimits, LogBatcher, type LogBatcherLimits } from './LogBatcher';
 import { runAgentOperation } from './operations';
+import { WorkspaceProbes } from './probes/WorkspaceProbes';
 import { Outbox } from './Outbox';
 import { runScript } from './runScript';
 import { loadOrCreateHostKey } from './ssh/hostKey';
@@ -59,6 +60,7 @@ export class Agent {
   readonly #streams: StreamDialer;
   readonly #wireguard: WireguardAgent;
   readonly #terminals: TerminalSessions;
+  readonly #probes: WorkspaceProbes;
   /** Requests from the daemon still running, so a `cancel` can stop them. */
   readonly #requests = new Map<string, AbortController>();
 
@@ -89,6 +91,7 @@ export class Agent {
       log: options.log,
       terminals: this.#terminals,
     });
+    this.#probes = new WorkspaceProbes(options.config.dir, (status) => this.#send(status, true));
     this.#streams = new StreamDialer(options.config.connectUrl, options.config.token, options.log);
     this.#wireguard = new WireguardAgent({
       ssh: this.#ssh,
@@ -127,6 +130,7 @@ export class Agent {
       if (!ok.success) this.#agentLine(`the shutdown script ${ok.reason}`);
     }
     this.#terminals.closeAll();
+    this.#probes.stop();
     await this.#wireguard.stop();
     this.#setLifecycle('off');
     await this.#handOver(this.options.flushTimeoutMs ?? 5000);
@@ -137,6 +141,7 @@ export class Agent {
   #onFrame(frame: DaemonToAgentFrame): void {
     if (frame.type === 'manifest') {
       this.#manifest = frame;
+      if (!this.#stopping) this.#probes.start(frame);
       if (frame.wireguard && !this.#stopping) void this.#wireguard.enable(frame.agentId);
       if (!this.#startup && !this.#stopping) this.#startup = this.#runStartup(frame);
     } else if (frame.type === 'shutdown') {

@@ -1,4 +1,4 @@
-import { type DaemonToAgentFrame, encodeAgentFrame } from '@warren/core';
+import { type AgentStatusFrame, type DaemonToAgentFrame, encodeAgentFrame } from '@warren/core';
 import type { WebSocket } from 'ws';
 
 /** Close code for a connection that a newer one from the same agent replaced. */
@@ -7,6 +7,8 @@ export const REPLACED_CLOSE_CODE = 4000;
 interface Connection {
   workspaceId: string;
   socket: WebSocket;
+  /** The agent's latest metadata values and app health (kept while it is connected). */
+  status?: Omit<AgentStatusFrame, 'type'>;
 }
 
 /**
@@ -42,6 +44,17 @@ export class AgentConnections {
       if (connection.workspaceId === workspaceId && connection.socket.readyState === connection.socket.OPEN)
         return agentId;
     return undefined;
+  }
+
+  setStatus(agentId: string, status: AgentStatusFrame): void {
+    const connection = this.#byAgent.get(agentId);
+    if (connection) connection.status = { metadata: status.metadata, apps: status.apps };
+  }
+
+  /** What the workspace's connected agent last reported, if anything. */
+  statusOf(workspaceId: string): Omit<AgentStatusFrame, 'type'> | undefined {
+    const agentId = this.agentOf(workspaceId);
+    return agentId ? this.#byAgent.get(agentId)?.status : undefined;
   }
 
   /** Sends a frame to the agent if it is connected here; false if it is not. */

@@ -174,6 +174,9 @@ class AgentLink {
       case 'response':
         this.options.rpc?.answer(this.#agentId, frame);
         return;
+      case 'status':
+        this.options.connections.setStatus(this.#agentId, frame);
+        return;
       case 'wireguard_register':
         try {
           const { workspace } = this.session;

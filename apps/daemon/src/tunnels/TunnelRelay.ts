@@ -81,6 +81,11 @@ export class TunnelRelay {
     return this.connections.agentOf(workspaceId);
   }
 
+  /** The metadata values and app health the workspace's agent last reported. */
+  agentStatus(workspaceId: string) {
+    return this.connections.statusOf(workspaceId);
+  }
+
   /** Whether an agent's dialled stream is one this daemon asked that same agent for. */
   claims(streamId: string, agentId: string): boolean {
     return this.#pending.get(streamId)?.agentId === agentId;

@@ -96,8 +96,9 @@ export const workspacesRouter = router({
     ),
 
   /**
-   * What the workspace's agent sees now: listening ports, CPU, memory and disk, and how many
-   * tunnels are open. Asked of the agent on each call; fields are null while it is away.
+   * What the workspace's agent sees now: listening ports, CPU, memory and disk (asked on each
+   * call; null while it is away), the template's metadata values and apps' health (as last
+   * reported), and how many tunnels are open.
    */
   agentInfo: authedProcedure.input(transitionInput).query(async ({ ctx, input }) => {
     const ws = await ctx.services.workspaces.get(ctx.actor, input);
@@ -107,10 +108,13 @@ export const workspacesRouter = router({
       ask<AgentOperationResult<'listeningPorts'>>(rpc.call(ws.id, 'listeningPorts', {}, { timeoutMs: 3000 })),
       ask<AgentOperationResult<'stats'>>(rpc.call(ws.id, 'stats', {}, { timeoutMs: 3000 })),
     ]);
+    const status = ctx.services.tunnels.agentStatus(ws.id);
     return {
       connected: ctx.services.tunnels.connectedAgent(ws.id) !== undefined,
       ports: ports?.ports ?? null,
       stats,
+      metadata: status?.metadata ?? [],
+      apps: status?.apps ?? [],
       openTunnels: ctx.services.tunnels.countFor(ws.id),
     };
   }),

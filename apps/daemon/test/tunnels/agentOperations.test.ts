@@ -66,11 +66,24 @@ describe('operations run by a workspace agent for the daemon', () => {
     await call('exec', { command: `pkill -f "listen\\(${port}" || true` });
   });
 
+  it('workspaces.agentInfo shows the template’s metadata values and its apps’ health', async () => {
+    const info = await waitFor('metadata from the agent', async () => {
+      const found = await t.client(token).workspaces.agentInfo.query({ name: 'ops' });
+      return found.metadata.some((m) => m.key === 'load_average') ? found : undefined;
+    });
+    const load = info.metadata.find((m) => m.key === 'load_average');
+    expect(load?.value).toMatch(/^\d+\.\d+ \d+\.\d+ \d+\.\d+$/);
+    expect(load?.error).toBeUndefined();
+    // file_server is off, so nothing of this workspace's serves port 8000: the Files app is not healthy.
+    const files = info.apps.find((a) => a.slug === 'files');
+    expect(files?.health).toMatch(/^(initializing|unhealthy)$/);
+  });
+
   it('a call to a workspace whose agent is gone fails at once with a sentence', async () => {
     await t.client(token).workspaces.stop.mutate({ name: 'ops' });
     await settle(t.client(token), 'ops', 'stopped', 60_000);
     await expect(call('stats', {})).rejects.toThrow(/agent is not connected; start the workspace/);
     const info = await t.client(token).workspaces.agentInfo.query({ name: 'ops' });
-    expect(info).toMatchObject({ connected: false, ports: null, stats: null, openTunnels: 0 });
+    expect(info).toMatchObject({ connected: false, ports: null, stats: null, metadata: [], apps: [], openTunnels: 0 });
   });
 });

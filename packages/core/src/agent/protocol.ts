@@ -113,6 +113,32 @@ const responseFrame = z
     message: 'a response carries exactly one of result and error',
   });
 
+export const appHealthStates = ['disabled', 'initializing', 'healthy', 'unhealthy'] as const;
+export type AppHealth = (typeof appHealthStates)[number];
+/** A metadata value as shown on the workspace page: one short line or a few. */
+export const MAX_METADATA_VALUE_CHARS = 1024;
+
+/** What the agent sees of its workspace now: the template's metadata values and its apps' health. */
+const statusFrame = z
+  .object({
+    type: z.literal('status'),
+    metadata: z
+      .array(
+        z
+          .object({
+            key: shortText(64).min(1),
+            value: shortText(MAX_METADATA_VALUE_CHARS),
+            error: shortText(MAX_METADATA_VALUE_CHARS).optional(),
+            collectedAt: z.number().int().min(0).max(8.64e15),
+          })
+          .strict(),
+      )
+      .max(100),
+    apps: z.array(z.object({ slug: shortText(64).min(1), health: z.enum(appHealthStates) }).strict()).max(100),
+  })
+  .strict();
+export type AgentStatusFrame = z.infer<typeof statusFrame>;
+
 export const agentStreamKinds = ['ssh', 'terminal'] as const;
 export type AgentStreamKind = (typeof agentStreamKinds)[number];
 
@@ -187,6 +213,7 @@ const toDaemonFrames = [
   lifecycleFrame,
   logsFrame,
   responseFrame,
+  statusFrame,
   wireguardRegisterFrame,
   wireguardAckFrame,
 ] as const;
