@@ -93,3 +93,24 @@ export function machineCpuSeconds() {
     return { busy: Number.NaN, total: Number.NaN };
   }
 }
+
+/** `pid` and every process below it (from /proc/<pid>/task/<tid>/children), e.g. sshd and its per-connection children. */
+export function processTree(pid) {
+  const tree = [];
+  const queue = [pid];
+  while (queue.length) {
+    const next = queue.shift();
+    tree.push(next);
+    let tasks = [];
+    try {
+      tasks = fs.readdirSync(`/proc/${next}/task`);
+    } catch {}
+    for (const tid of tasks) {
+      try {
+        const children = fs.readFileSync(`/proc/${next}/task/${tid}/children`, 'utf8').trim();
+        if (children) queue.push(...children.split(' ').map(Number));
+      } catch {}
+    }
+  }
+  return tree;
+}

@@ -16,6 +16,7 @@ import { onCleanup, runBench } from '../lib/cleanup.mjs';
 import { ROOT } from '../lib/daemon.mjs';
 import { log } from '../lib/log.mjs';
 import { fmtRatio, formatTable, loadAverage, loadLine, machineLine } from '../lib/report.mjs';
+import { measureWireguardForward as measureForward } from './wireguardForward.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TRANSFER_SCRIPT = path.join(ROOT, 'packages', 'core', 'test-support', 'tcpTransfer.mjs');
@@ -123,6 +124,14 @@ export async function measureWireguardRows({ seconds = 3 } = {}) {
   };
 }
 
+/**
+ * The WireGuard port forward (daemon, agent and `warren port-forward --wireguard` in separate
+ * namespaces): { mbps, detail, ... } or { skipped }. See ./wireguardForward.mjs.
+ */
+export async function measureWireguardForward({ seconds = 3 } = {}) {
+  return measureForward({ seconds, wg: await loadWireguardModule() });
+}
+
 /** The rows as a table, with each row's share of the baseline (the first row). */
 export function formatWireguardRows(rows) {
   const baseline = rows[0]?.mbps ?? Number.NaN;
@@ -153,9 +162,14 @@ if (isMain) {
       process.stdout.write(`WireGuard rows skipped: ${skipped}.\n`);
       return 0;
     }
+    const forward = await measureWireguardForward(options);
+    const raw = rows.find((r) => /raw wireguard-go/.test(r.name));
+    const forwardLine = forward.skipped
+      ? `WireGuard port forward: not measured: ${forward.skipped}.`
+      : `WireGuard port forward: ${forward.mbps.toFixed(0)} MB/s, ${fmtRatio(forward.mbps / (raw?.mbps ?? Number.NaN))} of raw wireguard-go (${forward.detail})`;
     process.stdout.write(
       `${machineLine()}, ${options.seconds} s per row, sender and receiver in separate network namespaces\n` +
-        `${loadLine(load)}\n\n${formatWireguardRows(rows)}\n`,
+        `${loadLine(load)}\n\n${formatWireguardRows(rows)}\n\n${forwardLine}\n`,
     );
     return 0;
   });

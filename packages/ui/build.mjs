@@ -9,10 +9,33 @@ import { build } from 'esbuild';
  * dist/assets (cached forever by the daemon), and an index.html that names them (never
  * cached). dist/entries.json lists each entry's files for bench/ui.
  */
+// Paths below are relative to this package, wherever the build is started from.
+process.chdir(import.meta.dirname);
 const outdir = 'dist';
 fs.rmSync(outdir, { recursive: true, force: true });
 
+/**
+ * `import { z } from 'zod'` hands the bundler zod's whole namespace as one value, so every
+ * schema kind, the JSON-schema code and all ~40 locales land in the bundle (~450 KiB). Read as
+ * `import * as z`, each `z.object`-style access is a static reference and the rest is dropped.
+ * Same module, same behaviour: only what the bundler can see changes.
+ */
+const zodNamespaceImports = {
+  name: 'zod-namespace-imports',
+  setup(b) {
+    b.onLoad({ filter: /[\\/](core|ui)[\\/]src[\\/].*\.tsx?$/ }, async (args) => {
+      const source = await fs.promises.readFile(args.path, 'utf8');
+      if (!source.includes("import { z } from 'zod';")) return undefined;
+      return {
+        contents: source.replaceAll("import { z } from 'zod';", "import * as z from 'zod';"),
+        loader: args.path.endsWith('x') ? 'tsx' : 'ts',
+      };
+    });
+  },
+};
+
 const result = await build({
+  absWorkingDir: import.meta.dirname,
   entryPoints: { app: 'src/web/main.tsx' },
   outdir: `${outdir}/assets`,
   entryNames: '[name]-[hash]',
@@ -23,14 +46,31 @@ const result = await build({
   format: 'esm',
   platform: 'browser',
   target: ['chrome115', 'firefox115', 'safari16'],
-  minify: true,
+  minify: !process.env.UI_NO_MINIFY,
   sourcemap: 'linked',
   jsx: 'automatic',
   legalComments: 'none',
   define: { 'process.env.NODE_ENV': '"production"' },
   metafile: true,
+  plugins: [zodNamespaceImports],
   logLevel: 'warning',
 });
+
+// UI_BUILD_ANALYZE=1 node build.mjs: which packages fill the bundle, largest first.
+if (process.env.UI_BUILD_ANALYZE) {
+  const byPackage = {};
+  for (const output of Object.values(result.metafile.outputs))
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const name =
+        /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? input;
+      byPackage[name] = (byPackage[name] ?? 0) + bytesInOutput;
+    }
+  console.table(
+    Object.entries(byPackage)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12),
+  );
+}
 
 const outputs = Object.entries(result.metafile.outputs);
 const rel = (file) => `/${path.relative(outdir, file).split(path.sep).join('/')}`;
@@ -59,7 +99,13 @@ fs.writeFileSync(path.join(outdir, 'index.html'), html);
 // Each script the app may load: the entry up front, the rest (lazy screens) on demand.
 const scripts = outputs
   .filter(([file]) => file.endsWith('.js'))
-  .map(([file, o]) => ({ file: rel(file), entry: o.entryPoint ?? null, bytes: o.bytes }));
+  .map(([file, o]) => ({
+    file: rel(file),
+    entry: o.entryPoint ?? null,
+    bytes: o.bytes,
+    // Static imports load with the file; dynamic ones (lazy screens) only when navigated to.
+    imports: o.imports.filter((i) => i.kind === 'import-statement').map((i) => rel(i.path)),
+  }));
 fs.writeFileSync(
   path.join(outdir, 'entries.json'),
   `${JSON.stringify({ index: '/index.html', app: rel(entryFile), css, scripts }, null, 2)}\n`,
@@ -77,4 +123,6 @@ for (const file of fs.readdirSync(path.join(outdir, 'assets'))) {
 }
 
 const hash = createHash('sha256').update(html).digest('hex').slice(0, 12);
-console.log(`built ${scripts.length} scripts${css ? ' and 1 stylesheet' : ''} into ${outdir}/ (index ${hash})`);
+console.log(
+  `built ${scripts.length} scripts${css ? ' and 1 stylesheet' : ''} into ${outdir}/ (index ${hash})`,
+);

@@ -13,7 +13,7 @@ import {
   encodeAgentFrame,
   WarrenError,
 } from '@warren/core';
-import { createWebSocketStream } from 'ws';
+import { tunnelStream } from '@warren/core/node';
 import type { AgentConfig } from './AgentConfig';
 import type { AgentLog } from './AgentLog';
 import { DaemonSocket, type DaemonSocketOptions } from './DaemonSocket';
@@ -164,8 +164,7 @@ export class Agent {
       // One bad stream must never take the agent (and every other connection) down.
       try {
         if (frame.kind === 'ssh' && frame.clientKey) {
-          const stream = createWebSocketStream(socket);
-          socket.once('close', () => stream.destroy());
+          const stream = tunnelStream(socket);
           stream.on('error', () => socket.terminate());
           this.#ssh.serve(stream, frame.clientKey);
         } else if (frame.kind === 'terminal' && frame.terminal) serveTerminalStream(socket, this.#terminals, frame.terminal);

@@ -40,6 +40,7 @@ import { builtinTemplatesDir } from './templates/builtinTemplates';
 import { TemplatesService } from './templates/TemplatesService';
 import { TunnelRelay } from './tunnels/TunnelRelay';
 import { tunnelPlugin } from './tunnels/tunnelPlugin';
+import { WireguardService } from './tunnels/wireguard/WireguardService';
 import { UsersService } from './users/UsersService';
 import { webPlugin } from './web/webPlugin';
 import { Scheduler } from './workspaces/Scheduler';
@@ -130,6 +131,14 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   const tunnels = new TunnelRelay(agentConnections, live, (workspaceId) => {
     workspaces.bumpActivity(workspaceId).catch((error) => log.warn({ err: error }, 'could not record activity'));
   });
+  // WireGuard mode is opt-in: agents on a shared host would otherwise each add a TUN device there.
+  const wireguard = new WireguardService({
+    agents,
+    workspaces,
+    live,
+    send: (agentId, frame) => agentConnections.send(agentId, frame),
+    enabled: process.env.WARREN_WIREGUARD === '1',
+  });
   const services: Services = {
     auth,
     users,
@@ -143,6 +152,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     agents,
     agentRpc,
     tunnels,
+    wireguard,
     aiCatalog,
     aiPolicy: new AiPolicyService(db, aiCatalog, users, now),
     aiUsage: new UsageService(db, users),
@@ -202,7 +212,9 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   // After the gateway: turns cut short by a restart are settled, and waiting ones resume.
   await services.chats.start();
   await app.register(usageCsvPlugin, services);
-  await app.register(agentSocketPlugin, { agents, connections: agentConnections, rpc: agentRpc, tunnels });
+  await app.register(agentSocketPlugin, { agents, connections: agentConnections, rpc: agentRpc, tunnels, wireguard });
+  const watchingWorkspaces = new AbortController();
+  void wireguard.watchWorkspaces(bus, watchingWorkspaces.signal);
   await app.register(tunnelPlugin, { relay: tunnels, agents, auth, workspaces, events: bus });
   await app.register(agentBinaryPlugin, { binaryPath: agentBinaryPath });
   await app.register(webPlugin);
@@ -248,6 +260,8 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
         // Running turns end as interrupted while the gateway and database are still there.
         await services.chats.close();
         live.endAll();
+        watchingWorkspaces.abort();
+        wireguard.close();
         tunnels.closeAll();
         agentConnections.closeAll();
         const closed = app.close();

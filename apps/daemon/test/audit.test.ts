@@ -59,9 +59,9 @@ describe.each(dialects)('the audit trail on %s', (dialect) => {
     await t.client(member.token).auth.changePassword.mutate(changed);
     await t.client(member.token).auth.logout.mutate();
 
-    // Templates and workspaces: every mutation is recorded whether it succeeds or not.
+    // Templates, workspaces and chats: every mutation is recorded whether it succeeds or not.
     for (const p of procedureCatalog.filter(
-      (p) => p.type === 'mutation' && /^(templates|workspaces)\./.test(p.path),
+      (p) => p.type === 'mutation' && /^(templates|workspaces|chats)\./.test(p.path),
     )) {
       await callProcedure(t.url, p.path, p.type, { token: owner.token, input: sampleInput(p.path) });
     }
@@ -189,9 +189,9 @@ describe.each(dialects)('the audit trail on %s', (dialect) => {
     expect(atTen.length + beforeTen.length).toBe((await list({})).length);
 
     const failures = await list({ status: 'error' });
-    // The workspace calls named a workspace that does not exist.
+    // The workspace and chat calls named a workspace, model or chat that does not exist.
     const workspaceMisses = procedureCatalog
-      .filter((p) => p.type === 'mutation' && p.path.startsWith('workspaces.'))
+      .filter((p) => p.type === 'mutation' && /^(workspaces|chats)\./.test(p.path))
       .map((p) => `${p.path} NOT_FOUND`);
     expect(failures.map((e) => `${e.action} ${e.errorCode}`).sort()).toEqual(
       ['auth.login UNAUTHORIZED', 'users.create CONFLICT', ...workspaceMisses].sort(),

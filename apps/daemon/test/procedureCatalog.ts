@@ -36,6 +36,10 @@ export function sampleInput(path: string): Record<string, unknown> | undefined {
 }
 
 const none = () => undefined;
+/** A WireGuard public key (any 32 bytes in base64 will do for the schema). */
+export const sampleWireguardKey = () => randomBytes(32).toString('base64');
+export const SAMPLE_SSH_KEY =
+  'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
 const SAMPLE_CHAT = '00000000-0000-4000-8000-000000000000';
 const samples: Record<string, () => Record<string, unknown> | undefined> = {
   'setup.status': none,
@@ -115,6 +119,11 @@ const samples: Record<string, () => Record<string, unknown> | undefined> = {
   'chats.edit': () => ({ chatId: SAMPLE_CHAT, messageId: SAMPLE_CHAT, text: 'hello' }),
   'chats.interrupt': () => ({ chatId: SAMPLE_CHAT }),
   'chats.watch': () => ({ chatId: SAMPLE_CHAT }),
+  'wireguard.registerDevice': () => ({ deviceId: 'sample', publicKey: sampleWireguardKey() }),
+  'wireguard.removeDevice': () => ({ deviceId: 'sample' }),
+  'wireguard.map': () => ({ deviceId: 'sample' }),
+  'wireguard.openTunnel': () => ({ deviceId: 'sample', name: 'sample', sshPublicKey: SAMPLE_SSH_KEY }),
+  'wireguard.ack': () => ({ deviceId: 'sample', version: 0 }),
   'provisionerd.acquire': () => ({ instanceId: 'instance-1' }),
   'provisionerd.renew': () => ({ jobId: 'sample', instanceId: 'instance-1' }),
   'provisionerd.appendLogs': () => ({ jobId: 'sample', instanceId: 'instance-1', lines: [] }),

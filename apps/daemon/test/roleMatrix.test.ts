@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { procedurePolicy } from '../src/auth/policy';
 import { callProcedure } from './callProcedure';
 import { dialects, rememberSecret, startTestDaemon, type TestDaemon } from './harness';
-import { newPassword, procedureCatalog, sampleApiKey, sampleManifest } from './procedureCatalog';
+import {
+  newPassword,
+  procedureCatalog,
+  SAMPLE_SSH_KEY,
+  sampleApiKey,
+  sampleManifest,
+  sampleWireguardKey,
+} from './procedureCatalog';
 import { addPerson, signIn } from './signIn';
 
 const callers = ['anonymous', 'owner', 'user-admin', 'template-admin', 'auditor', 'member'] as const;
@@ -87,6 +94,11 @@ const EXPECTED: Record<string, readonly [Verdict, Verdict, Verdict, Verdict, Ver
   'chats.interrupt':       [N,       Y,    Y,         Y,             Y,      Y],
   'chats.watch':           [N,       Y,    Y,         Y,             Y,      Y],
   // Only external provisioners, with a provisioner key: no user, whatever their roles.
+  'wireguard.registerDevice':[N,     Y,    Y,         Y,             Y,      Y],
+  'wireguard.removeDevice':[N,       Y,    Y,         Y,             Y,      Y],
+  'wireguard.map':         [N,       Y,    Y,         Y,             Y,      Y],
+  'wireguard.openTunnel':  [N,       Y,    Y,         Y,             Y,      Y],
+  'wireguard.ack':         [N,       Y,    Y,         Y,             Y,      Y],
   'provisionerd.acquire':  [N,       N,    N,         N,             N,      N],
   'provisionerd.renew':    [N,       N,    N,         N,             N,      N],
   'provisionerd.appendLogs':[N,      N,    N,         N,             N,      N],
@@ -226,6 +238,14 @@ describe.each(dialects)('who may call what, over HTTP on %s', (dialect) => {
     'chats.edit': () => ({ input: { chatId: NO_CHAT, messageId: NO_CHAT, text: 'hello' } }),
     'chats.interrupt': () => ({ input: { chatId: NO_CHAT } }),
     'chats.watch': () => ({ input: { chatId: NO_CHAT } }),
+    // A device of the caller's own (a fresh key each time) and a workspace that does not exist.
+    'wireguard.registerDevice': () => ({ input: { deviceId: 'matrix', publicKey: sampleWireguardKey() } }),
+    'wireguard.removeDevice': () => ({ input: { deviceId: 'matrix' } }),
+    'wireguard.map': () => ({ input: { deviceId: 'matrix' } }),
+    'wireguard.openTunnel': () => ({
+      input: { deviceId: 'matrix', name: 'none', sshPublicKey: SAMPLE_SSH_KEY },
+    }),
+    'wireguard.ack': () => ({ input: { deviceId: 'matrix', version: 0 } }),
     'provisionerd.acquire': () => ({ input: { instanceId: 'instance-1' } }),
     'provisionerd.renew': () => ({ input: { jobId: 'j', instanceId: 'instance-1' } }),
     'provisionerd.appendLogs': () => ({ input: { jobId: 'j', instanceId: 'instance-1', lines: [] } }),

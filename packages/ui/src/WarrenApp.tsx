@@ -4,12 +4,26 @@ import type { ApiClient } from './api/client';
 import { App } from './app/App';
 import { type RoutingMode, startRouter } from './app/router';
 import { loadTheme } from './design/theme';
+import {
+  type TerminalConnector,
+  TerminalConnectorProvider,
+  webTerminalConnector,
+} from './terminal/terminalConnector';
 
 /**
  * The whole UI over any tRPC client: the browser passes HTTP/SSE links, the desktop an
  * IPC link (so its renderer never holds the daemon token) and `routing="hash"`.
  */
-export function WarrenApp({ client, routing = 'history' }: { client: ApiClient; routing?: RoutingMode }) {
+export function WarrenApp({
+  client,
+  routing = 'history',
+  terminal = webTerminalConnector,
+}: {
+  client: ApiClient;
+  routing?: RoutingMode;
+  /** How terminals reach a workspace; the browser's WebSocket by default. */
+  terminal?: TerminalConnector;
+}) {
   useEffect(() => {
     loadTheme();
     return startRouter(routing);
@@ -17,7 +31,9 @@ export function WarrenApp({ client, routing = 'history' }: { client: ApiClient; 
   return (
     <StrictMode>
       <ApiProvider client={client}>
-        <App />
+        <TerminalConnectorProvider value={terminal}>
+          <App />
+        </TerminalConnectorProvider>
       </ApiProvider>
     </StrictMode>
   );

@@ -41,7 +41,9 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
       id: v.id,
       impact: v.impact ?? null,
       help: v.help,
-      nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
+      nodes: v.nodes
+        .slice(0, 5)
+        .map((n) => `${n.target.join(' ')}: ${n.html.slice(0, 160)} ${JSON.stringify(n.any[0]?.data ?? '')}`),
     }));
   });
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');

@@ -11,7 +11,8 @@ const agent = path.join(repo, 'apps', 'agent', 'dist', 'warren-agent.mjs');
 
 /** The built UI, daemon and agent; built once when a plain `vitest run` finds one missing. */
 export function ensureBuilt(): void {
-  const build = (dir: string) => execFileSync(process.execPath, ['build.mjs'], { cwd: dir, stdio: 'inherit' });
+  const build = (dir: string) =>
+    execFileSync(process.execPath, ['build.mjs'], { cwd: dir, stdio: 'inherit' });
   if (!fs.existsSync(path.join(uiDir, 'dist', 'index.html'))) build(uiDir);
   if (!fs.existsSync(cli)) build(path.join(repo, 'apps', 'daemon'));
   if (!fs.existsSync(agent)) build(path.join(repo, 'apps', 'agent'));
@@ -25,7 +26,10 @@ export interface DaemonProcess {
 }
 
 /** `warren server` as a real process on a free loopback port, SQLite in a fresh data directory. */
-export async function startDaemon(args: string[] = [], env: Record<string, string> = {}): Promise<DaemonProcess> {
+export async function startDaemon(
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<DaemonProcess> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-ui-'));
   fs.mkdirSync(path.join(ARTIFACTS_DIR, 'logs'), { recursive: true });
   const child = spawn(
@@ -46,7 +50,9 @@ export async function startDaemon(args: string[] = [], env: Record<string, strin
       const match = /Warren is running at (\S+)/.exec(out);
       if (match?.[1]) resolve(match[1].replace(/\/$/, ''));
     });
-    child.on('exit', (code) => reject(new Error(`warren server exited with ${code} before it was ready: ${out}`)));
+    child.on('exit', (code) =>
+      reject(new Error(`warren server exited with ${code} before it was ready: ${out}`)),
+    );
   });
   return {
     url,

@@ -1,28 +1,50 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+// The one scripted model upstream the daemon's gateway and chat tests use (Node built-ins only).
+import {
+  type FakeModelProvider,
+  startFakeModelProvider,
+} from '../../../apps/daemon/test/ai/FakeModelProvider';
 import { launchChromium, seriousViolations, snap } from './browser';
 import { type DaemonProcess, ensureBuilt, startDaemon } from './daemonProcess';
 
 let daemon: DaemonProcess;
 let browser: Browser;
 let page: Page;
+let fake: FakeModelProvider;
+/** Uncaught errors in the page: a screen that threw is a failure even if it still shows something. */
+const pageErrors: string[] = [];
+const upstreamKey = `sk-ui-test-${Math.random().toString(36).slice(2)}`;
 const password = `newcomer-${Math.random().toString(36).slice(2)}`;
 
 beforeAll(async () => {
   ensureBuilt();
+  fake = await startFakeModelProvider({ apiKey: upstreamKey });
   daemon = await startDaemon();
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.on('pageerror', (error) => pageErrors.push(error.stack ?? error.message));
 });
 
 afterAll(async () => {
   await browser?.close();
   await daemon?.stop();
+  await fake?.close();
+});
+
+// What the page showed when a step failed, and any error it threw, for whoever reads the artifacts.
+afterEach(async ({ task }) => {
+  if (task.result?.state !== 'fail' || !page) return;
+  await snap(page, `failed-${task.name.replace(/\W+/g, '-').slice(0, 60)}`);
+  if (pageErrors.length) console.error(`errors in the page: ${pageErrors.join('\n')}`);
 });
 
 /** Every main screen: a screenshot for the record, and no serious or critical axe violation. */
 async function checkScreen(name: string) {
   await snap(page, name);
+  expect(pageErrors, `errors in the page before ${name}`).toEqual([]);
   expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
 }
 
@@ -63,8 +85,18 @@ test('a newcomer creates the first user, then a workspace, and watches it build 
   await expect.poll(() => log.textContent(), { timeout: 60_000 }).toMatch(/\S+\n\S+/);
   await snap(page, '04-workspace-building');
   const status = page.getByRole('region', { name: 'Status' });
-  await expect.poll(() => status.getByText('running', { exact: true }).isVisible(), { timeout: 90_000 }).toBe(true);
-  await expect.poll(() => page.getByText(/Build #1/).first().isVisible()).toBe(true);
+  await expect
+    .poll(() => status.getByText('running', { exact: true }).isVisible(), { timeout: 90_000 })
+    .toBe(true);
+  await expect
+    .poll(() =>
+      page
+        .getByText(/Build #1/)
+        .first()
+        .isVisible(),
+    )
+    .toBe(true);
+  await expect.poll(() => status.getByText('ready, connected').isVisible(), { timeout: 60_000 }).toBe(true);
   await checkScreen('05-workspace-running');
 
   await page.getByRole('link', { name: 'Workspaces' }).click();
@@ -73,15 +105,93 @@ test('a newcomer creates the first user, then a workspace, and watches it build 
   await checkScreen('06-workspaces-list');
 });
 
-test('stopping asks first, then the list follows the build live', async () => {
+test('the terminal runs a command in the workspace and follows the window size', async () => {
+  await page.getByRole('link', { name: 'first-box' }).click();
+  await page.getByRole('button', { name: 'Open terminal' }).click();
+  const terminal = page.getByRole('application', { name: 'Terminal of ada/first-box' });
+  await terminal.waitFor();
+  await page.getByText('connected', { exact: true }).waitFor({ timeout: 30_000 });
+  await terminal.click();
+  await page.keyboard.type('echo "warren-$((6*7))"; stty size\n');
+  const rows = terminal.locator('.xterm-rows');
+  await expect.poll(() => rows.textContent(), { timeout: 30_000 }).toContain('warren-42');
+  const size = /(\d+) (\d+)\s*$/m.exec(((await rows.textContent()) ?? '').replace('warren-42', ''));
+  await snap(page, '07-terminal');
+  // A narrower window gives the shell fewer columns.
+  await page.setViewportSize({ width: 900, height: 860 });
+  await page.keyboard.type('clear; stty size\n');
+  await expect
+    .poll(async () => /\d+ (\d+)/.exec((await rows.textContent()) ?? '')?.[1], { timeout: 10_000 })
+    .not.toBe(size?.[2]);
+  await page.setViewportSize({ width: 1280, height: 860 });
+  expect(await seriousViolations(page)).toEqual([]);
+});
+
+test('an owner adds a model provider, and a chat edits a file in the workspace with a tool', async () => {
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('link', { name: 'AI providers', exact: true }).click();
+  await page.getByRole('button', { name: 'Add provider' }).click();
+  const addProvider = page.getByRole('dialog', { name: 'Add AI provider' });
+  await addProvider.getByLabel('Name').fill('openai');
+  await addProvider.getByLabel('Base URL').fill(`${fake.url}/v1`);
+  await addProvider.getByLabel('Central API key').fill(upstreamKey);
+  await addProvider.getByRole('button', { name: 'Add provider' }).click();
+  await page.getByRole('cell', { name: 'openai', exact: true }).first().waitFor();
+  await page.getByRole('button', { name: 'Add model' }).click();
+  const addModel = page.getByRole('dialog', { name: 'Add model' });
+  await addModel.getByLabel('Provider').fill('openai');
+  await addModel.getByLabel('Model name').fill('gpt-4.1');
+  await addModel.getByLabel('Input price (USD per million tokens)').fill('2');
+  await addModel.getByLabel('Output price (USD per million tokens)').fill('8');
+  await addModel.getByRole('button', { name: 'Save model' }).click();
+  await page.getByRole('cell', { name: 'openai/gpt-4.1' }).waitFor();
+  await checkScreen('08-admin-ai-with-provider');
+
+  fake.script([
+    {
+      toolCalls: [
+        { name: 'write_file', arguments: { path: 'notes/hello.txt', content: 'Hello from chat\n' } },
+      ],
+    },
+    { text: 'I wrote **notes/hello.txt** with:\n\n```\nHello from chat\n```' },
+  ]);
+  await nav.getByRole('link', { name: 'Chat', exact: true }).click();
+  await page.getByRole('combobox', { name: 'Workspace' }).selectOption('first-box');
+  await page.getByLabel('First message').fill('Write a greeting into notes/hello.txt.');
+  await page.getByRole('button', { name: 'Start chat' }).click();
+  const conversation = page.getByRole('log', { name: 'Conversation' });
+  await conversation.getByText('I wrote').waitFor({ timeout: 60_000 });
+  const card = conversation.locator('details.tool-card', { hasText: 'write_file' });
+  await card.getByText('done').waitFor();
+  await card.locator('summary').click();
+  const result = (await card.locator('pre').last().textContent()) ?? '';
+  const written = /Created (\S+)/.exec(result)?.[1] ?? '';
+  expect(fs.readFileSync(path.resolve(written), 'utf8')).toBe('Hello from chat\n');
+  expect(
+    await conversation.locator('pre.code-block code', { hasText: 'Hello from chat' }).count(),
+  ).toBeGreaterThan(0);
+  await checkScreen('09-chat-with-tool-call');
+
+  await nav.getByRole('link', { name: 'AI usage', exact: true }).click();
+  await page.getByRole('cell', { name: 'ada' }).first().waitFor();
+  await page.getByRole('combobox', { name: 'Group by' }).selectOption('model');
+  await page.getByRole('cell', { name: 'openai/gpt-4.1' }).first().waitFor();
+  expect(await page.getByRole('img', { name: /Cost by model/ }).count()).toBe(1);
+  await checkScreen('10-admin-usage-after-chat');
+});
+
+test('stopping asks first, then the page follows the build live', async () => {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workspaces' }).click();
   await page.getByRole('link', { name: 'first-box' }).click();
   await page.getByRole('button', { name: 'Stop', exact: true }).click();
   const dialog = page.getByRole('dialog', { name: 'Stop workspace first-box?' });
   await dialog.waitFor();
-  await checkScreen('07-confirm-stop');
+  await checkScreen('11-confirm-stop');
   await dialog.getByRole('button', { name: 'Stop' }).click();
   const status = page.getByRole('region', { name: 'Status' });
-  await expect.poll(() => status.getByText('stopped', { exact: true }).isVisible(), { timeout: 60_000 }).toBe(true);
+  await expect
+    .poll(() => status.getByText('stopped', { exact: true }).isVisible(), { timeout: 60_000 })
+    .toBe(true);
   await expect.poll(() => page.getByRole('log', { name: /Log of build #2/ }).isVisible()).toBe(true);
 });
 
@@ -93,7 +203,7 @@ test('an API token is shown once, in full, and then only by name', async () => {
   const dialog = page.getByRole('dialog', { name: 'Token laptop created' });
   const token = (await dialog.getByTestId('new-token').textContent()) ?? '';
   expect(token.length).toBeGreaterThan(20);
-  await checkScreen('08-token-shown-once');
+  await checkScreen('12-token-shown-once');
   await dialog.getByRole('button', { name: 'I have copied it' }).click();
   await page.getByRole('cell', { name: 'laptop', exact: true }).waitFor();
   expect(await page.content()).not.toContain(token);
@@ -101,18 +211,28 @@ test('an API token is shown once, in full, and then only by name', async () => {
 
 test('templates, settings and admin screens render, reachable from the navigation', async () => {
   const screens: [link: string, heading: string, name: string][] = [
-    ['Templates', 'Templates', '09-templates'],
-    ['Settings', 'Settings', '10-settings'],
-    ['Chat', 'Chat', '11-chat'],
-    ['Users', 'Users', '12-admin-users'],
-    ['AI providers', 'AI providers', '13-admin-ai'],
-    ['AI usage', 'AI usage', '14-admin-usage'],
-    ['Audit log', 'Audit log', '15-admin-audit'],
+    ['Templates', 'Templates', '13-templates'],
+    ['Settings', 'Settings', '14-settings'],
+    ['Chat', 'Chat', '15-chat'],
+    ['Users', 'Users', '16-admin-users'],
+    ['AI providers', 'AI providers', '17-admin-ai'],
+    ['AI usage', 'AI usage', '18-admin-usage'],
+    ['Audit log', 'Audit log', '19-admin-audit'],
   ];
   for (const [link, heading, name] of screens) {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link, exact: true }).click();
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: link, exact: true })
+      .click();
     await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: /Loading|Adding up/ }).count()).toBe(0);
+    await expect
+      .poll(() =>
+        page
+          .getByRole('status')
+          .filter({ hasText: /Loading|Adding up/ })
+          .count(),
+      )
+      .toBe(0);
     await checkScreen(name);
   }
   // The audit log recorded what the newcomer did, newest first.
@@ -121,7 +241,7 @@ test('templates, settings and admin screens render, reachable from the navigatio
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Templates' }).click();
   await page.getByRole('link', { name: 'Local directory' }).click();
   await page.getByRole('heading', { name: 'Versions' }).waitFor();
-  await checkScreen('16-template-versions');
+  await checkScreen('20-template-versions');
 });
 
 test('the dark theme keeps every screen readable', async () => {
@@ -129,7 +249,7 @@ test('the dark theme keeps every screen readable', async () => {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workspaces' }).click();
   await page.getByRole('row', { name: /first-box/ }).waitFor();
   expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
-  await checkScreen('17-workspaces-dark');
+  await checkScreen('21-workspaces-dark');
   await page.reload();
   await page.getByRole('row', { name: /first-box/ }).waitFor();
   expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
@@ -144,7 +264,7 @@ test('signing out returns to sign-in, and a wrong password reads as a sentence',
   const alert = page.getByRole('alert');
   await alert.waitFor();
   expect(await alert.textContent()).toMatch(/[A-Z].*\.$/);
-  await checkScreen('18-sign-in-error');
+  await checkScreen('22-sign-in-error');
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Workspaces', level: 1 }).waitFor();

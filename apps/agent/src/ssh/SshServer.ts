@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { spliceChannel } from '@warren/core/node';
 import {
   type AuthContext,
   type Connection,
@@ -242,13 +243,8 @@ function forwardTcp(
   socket.once('error', () => reject());
   socket.once('connect', () => {
     socket.removeAllListeners('error');
-    const channel = accept();
-    socket.on('error', () => channel.close());
-    channel.on('error', () => socket.destroy());
-    channel.on('close', () => socket.destroy());
-    socket.on('close', () => channel.close());
     socket.setNoDelay(true);
-    socket.pipe(channel).pipe(socket);
+    spliceChannel(socket, accept());
   });
 }
 

@@ -1,4 +1,5 @@
 import { type AgentStreamFrame, MAX_AGENT_FRAME_BYTES, type Secret } from '@warren/core';
+import { zeroMask } from '@warren/core/node';
 import WebSocket from 'ws';
 import type { AgentLog } from '../AgentLog';
 
@@ -23,6 +24,7 @@ export class StreamDialer {
       headers: { authorization: `Bearer ${this.token.reveal()}` },
       maxPayload: MAX_AGENT_FRAME_BYTES,
       perMessageDeflate: false,
+      generateMask: zeroMask,
       handshakeTimeout: DIAL_TIMEOUT_MS,
     });
     socket.once('open', () => {

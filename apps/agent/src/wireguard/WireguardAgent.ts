@@ -7,7 +7,7 @@ import {
   WIREGUARD_SSH_PORT,
   type WireguardNetworkMap,
 } from '@warren/core';
-import { generateWireguardKeyPair, WireguardGoProcess } from '@warren/core/node';
+import { coalesceSocketWrites, generateWireguardKeyPair, WireguardGoProcess } from '@warren/core/node';
 import type { AgentLog } from '../AgentLog';
 import type { SshServer } from '../ssh/SshServer';
 import { WireguardGrants } from './WireguardGrants';
@@ -34,7 +34,7 @@ const GRANT_WAIT_MS = 3000;
  * connections are closed too.
  *
  * Settings (environment): WARREN_AGENT_WIREGUARD=0 turns it off, WARREN_WIREGUARD_PORT fixes the
- * UDP port (default: any free one), WARREN_WIREGUARD_ENDPOINT (ip:port) is what clients send to
+ * UDP port (default: any free one), WARREN_WIREGUARD_INTERFACE names the device, WARREN_WIREGUARD_ENDPOINT (ip:port) is what clients send to
  * when the address the daemon sees the agent at is not reachable for them.
  */
 export class WireguardAgent {
@@ -71,7 +71,9 @@ export class WireguardAgent {
     }
     const keys = generateWireguardKeyPair();
     // One device per agent: several local workspaces may share a host.
-    const interfaceName = `wgw${createHash('sha256').update(agentId).digest('hex').slice(0, 8)}`;
+    const interfaceName =
+      env.WARREN_WIREGUARD_INTERFACE?.trim() ||
+      `wgw${createHash('sha256').update(agentId).digest('hex').slice(0, 8)}`;
     let device: WireguardGoProcess | undefined;
     try {
       device = await WireguardGoProcess.start({ interfaceName });
@@ -138,10 +140,14 @@ export class WireguardAgent {
       listener.once('error', reject);
       listener.listen(WIREGUARD_SSH_PORT, address, () => resolve());
     }).catch((error: Error) => {
-      this.options.log.warn('the SSH server cannot listen on the WireGuard address', { error: error.message });
+      this.options.log.warn('the SSH server cannot listen on the WireGuard address', {
+        error: error.message,
+      });
     });
     if (!listener.listening) return;
-    listener.on('error', (error) => this.options.log.warn('WireGuard SSH listener failed', { error: error.message }));
+    listener.on('error', (error) =>
+      this.options.log.warn('WireGuard SSH listener failed', { error: error.message }),
+    );
     this.#listener = listener;
     this.#listenAddress = address;
   }
@@ -151,6 +157,7 @@ export class WireguardAgent {
     const peer = this.#peers.get(normalise(socket.remoteAddress));
     if (!peer) return void socket.destroy();
     socket.setNoDelay(true);
+    coalesceSocketWrites(socket);
     this.#connections.set(socket, peer);
     socket.once('close', () => this.#connections.delete(socket));
     let keys = this.#grants.keys(peer);

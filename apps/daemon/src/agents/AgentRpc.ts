@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { type AgentResponseFrame, type ErrorCode, isErrorCode, WarrenError } from '@warren/core';
 import type { AgentConnections } from './AgentConnections';
+import { PendingReplies } from './PendingReplies';
 
 /** How long a call waits for the agent's answer unless the caller says otherwise. */
 const DEFAULT_TIMEOUT_MS = 60_000;
-
-interface PendingCall {
-  agentId: string;
-  resolve(result: unknown): void;
-  reject(error: WarrenError): void;
-}
 
 export interface AgentCallOptions {
   signal?: AbortSignal;
@@ -22,7 +17,7 @@ export interface AgentCallOptions {
  * disconnects fails its calls at once, so a tool call ends cleanly rather than hangs.
  */
 export class AgentRpc {
-  readonly #pending = new Map<string, PendingCall>();
+  readonly #pending = new PendingReplies<unknown>();
 
   constructor(private readonly connections: AgentConnections) {}
 
@@ -38,52 +33,28 @@ export class AgentRpc {
       );
     if (options.signal?.aborted) return Promise.reject(cancelled(op));
     const id = randomUUID();
-    return new Promise<unknown>((resolve, reject) => {
-      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      const finish = () => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        this.#pending.delete(id);
-      };
-      const timer = setTimeout(() => {
-        finish();
-        this.connections.send(agentId, { type: 'cancel', id });
-        reject(new WarrenError('UNAVAILABLE', `The workspace agent did not answer "${op}" within ${timeoutMs} ms.`));
-      }, timeoutMs);
-      const onAbort = () => {
-        finish();
-        this.connections.send(agentId, { type: 'cancel', id });
-        reject(cancelled(op));
-      };
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.#pending.set(id, {
-        agentId,
-        resolve: (result) => {
-          finish();
-          resolve(result);
-        },
-        reject: (error) => {
-          finish();
-          reject(error);
-        },
-      });
-      if (!this.connections.send(agentId, { type: 'request', id, op, params }))
-        this.#pending.get(id)?.reject(agentGone());
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    return this.#pending.wait(id, agentId, {
+      timeoutMs,
+      timedOut: () => new WarrenError('UNAVAILABLE', `The workspace agent did not answer "${op}" within ${timeoutMs} ms.`),
+      send: () => this.connections.send(agentId, { type: 'request', id, op, params }),
+      unreachable: agentGone,
+      signal: options.signal,
+      aborted: () => cancelled(op),
+      onGiveUp: () => this.connections.send(agentId, { type: 'cancel', id }),
     });
   }
 
   /** An agent's answer; answers to calls this daemon no longer waits for are dropped. */
   answer(agentId: string, frame: AgentResponseFrame): void {
-    const call = this.#pending.get(frame.id);
     // An agent can only answer its own calls, never another workspace's.
-    if (!call || call.agentId !== agentId) return;
-    if (frame.error) call.reject(new WarrenError(knownCode(frame.error.code), frame.error.message));
-    else call.resolve(frame.result);
+    if (frame.error) this.#pending.reject(frame.id, agentId, new WarrenError(knownCode(frame.error.code), frame.error.message));
+    else this.#pending.resolve(frame.id, agentId, frame.result);
   }
 
   /** The agent's socket closed: its calls fail now. */
   agentGone(agentId: string): void {
-    for (const call of [...this.#pending.values()]) if (call.agentId === agentId) call.reject(agentGone());
+    this.#pending.rejectAgent(agentId, agentGone);
   }
 }
 

@@ -81,6 +81,8 @@ export class AgentService {
       agentId,
       lifecycle,
     } satisfies AgentStateEvent);
+    // Workspace views carry the agent's state, so `workspaces.watch` (the desktop's tray) hears it too.
+    this.events.publish('workspaces', { workspaceId: agent.workspace_id });
     return true;
   }
 
@@ -193,6 +195,7 @@ export class AgentService {
       connected,
     };
     this.events.publish(workspaceTopic(agent.workspace_id), event);
+    this.events.publish('workspaces', { workspaceId: agent.workspace_id });
   }
 
   async #require(agentId: string): Promise<q.AgentRow> {

@@ -161,7 +161,10 @@ class AgentLink {
         await agents.markConnected(this.#agentId, frame.version, frame.sshHostKey);
         if (this.socket.readyState === this.socket.OPEN)
           this.socket.send(
-            encodeAgentFrame({ ...manifestFrame(this.session), ...(this.options.wireguard?.enabled ? { wireguard: true } : {}) }),
+            encodeAgentFrame({
+              ...manifestFrame(this.session),
+              ...(this.options.wireguard?.enabled ? { wireguard: true } : {}),
+            }),
           );
         return;
       case 'lifecycle':
@@ -180,7 +183,11 @@ class AgentLink {
       case 'wireguard_register':
         try {
           const { workspace } = this.session;
-          const agent = { agentId: this.#agentId, workspaceId: workspace.id, remoteAddress: this.remoteAddress };
+          const agent = {
+            agentId: this.#agentId,
+            workspaceId: workspace.id,
+            remoteAddress: this.remoteAddress,
+          };
           this.options.wireguard?.attachAgent(agent, frame);
         } catch (error) {
           // A refused registration (a key another node holds) leaves the agent on the relay only.

@@ -6,6 +6,7 @@ import { provisionerdRouter, provisionerKeysRouter } from '../provisioners/provi
 import { setupRouter } from '../setup/setupRouter';
 import { templatesRouter } from '../templates/templatesRouter';
 import { tokensRouter } from '../tokens/tokensRouter';
+import { wireguardRouter } from '../tunnels/wireguardRouter';
 import { usersRouter } from '../users/usersRouter';
 import { workspacesRouter } from '../workspaces/workspacesRouter';
 import { router } from './trpc';
@@ -22,6 +23,7 @@ export const appRouter = router({
   provisionerd: provisionerdRouter,
   ai: aiRouter,
   chats: chatRouter,
+  wireguard: wireguardRouter,
 });
 
 /** The only thing clients take from the daemon. */

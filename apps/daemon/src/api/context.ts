@@ -19,6 +19,7 @@ import type { SecretBox } from '../secrets/SecretBox';
 import type { TemplatesService } from '../templates/TemplatesService';
 import type { UsersService } from '../users/UsersService';
 import type { TunnelRelay } from '../tunnels/TunnelRelay';
+import type { WireguardService } from '../tunnels/wireguard/WireguardService';
 import type { WorkspacesService } from '../workspaces/WorkspacesService';
 
 export const SESSION_COOKIE = 'warren_session';
@@ -38,6 +39,8 @@ export interface Services {
   agentRpc: AgentRpc;
   /** Client <-> agent byte tunnels (SSH, terminals) relayed by this daemon. */
   tunnels: TunnelRelay;
+  /** WireGuard mode's control plane (agents are asked to join only when the server enables it). */
+  wireguard: WireguardService;
   /** AI providers, central and personal keys, models and prices. */
   aiCatalog: AiCatalogService;
   /** Which roles may use which models; budgets and rate limits. */

@@ -95,6 +95,12 @@ export const procedurePolicy: Readonly<Record<string, Rule>> = {
   'chats.edit': signedIn,
   'chats.interrupt': signedIn,
   'chats.watch': signedIn,
+  // WireGuard: a device is the caller's own; openTunnel checks the workspace (authorizeWorkspace).
+  'wireguard.registerDevice': signedIn,
+  'wireguard.removeDevice': signedIn,
+  'wireguard.map': signedIn,
+  'wireguard.openTunnel': signedIn,
+  'wireguard.ack': signedIn,
   'provisionerd.acquire': provisioner,
   'provisionerd.renew': provisioner,
   'provisionerd.appendLogs': provisioner,

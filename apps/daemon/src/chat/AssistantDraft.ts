@@ -15,6 +15,8 @@ export class AssistantDraft {
   #step = 0;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
+  /** The parts last handed to persist: the reducer makes a new array on every change. */
+  #written: ChatPart[] | undefined;
   /** The first error the stream reported, if any: the turn then ends in error. */
   failure: string | undefined;
   aborted = false;
@@ -38,7 +40,10 @@ export class AssistantDraft {
         return;
       case 'text-start':
       case 'reasoning-start':
-        this.#open(`${part.type}:${this.#step}:${part.id}`, { type: part.type === 'text-start' ? 'text' : 'reasoning', text: '' });
+        this.#open(`${part.type}:${this.#step}:${part.id}`, {
+          type: part.type === 'text-start' ? 'text' : 'reasoning',
+          text: '',
+        });
         return;
       case 'text-delta':
       case 'reasoning-delta': {
@@ -47,7 +52,8 @@ export class AssistantDraft {
         const key = `${kind}-start:${this.#step}:${part.id}`;
         const index = this.#indexOf.get(key) ?? this.#open(key, { type: kind, text: '' });
         this.live.emit({ type: 'text-delta', messageId: this.messageId, index, text: part.text });
-        return this.#soon();
+        this.#soon();
+        return;
       }
       case 'tool-input-start':
         this.#open(`call:${part.id}`, {
@@ -62,7 +68,8 @@ export class AssistantDraft {
         const index = this.#indexOf.get(`call:${part.id}`);
         if (index === undefined || !part.delta) return;
         this.live.emit({ type: 'tool-input-delta', messageId: this.messageId, index, delta: part.delta });
-        return this.#soon();
+        this.#soon();
+        return;
       }
       case 'tool-call': {
         const called: ChatPart = {
@@ -76,7 +83,8 @@ export class AssistantDraft {
         const index = this.#indexOf.get(`call:${part.toolCallId}`);
         if (index === undefined) this.#open(`call:${part.toolCallId}`, called);
         else this.live.emit({ type: 'part-update', messageId: this.messageId, index, part: called });
-        return this.#now();
+        this.#now();
+        return;
       }
       case 'tool-result':
         this.#append({
@@ -86,7 +94,8 @@ export class AssistantDraft {
           result: this.scrub(truncateForModel(resultText(part.output))),
           isError: false,
         });
-        return this.#now();
+        this.#now();
+        return;
       case 'tool-error':
         this.#append({
           type: 'tool-result',
@@ -95,7 +104,8 @@ export class AssistantDraft {
           result: this.scrub(describeError(part.error)),
           isError: true,
         });
-        return this.#now();
+        this.#now();
+        return;
       case 'error':
         this.fail(describeError(part.error));
         return;
@@ -103,7 +113,8 @@ export class AssistantDraft {
         this.aborted = true;
         return;
       case 'finish-step':
-        return this.#now();
+        this.#now();
+        return;
       default:
         return;
     }
@@ -120,11 +131,13 @@ export class AssistantDraft {
     this.#append({ type: 'error', message: this.scrub(message) });
   }
 
-  /** Writes what there is now and waits for every earlier write. */
+  /** Writes what there is now (if anything changed) and waits for every earlier write. */
   flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.parts === this.#written) return this.#writing;
     const parts = this.parts;
+    this.#written = parts;
     this.#writing = this.#writing.then(() => this.persist(parts)).catch(() => undefined);
     return this.#writing;
   }

@@ -30,7 +30,11 @@ export class ChatLive {
   worker: Promise<void> | undefined;
   /** Set while an edit or delete rewrites the history: the worker starts no new turn. */
   queueHeld = false;
+  /** Set once the chat is deleted. */
+  closed = false;
   readonly #listeners = new Set<Listener>();
+  readonly #waiters = new Set<() => void>();
+  readonly #closers = new Set<() => void>();
   #lock: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -56,6 +60,7 @@ export class ChatLive {
     this.seq += 1;
     const event: ChatStreamEvent = { type: 'delta', seq: this.seq, delta };
     for (const listener of this.#listeners) listener(event);
+    this.#wakeWaiters();
   }
 
   snapshot(): Extract<ChatStreamEvent, { type: 'snapshot' }> {
@@ -67,6 +72,37 @@ export class ChatLive {
     const snapshot = this.snapshot();
     this.#listeners.add(listener);
     return { snapshot, stop: () => this.#listeners.delete(listener) };
+  }
+
+  /** The snapshot, then each delta, until `signal` aborts or the chat is deleted. */
+  async *stream(signal: AbortSignal): AsyncGenerator<ChatStreamEvent> {
+    const queue: ChatStreamEvent[] = [];
+    let wake: (() => void) | undefined;
+    const { snapshot, stop } = this.watch((event) => {
+      queue.push(event);
+      wake?.();
+    });
+    const onEnd = () => wake?.();
+    signal.addEventListener('abort', onEnd, { once: true });
+    const offClose = this.onClose(onEnd);
+    try {
+      yield snapshot;
+      while (!signal.aborted && !(this.closed && queue.length === 0)) {
+        if (queue.length === 0) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = undefined;
+          continue;
+        }
+        const batch = queue.splice(0, queue.length);
+        for (const event of batch) yield event;
+      }
+    } finally {
+      stop();
+      offClose();
+      signal.removeEventListener('abort', onEnd);
+    }
   }
 
   message(id: string): ChatMessage | undefined {
@@ -83,16 +119,38 @@ export class ChatLive {
     return !this.draining && !this.messages.some((m) => m.status === 'queued' || m.status === 'running');
   }
 
-  /** Resolves at the next delta, or when `signal` aborts. */
+  /** Resolves at the next delta or when the worker stops, or when `signal` aborts. */
   changed(signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        this.#listeners.delete(done);
+        this.#waiters.delete(done);
         signal?.removeEventListener('abort', done);
         resolve();
       };
-      this.#listeners.add(done);
+      this.#waiters.add(done);
       signal?.addEventListener('abort', done, { once: true });
     });
+  }
+
+  /** The chat was deleted: watchers end, waiters wake. */
+  close(): void {
+    this.closed = true;
+    for (const end of this.#closers) end();
+    this.#wakeWaiters();
+  }
+
+  onClose(end: () => void): () => void {
+    this.#closers.add(end);
+    return () => this.#closers.delete(end);
+  }
+
+  /** The worker found the queue empty: it is no longer draining. */
+  stopDraining(): void {
+    this.draining = false;
+    this.#wakeWaiters();
+  }
+
+  #wakeWaiters(): void {
+    for (const wake of [...this.#waiters]) wake();
   }
 }

@@ -54,7 +54,10 @@ export class ChatModelRouter {
     const snapshot = await this.gateway.directory.snapshot();
     const model = snapshot.resolve('anthropic', requested) ?? snapshot.resolve('openai', requested);
     if (!model)
-      throw new WarrenError('NOT_FOUND', `The model "${requested}" is not offered here. List the models you may use with "warren ai models".`);
+      throw new WarrenError(
+        'NOT_FOUND',
+        `The model "${requested}" is not offered here. List the models you may use with "warren ai models".`,
+      );
     if (!snapshot.isAllowed(roles, model))
       throw new WarrenError('FORBIDDEN', `Your roles do not allow the model "${model.ref}".`);
     return model;

@@ -7,7 +7,7 @@ import {
   messageText,
   WarrenError,
 } from '@warren/core';
-import { generateText, type ToolSet } from 'ai';
+import type { ToolSet } from 'ai';
 import type { z } from 'zod';
 import { type Actor, authorizeChat, hasRole } from '../auth/policy';
 import type { Db } from '../db/database';
@@ -18,6 +18,7 @@ import type { ChatLive } from './ChatLive';
 import { ChatModelRouter } from './ChatModelRouter';
 import { ChatStore } from './ChatStore';
 import * as q from './chatQueries';
+import { generateTitle } from './chatTitle';
 import { toChat } from './chatViews';
 import { subagentTools } from './subagentTools';
 import { type TurnOptions, TurnRunner } from './TurnRunner';
@@ -67,7 +68,11 @@ export class ChatService {
       deps.db,
       this.#store,
       this.#models,
-      { tools: (live, actor) => this.#tools(live, actor), after: (live, actor) => this.#title(live, actor) },
+      {
+        tools: (live, actor) => this.#tools(live, actor),
+        started: (live) => this.#activity(live),
+        after: (live, actor) => generateTitle(this.#models, this.#store, live, actor),
+      },
       deps.log,
       { maxSteps: options.maxSteps ?? 25, flushMs: options.flushMs ?? 250 },
       this.#now,
@@ -82,14 +87,21 @@ export class ChatService {
       if (!live) continue;
       await live.exclusive(async () => {
         for (const m of live.messages.filter((x) => x.status === 'running')) {
-          const parts = m.role === 'assistant' ? [...m.parts, { type: 'error' as const, message: RESTART_NOTE }] : undefined;
+          const parts =
+            m.role === 'assistant'
+              ? [...m.parts, { type: 'error' as const, message: RESTART_NOTE }]
+              : undefined;
           await this.#store.updateMessage(live, m.id, { status: 'interrupted', ...(parts ? { parts } : {}) });
         }
         await this.#store.updateChat(live, { status: 'idle' });
       });
       this.#store.release(live);
     }
-    if (running.length) this.deps.log.warn({ chats: running.length }, 'chat turns cut short by a restart were marked interrupted');
+    if (running.length)
+      this.deps.log.warn(
+        { chats: running.length },
+        'chat turns cut short by a restart were marked interrupted',
+      );
     for (const chatId of queued) await this.#kick(chatId);
   }
 
@@ -145,15 +157,29 @@ export class ChatService {
   /** Deletes the chat, its messages and its subagents' chats; a running turn is stopped first. */
   async delete(actor: Actor, chatId: string): Promise<void> {
     await this.#with(actor, chatId, 'write', async (live) => {
+      // Its subagents go with it (the rows cascade): stop their turns first.
+      for (const child of await q.listChats(this.deps.db.kysely, { parentChatId: chatId })) {
+        const held = await this.#store.acquire(child.id);
+        if (!held) continue;
+        await this.#hold(held);
+        this.#store.forget(child.id);
+        held.close();
+        this.#store.release(held);
+      }
       await this.#hold(live);
       await q.deleteChat(this.deps.db.kysely, chatId);
       this.#store.forget(chatId);
+      live.close();
     });
   }
 
   async send(actor: Actor, input: { chatId: string; text: string }): Promise<ChatMessage> {
     return this.#with(actor, input.chatId, 'write', async (live) => {
-      if (this.#closing) throw new WarrenError('UNAVAILABLE', 'The Warren server is shutting down; send the message again shortly.');
+      if (this.#closing)
+        throw new WarrenError(
+          'UNAVAILABLE',
+          'The Warren server is shutting down; send the message again shortly.',
+        );
       const message = await live.exclusive(() =>
         this.#store.addMessage(live, {
           role: 'user',
@@ -183,22 +209,40 @@ export class ChatService {
   async edit(actor: Actor, input: { chatId: string; messageId: string; text: string }): Promise<ChatMessage> {
     return this.#with(actor, input.chatId, 'write', async (live) => {
       const target = live.message(input.messageId);
-      if (!target || target.role !== 'user')
-        throw new WarrenError('NOT_FOUND', `The chat has no message of yours with the id "${input.messageId}".`);
+      if (target?.role !== 'user')
+        throw new WarrenError(
+          'NOT_FOUND',
+          `The chat has no message of yours with the id "${input.messageId}".`,
+        );
+      const parts = [{ type: 'text' as const, text: input.text }];
+      // Still queued: changed where it waits, and the running turn goes on.
+      if (target.seq === null) {
+        return live.exclusive(async () => {
+          if (live.message(target.id)?.seq !== null)
+            throw new WarrenError(
+              'CONFLICT',
+              'That message has just started its turn; edit it again to resend it.',
+            );
+          await this.#store.updateMessage(live, target.id, { parts });
+          return live.message(target.id) ?? target;
+        });
+      }
       await this.#hold(live);
       try {
         return await live.exclusive(async () => {
           const current = live.message(input.messageId) ?? target;
-          const parts = [{ type: 'text' as const, text: input.text }];
-          // Still queued: changed where it waits in the queue.
-          if (current.seq === null) {
-            await this.#store.updateMessage(live, current.id, { parts });
-            return live.message(current.id) ?? current;
-          }
-          const from = current.seq;
+          const from = current.seq ?? 0;
           const later = live.messages.filter((m) => m.seq !== null && m.seq >= from);
-          await this.#store.removeMessages(live, later.map((m) => m.id));
-          return this.#store.addMessage(live, { role: 'user', parts, status: 'queued', apiKeyId: actor.apiKeyId });
+          await this.#store.removeMessages(
+            live,
+            later.map((m) => m.id),
+          );
+          return this.#store.addMessage(live, {
+            role: 'user',
+            parts,
+            status: 'queued',
+            apiKeyId: actor.apiKeyId,
+          });
         });
       } finally {
         live.queueHeld = false;
@@ -207,36 +251,12 @@ export class ChatService {
     });
   }
 
-  /** The chat's snapshot, then each delta as it happens, until `signal` aborts. */
+  /** The chat's snapshot, then each delta as it happens, until `signal` aborts or the chat is deleted. */
   async *watch(actor: Actor, chatId: string, signal: AbortSignal): AsyncGenerator<ChatStreamEvent> {
     const live = await this.#store.require(chatId);
     try {
       authorizeChat(actor, live.ids.ownerId, 'read');
-      const queue: ChatStreamEvent[] = [];
-      let wake: (() => void) | undefined;
-      const { snapshot, stop } = live.watch((event) => {
-        queue.push(event);
-        wake?.();
-      });
-      const onAbort = () => wake?.();
-      signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        yield snapshot;
-        while (!signal.aborted) {
-          if (queue.length === 0) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-            });
-            wake = undefined;
-            continue;
-          }
-          const batch = queue.splice(0, queue.length);
-          for (const event of batch) yield event;
-        }
-      } finally {
-        stop();
-        signal.removeEventListener('abort', onAbort);
-      }
+      yield* live.stream(signal);
     } finally {
       this.#store.release(live);
     }
@@ -292,8 +312,10 @@ export class ChatService {
     try {
       if (!live || live.chat.parentChatId !== parentId)
         throw new WarrenError('NOT_FOUND', `This chat started no subagent with the id "${chatId}".`);
-      while (!live.settled && !signal?.aborted) await live.changed(signal);
-      if (signal?.aborted) throw new WarrenError('UNAVAILABLE', 'Stopped waiting for the subagent: the turn was interrupted.');
+      while (!live.settled && !live.closed && !signal?.aborted) await live.changed(signal);
+      if (live.closed) throw new WarrenError('NOT_FOUND', `The subagent's chat "${chatId}" was deleted.`);
+      if (signal?.aborted)
+        throw new WarrenError('UNAVAILABLE', 'Stopped waiting for the subagent: the turn was interrupted.');
       const last = live.messages.filter((m) => m.role === 'assistant').at(-1);
       return { status: last?.status ?? 'idle', text: last ? messageText(last) : '' };
     } finally {
@@ -309,21 +331,13 @@ export class ChatService {
     return tools;
   }
 
-  /** A title from the small model after the first turn, routed and recorded like the turn. */
-  async #title(live: ChatLive, actor: Actor): Promise<void> {
-    if (live.chat.title !== null) return;
-    const first = live.messages.find((m) => m.role === 'user');
-    if (!first) return;
-    const model = await this.#models.small(await this.#models.require(live.chat.model, actor.roles), actor.roles);
-    const routed = await this.#models.route({ actor, chatId: live.chat.id, model });
-    const { text } = await generateText({
-      model: routed.model,
-      system: 'Write a title of at most six words for a conversation that starts with the message below. Answer with the title only.',
-      prompt: messageText(first).slice(0, 4000),
-      maxRetries: 0,
+  /** A turn in a workspace is activity there: it pushes the workspace's autostop back. */
+  #activity(live: ChatLive): void {
+    const id = live.ids.workspaceId;
+    if (!id) return;
+    this.deps.workspaces.bumpActivity(id).catch((error) => {
+      this.deps.log.warn({ err: error, workspaceId: id }, 'could not record chat activity');
     });
-    const title = text.replace(/\s+/g, ' ').replace(/^["']|["']$/g, '').trim().slice(0, 200);
-    if (title) await live.exclusive(() => this.#store.updateChat(live, { title }));
   }
 
   #startWorker(live: ChatLive): void {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { type ChatMessage, type ChatMessageStatus, type ChatPart, WarrenError } from '@warren/core';
 import type { Db } from '../db/database';
 import type { ChatsTable } from '../db/schema';
-import * as q from './chatQueries';
 import { ChatLive } from './ChatLive';
+import * as q from './chatQueries';
 import { toChat, toMessage } from './chatViews';
 
 interface Entry {
@@ -81,7 +81,13 @@ export class ChatStore {
 
   async addMessage(
     live: ChatLive,
-    message: { role: 'user' | 'assistant'; parts: ChatPart[]; status: ChatMessageStatus; apiKeyId: string | null; seq?: number },
+    message: {
+      role: 'user' | 'assistant';
+      parts: ChatPart[];
+      status: ChatMessageStatus;
+      apiKeyId: string | null;
+      seq?: number;
+    },
   ): Promise<ChatMessage> {
     const now = this.now();
     const row: q.ChatMessageRow = {

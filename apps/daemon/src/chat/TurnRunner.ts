@@ -21,6 +21,8 @@ export interface TurnOptions {
 /** What a turn needs from around it: its tools, and what to do after it. */
 export interface TurnHooks {
   tools(live: ChatLive, actor: Actor): ToolSet;
+  /** When a turn starts (the workspace counts it as activity). */
+  started(live: ChatLive): void;
   /** After a turn that ended well (title generation). */
   after(live: ChatLive, actor: Actor): Promise<void>;
 }
@@ -33,6 +35,14 @@ export const INACTIVE_KEY_MESSAGE =
  * Runs a chat's queue, one turn at a time: each queued user message gets an assistant message
  * streamed from the model (with tools, up to maxSteps model calls), attributed to the API key
  * that queued it. A turn ends done, error (with an error part saying why) or interrupted.
+ *
+ * Attribution: every caller has an API key id. A named token is one; a sign-in (the web's
+ * session cookie, or the CLI's and desktop's session) is an api_keys row of kind 'session', so
+ * a web user's turns are attributed to their sign-in session, as Coder attributes them to the
+ * session's API key. The key is checked when the turn starts, not when the message was sent:
+ * signing out, revoking the token, its expiry or a suspension fails the waiting turns closed,
+ * with no model call. This holds with the gateway off too (the hidden direct-provider option),
+ * since the user's identity should be on every action either way.
  */
 export class TurnRunner {
   constructor(
@@ -59,13 +69,13 @@ export class TurnRunner {
         const next = live.queueHeld ? undefined : live.nextQueued();
         // Cleared in the same step as the check, so a message queued after it kicks a new worker.
         if (!next) {
-          live.draining = false;
+          live.stopDraining();
           return;
         }
         await this.#turn(live, next);
       }
     } catch (error) {
-      live.draining = false;
+      live.stopDraining();
       this.log.error({ err: error, chatId: live.chat.id }, 'chat worker failed');
     }
   }
@@ -87,6 +97,7 @@ export class TurnRunner {
       });
     });
     const started = live.message(user.id) ?? user;
+    this.hooks.started(live);
     const secrets: { reveal(): string }[] = [];
     const draft = new AssistantDraft(
       live,
@@ -114,7 +125,15 @@ export class TurnRunner {
       await this.store.updateMessage(live, user.id, { status });
       await this.store.updateChat(live, { status: status === 'error' ? 'error' : 'idle' });
     });
-    if (status === 'done' && actor) await this.hooks.after(live, actor).catch(() => undefined);
+    if (status === 'done' && actor) {
+      await this.hooks.after(live, actor).catch((error) => {
+        // The message only: an SDK error also carries the request body (the conversation).
+        this.log.warn(
+          { chatId: live.chat.id, reason: scrubber(secrets)(describeError(error)) },
+          'chat title not generated',
+        );
+      });
+    }
   }
 
   /** The user behind the API key that queued the message, if that key may still act; else the turn fails closed. */

@@ -97,7 +97,9 @@ export async function chatsWithUnfinishedTurns(db: Db): Promise<{ running: strin
     .select(['chat_id', 'status'])
     .where('status', 'in', ['running', 'queued'])
     .execute();
-  const pick = (status: string) => [...new Set(rows.filter((r) => r.status === status).map((r) => r.chat_id))];
+  const pick = (status: string) => [
+    ...new Set(rows.filter((r) => r.status === status).map((r) => r.chat_id)),
+  ];
   return { running: pick('running'), queued: pick('queued') };
 }
 
@@ -113,7 +115,13 @@ export async function activeKeyHolder(
   const row = await db
     .selectFrom('api_keys')
     .innerJoin('users', 'users.id', 'api_keys.user_id')
-    .select(['users.id as userId', 'users.username', 'users.status', 'api_keys.revoked_at', 'api_keys.expires_at'])
+    .select([
+      'users.id as userId',
+      'users.username',
+      'users.status',
+      'api_keys.revoked_at',
+      'api_keys.expires_at',
+    ])
     .where('api_keys.id', '=', apiKeyId)
     .executeTakeFirst();
   if (!row || row.revoked_at !== null || row.expires_at <= now || row.status !== 'active') return undefined;

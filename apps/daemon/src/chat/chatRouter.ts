@@ -10,10 +10,10 @@ import { authedProcedure, liveStream, router } from '../api/trpc';
 
 export const chatRouter = router({
   create: authedProcedure.input(createChatInput).mutation(async ({ ctx, input }) => {
+    // The first message is the user's words, not an audit detail: set before anything can fail.
+    ctx.audit.diff = { model: input.model, workspace: input.workspace ?? null };
     const chat = await ctx.services.chats.create(ctx.actor, input);
     ctx.audit.target = { type: 'chat', id: chat.id, name: chat.title ?? undefined };
-    // The first message is the user's words, not an audit detail.
-    ctx.audit.diff = { model: chat.model, workspace: chat.workspace };
     return chat;
   }),
 

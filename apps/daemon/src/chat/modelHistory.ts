@@ -47,7 +47,12 @@ function assistantMessages(parts: ChatPart[]): ModelMessage[] {
       assistant.push({ type: 'reasoning', text: part.text });
     } else if (part.type === 'tool-call' && part.state === 'called') {
       if (results.length) flush();
-      assistant.push({ type: 'tool-call', toolCallId: part.toolCallId, toolName: part.toolName, input: part.args });
+      assistant.push({
+        type: 'tool-call',
+        toolCallId: part.toolCallId,
+        toolName: part.toolName,
+        input: part.args,
+      });
       open.set(part.toolCallId, part.toolName);
     } else if (part.type === 'tool-result' && open.has(part.toolCallId)) {
       open.delete(part.toolCallId);
@@ -58,7 +63,12 @@ function assistantMessages(parts: ChatPart[]): ModelMessage[] {
   return out;
 }
 
-function toolResult(toolCallId: string, toolName: string, text: string, isError: boolean): ToolContent[number] {
+function toolResult(
+  toolCallId: string,
+  toolName: string,
+  text: string,
+  isError: boolean,
+): ToolContent[number] {
   return {
     type: 'tool-result',
     toolCallId,

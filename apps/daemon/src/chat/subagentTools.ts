@@ -1,4 +1,4 @@
-import { type ToolSet, tool } from 'ai';
+import { type ToolSet, tool, zodSchema } from 'ai';
 import { z } from 'zod';
 import type { Actor } from '../auth/policy';
 import type { ChatLive } from './ChatLive';
@@ -7,6 +7,20 @@ import { truncateForModel } from './workspaceTools';
 
 /** How long wait_subagent waits by default before it answers "still running". */
 const DEFAULT_WAIT_SECONDS = 600;
+
+// Input schemas built once: the SDK derives each one's JSON schema on first use and keeps it.
+const spawnInput = zodSchema(
+  z.object({
+    prompt: z.string().min(1).max(50_000).describe('The whole task: the subagent sees nothing else.'),
+    model: z.string().max(240).optional().describe('A model other than this chat’s, e.g. a smaller one.'),
+  }),
+);
+const waitInput = zodSchema(
+  z.object({
+    chatId: z.string().uuid(),
+    timeoutSeconds: z.number().int().min(1).max(3600).optional(),
+  }),
+);
 
 /**
  * Tools to delegate: start a subagent (a child chat, optionally on another model) on a task,
@@ -19,10 +33,7 @@ export function subagentTools(chats: ChatService, parent: ChatLive, actor: Actor
       description:
         'Start a subagent on a self-contained task; it works in the same workspace with the same tools. ' +
         'Returns its chat id at once; call wait_subagent for its answer. Several may run at the same time.',
-      inputSchema: z.object({
-        prompt: z.string().min(1).max(50_000).describe('The whole task: the subagent sees nothing else.'),
-        model: z.string().max(240).optional().describe('A model other than this chat’s, e.g. a smaller one.'),
-      }),
+      inputSchema: spawnInput,
       execute: async ({ prompt, model }) => {
         const child = await chats.spawnSubagent(parent, actor, { prompt, model });
         return `Subagent started: chatId ${child.id} (model ${child.model}).`;
@@ -30,10 +41,7 @@ export function subagentTools(chats: ChatService, parent: ChatLive, actor: Actor
     }),
     wait_subagent: tool({
       description: 'Wait for a subagent to finish and return its final answer.',
-      inputSchema: z.object({
-        chatId: z.string().uuid(),
-        timeoutSeconds: z.number().int().min(1).max(3600).optional(),
-      }),
+      inputSchema: waitInput,
       execute: async ({ chatId, timeoutSeconds }, { abortSignal }) => {
         const timeout = AbortSignal.timeout((timeoutSeconds ?? DEFAULT_WAIT_SECONDS) * 1000);
         const signal = abortSignal ? AbortSignal.any([abortSignal, timeout]) : timeout;

@@ -5,7 +5,7 @@ import {
   agentOperations,
   WarrenError,
 } from '@warren/core';
-import { type ToolSet, tool } from 'ai';
+import { type ToolSet, tool, zodSchema } from 'ai';
 import { z } from 'zod';
 
 /** The daemon side of the agent's operations (AgentRpc): what the tools need of it. */
@@ -33,6 +33,45 @@ export function truncateForModel(text: string, max = MAX_TOOL_OUTPUT_CHARS): str
   return `${text.slice(0, half)}\n[... ${cut} characters cut ...]\n${text.slice(-half)}`;
 }
 
+// Input schemas built once: the SDK derives each one's JSON schema on first use and keeps it.
+const runCommandInput = zodSchema(
+  z.object({
+    command: z.string().min(1),
+    cwd: z.string().optional().describe('Working directory; defaults to the workspace directory.'),
+    timeoutSeconds: z.number().int().min(1).max(MAX_COMMAND_SECONDS).optional(),
+  }),
+);
+const readFileInput = zodSchema(
+  z.object({
+    path: z.string().min(1),
+    offset: z.number().int().min(1).optional(),
+    limit: z.number().int().min(1).max(5000).optional(),
+  }),
+);
+const writeFileInput = zodSchema(z.object({ path: z.string().min(1), content: z.string() }));
+const editFileInput = zodSchema(
+  z.object({
+    path: z.string().min(1),
+    oldText: z.string().min(1),
+    newText: z.string(),
+    replaceAll: z.boolean().optional(),
+  }),
+);
+const listFilesInput = zodSchema(
+  z.object({
+    path: z.string().optional().describe('Directory to list, or the base of pattern.'),
+    pattern: z.string().optional(),
+  }),
+);
+const grepInput = zodSchema(
+  z.object({
+    pattern: z.string().min(1),
+    path: z.string().optional(),
+    glob: z.string().optional().describe('Only files matching this glob, e.g. "*.ts".'),
+    caseInsensitive: z.boolean().optional(),
+  }),
+);
+
 /**
  * The tools that act in the chat's workspace, each one agent operation. Every answer is
  * validated against the operation's result schema (the agent is on the other side of a
@@ -49,7 +88,10 @@ export function workspaceTools(agent: WorkspaceAgentCaller, workspaceId: string)
     const raw = await agent.call(workspaceId, name, params, { signal, timeoutMs });
     const parsed = agentOperations[name].result.safeParse(raw);
     if (!parsed.success)
-      throw new WarrenError('UPSTREAM', `The workspace agent answered "${name}" with a result Warren cannot read.`);
+      throw new WarrenError(
+        'UPSTREAM',
+        `The workspace agent answered "${name}" with a result Warren cannot read.`,
+      );
     return parsed.data as AgentOperationResult<N>;
   }
 
@@ -58,11 +100,7 @@ export function workspaceTools(agent: WorkspaceAgentCaller, workspaceId: string)
       description:
         'Run a shell command (/bin/sh -c) in the workspace and return its exit code and output. ' +
         'Long output is cut in the middle. Use timeoutSeconds for long builds or tests.',
-      inputSchema: z.object({
-        command: z.string().min(1),
-        cwd: z.string().optional().describe('Working directory; defaults to the workspace directory.'),
-        timeoutSeconds: z.number().int().min(1).max(MAX_COMMAND_SECONDS).optional(),
-      }),
+      inputSchema: runCommandInput,
       execute: async ({ command, cwd, timeoutSeconds }, { abortSignal }) => {
         const timeoutMs = (timeoutSeconds ?? DEFAULT_COMMAND_SECONDS) * 1000;
         const r = await op(
@@ -85,11 +123,7 @@ export function workspaceTools(agent: WorkspaceAgentCaller, workspaceId: string)
 
     read_file: tool({
       description: 'Read a text file of the workspace, by lines (offset counts from 1).',
-      inputSchema: z.object({
-        path: z.string().min(1),
-        offset: z.number().int().min(1).optional(),
-        limit: z.number().int().min(1).max(5000).optional(),
-      }),
+      inputSchema: readFileInput,
       execute: async ({ path, offset, limit }, { abortSignal }) => {
         const r = await op('readFile', { path, offset, limit }, abortSignal);
         const more = r.truncated ? ` (more from line ${r.endLine + 1})` : '';
@@ -100,7 +134,7 @@ export function workspaceTools(agent: WorkspaceAgentCaller, workspaceId: string)
 
     write_file: tool({
       description: 'Write a whole file in the workspace (created with its directories if missing).',
-      inputSchema: z.object({ path: z.string().min(1), content: z.string() }),
+      inputSchema: writeFileInput,
       execute: async ({ path, content }, { abortSignal }) => {
         const r = await op('writeFile', { path, content, createDirs: true }, abortSignal);
         return `${r.created ? 'Created' : 'Wrote'} ${r.path} (${r.bytes} bytes).`;
@@ -111,12 +145,7 @@ export function workspaceTools(agent: WorkspaceAgentCaller, workspaceId: string)
       description:
         'Replace exact text in a workspace file. oldText must match exactly once (whitespace included) ' +
         'unless replaceAll is true.',
-      inputSchema: z.object({
-        path: z.string().min(1),
-        oldText: z.string().min(1),
-        newText: z.string(),
-        replaceAll: z.boolean().optional(),
-      }),
+      inputSchema: editFileInput,
       execute: async (input, { abortSignal }) => {
         const r = await op('editFile', input, abortSignal);
         return `Edited ${r.path}: ${r.replacements} replacement${r.replacements === 1 ? '' : 's'}.`;
@@ -124,11 +153,9 @@ export function workspaceTools(agent: WorkspaceAgentCaller, workspaceId: string)
     }),
 
     list_files: tool({
-      description: 'List a directory of the workspace, or with pattern, find files by glob (e.g. "src/**/*.ts").',
-      inputSchema: z.object({
-        path: z.string().optional().describe('Directory to list, or the base of pattern.'),
-        pattern: z.string().optional(),
-      }),
+      description:
+        'List a directory of the workspace, or with pattern, find files by glob (e.g. "src/**/*.ts").',
+      inputSchema: listFilesInput,
       execute: async ({ path, pattern }, { abortSignal }) => {
         if (pattern) {
           const r = await op('glob', { pattern, cwd: path }, abortSignal);
@@ -144,12 +171,7 @@ export function workspaceTools(agent: WorkspaceAgentCaller, workspaceId: string)
 
     grep: tool({
       description: 'Search workspace files for a regular expression, line by line.',
-      inputSchema: z.object({
-        pattern: z.string().min(1),
-        path: z.string().optional(),
-        glob: z.string().optional().describe('Only files matching this glob, e.g. "*.ts".'),
-        caseInsensitive: z.boolean().optional(),
-      }),
+      inputSchema: grepInput,
       execute: async (input, { abortSignal }) => {
         const r = await op('grep', input, abortSignal);
         const lines = r.matches.map((m) => `${m.path}:${m.line}: ${m.text}`);

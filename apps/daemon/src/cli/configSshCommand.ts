@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sshHostAlias, sshHostEntryLines } from '@warren/core/node';
 import type { Command } from 'commander';
 import { currentSession } from './CliSession';
 import { confirm, canPrompt } from './prompt';
@@ -22,24 +23,18 @@ export function sshConfigBlock(
   warrenCommand: string,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
-  const quote = (text: string) => `"${text.replace(/(["\\])/g, '\\$1')}"`;
   const lines = [BLOCK_START, '# Written by `warren config-ssh`; run it again to update. Edits here are replaced.'];
   for (const workspace of workspaces) {
-    const mine = workspace.owner === me;
-    const ref = mine ? workspace.name : `${workspace.owner}/${workspace.name}`;
-    const alias = mine ? `warren.${workspace.name}` : `warren.${workspace.owner}--${workspace.name}`;
+    const alias = sshHostAlias(workspace, me);
+    const ref = workspace.owner === me ? workspace.name : `${workspace.owner}/${workspace.name}`;
     lines.push(
-      `Host ${alias}`,
-      `  HostName ${alias}`,
-      `  User ${workspace.owner}`,
-      `  ProxyCommand ${warrenCommand} ssh --stdio --host-alias ${alias} ${ref}`,
-      `  IdentityFile ${quote(identityFile(env))}`,
-      '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${quote(knownHostsFile(env))}`,
-      `  HostKeyAlias ${alias}`,
-      '  StrictHostKeyChecking yes',
-      '  ConnectTimeout 0',
-      '  LogLevel ERROR',
+      ...sshHostEntryLines({
+        alias,
+        user: workspace.owner,
+        proxyCommand: `${warrenCommand} ssh --stdio --host-alias ${alias} ${ref}`,
+        identityFile: identityFile(env),
+        knownHostsFile: knownHostsFile(env),
+      }),
     );
   }
   lines.push(BLOCK_END);

@@ -1,12 +1,15 @@
+import { WarrenError } from '@warren/core';
 import {
   connectWorkspaceSsh,
+  connectWorkspaceSshOverWireguard,
   openSshTunnel,
   PortForwarder,
   parsePortForward,
+  WireguardClientDevice,
+  type WorkspaceSsh,
 } from '@warren/core/node';
-import { WarrenError } from '@warren/core';
 import type { Command } from 'commander';
-import { currentSession } from './CliSession';
+import { type CliSession, currentSession } from './CliSession';
 import { workspaceRef } from './flags';
 import { loadOrCreateDeviceKey, rememberHostKey } from './sshKeys';
 
@@ -14,6 +17,32 @@ interface SshFlags {
   stdio?: boolean;
   hostAlias?: string;
   tty?: boolean;
+  wireguard?: boolean;
+}
+
+const WIREGUARD_FLAG =
+  'connect over WireGuard instead of the relay (needs root and wireguard-go here, and a server with WireGuard mode)';
+
+/** How a command reaches the workspace: through the relay, or over this process's WireGuard device. */
+async function connector(
+  session: CliSession,
+  workspace: string,
+  wireguard: boolean | undefined,
+): Promise<{ connect: () => Promise<WorkspaceSsh>; close: () => Promise<void> }> {
+  if (!wireguard) return { connect: () => connectWorkspaceSsh(session, workspace), close: async () => {} };
+  const api = session.client.wireguard;
+  // WARREN_WIREGUARD_INTERFACE names the device (default: a random wgc… name).
+  const interfaceName = process.env.WARREN_WIREGUARD_INTERFACE?.trim() || undefined;
+  const device = await WireguardClientDevice.start(
+    {
+      registerDevice: (input) => api.registerDevice.mutate(input),
+      openTunnel: (input) => api.openTunnel.mutate(input),
+      ack: (input) => api.ack.mutate(input),
+      removeDevice: (input) => api.removeDevice.mutate(input),
+    },
+    interfaceName ? { interfaceName } : {},
+  );
+  return { connect: () => connectWorkspaceSshOverWireguard(device, workspace), close: () => device.close() };
 }
 
 export function registerSshCommands(program: Command): void {
@@ -25,11 +54,22 @@ export function registerSshCommands(program: Command): void {
     .option('--stdio', 'relay raw SSH bytes on stdin/stdout, for OpenSSH’s ProxyCommand (see config-ssh)')
     .option('--host-alias <alias>', 'with --stdio: record the pinned host key under this name')
     .option('-t, --tty', 'give the command a terminal even when one was not asked for')
+    .option('--wireguard', WIREGUARD_FLAG)
     .action(async (workspace: string, command: string[], flags: SshFlags) => {
       const ref = workspaceRef(workspace);
       const name = ref.owner ? `${ref.owner}/${ref.name}` : ref.name;
+      if (flags.stdio && flags.wireguard)
+        throw new WarrenError(
+          'INVALID_INPUT',
+          '--stdio relays through the server; it cannot be combined with --wireguard.',
+        );
       if (flags.stdio) return relayStdio(name, flags.hostAlias);
-      process.exitCode = await interactive(name, command.join(' '), flags.tty ?? false);
+      const route = await connector(currentSession(), name, flags.wireguard);
+      try {
+        process.exitCode = await interactive(await route.connect(), command.join(' '), flags.tty ?? false);
+      } finally {
+        await route.close();
+      }
     });
 
   program
@@ -41,21 +81,26 @@ export function registerSshCommands(program: Command): void {
       'a forward, e.g. 8080:3000 (repeat for several)',
       (value: string, previous: string[] = []) => [...previous, value],
     )
-    .action(async (workspace: string, flags: { tcp: string[] }) => {
+    .option('--wireguard', WIREGUARD_FLAG)
+    .action(async (workspace: string, flags: { tcp: string[]; wireguard?: boolean }) => {
       const ref = workspaceRef(workspace);
       const name = ref.owner ? `${ref.owner}/${ref.name}` : ref.name;
       const session = currentSession();
       const forwards = flags.tcp.map(parsePortForward);
-      const forwarder = new PortForwarder(() => connectWorkspaceSsh(session, name), forwards);
+      const route = await connector(session, name, flags.wireguard);
+      const forwarder = new PortForwarder(route.connect, forwards);
       forwarder.on('state', (state, detail) => {
         if (state === 'reconnecting') process.stderr.write(`reconnecting: ${detail ?? 'connection lost'}\n`);
         if (state === 'connected') process.stderr.write(`connected to ${name}\n`);
       });
-      const bound = await forwarder.start();
+      const bound = await forwarder.start().catch(async (error: unknown) => {
+        await route.close();
+        throw error;
+      });
       for (const forward of bound)
         process.stdout.write(`forwarding 127.0.0.1:${forward.localPort} -> ${name}:${forward.remotePort}\n`);
       await new Promise<void>((resolve) => {
-        const stop = () => void forwarder.stop().then(resolve);
+        const stop = () => void forwarder.stop().then(route.close).then(resolve);
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
@@ -76,16 +121,20 @@ async function relayStdio(workspace: string, hostAlias: string | undefined): Pro
   });
 }
 
-async function interactive(workspace: string, command: string, forceTty: boolean): Promise<number> {
-  const session = currentSession();
-  const ssh = await connectWorkspaceSsh(session, workspace);
+async function interactive(ssh: WorkspaceSsh, command: string, forceTty: boolean): Promise<number> {
   const { stdin, stdout, stderr } = process;
   const tty = stdin.isTTY && stdout.isTTY;
   const wantPty = command ? forceTty && tty : tty;
-  const window = { term: process.env.TERM ?? 'xterm-256color', cols: stdout.columns ?? 80, rows: stdout.rows ?? 24 };
+  const window = {
+    term: process.env.TERM ?? 'xterm-256color',
+    cols: stdout.columns ?? 80,
+    rows: stdout.rows ?? 24,
+  };
   const channel = await new Promise<import('ssh2').ClientChannel>((resolve, reject) => {
     const done = (error: Error | undefined, stream: import('ssh2').ClientChannel) =>
-      error ? reject(new WarrenError('UPSTREAM', `The workspace refused the session: ${error.message}.`)) : resolve(stream);
+      error
+        ? reject(new WarrenError('UPSTREAM', `The workspace refused the session: ${error.message}.`))
+        : resolve(stream);
     if (command) ssh.client.exec(command, wantPty ? { pty: window } : {}, done);
     else ssh.client.shell(wantPty ? window : false, done);
   });

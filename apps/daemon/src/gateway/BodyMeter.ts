@@ -1,4 +1,5 @@
-import { SseParser } from '@warren/core';
+import { meteredEvents } from './meteredEvents';
+import { SseScanner } from './SseScanner';
 import { type MeteredCall, meterJson, NO_USAGE, StreamMeter, type WireFormat } from './usage';
 
 /** A JSON body larger than this is forwarded but not metered (no model answer is near it). */
@@ -21,16 +22,18 @@ export function bodyMeter(format: WireFormat | undefined, contentType: string | 
 
 class SseMeter implements BodyMeter {
   readonly #meter: StreamMeter;
-  readonly #parser: SseParser;
+  readonly #parser: SseScanner;
 
   constructor(format: WireFormat) {
     const meter = new StreamMeter(format);
     this.#meter = meter;
-    this.#parser = new SseParser((event) => meter.onEvent(event.event, event.data));
+    this.#parser = new SseScanner(meteredEvents(format), (event, data) => meter.onEvent(event, data));
   }
 
   push(chunk: Uint8Array): void {
-    this.#parser.push(chunk);
+    this.#parser.push(
+      Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+    );
   }
 
   result(): MeteredCall {

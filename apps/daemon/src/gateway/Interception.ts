@@ -10,6 +10,9 @@ import { type MeteredCall, NO_USAGE } from './usage';
 /** Status recorded for a call whose client went away before the response ended (nginx's 499). */
 export const CLIENT_CLOSED = 499;
 
+/** What a call consumed before its response is read: shared by every call, so never mutated. */
+const NOTHING_METERED: MeteredCall = { usage: NO_USAGE, toolCalls: [] };
+
 /**
  * One call through the gateway as it happens: who, which model, how, and its timings, until it
  * becomes a gateway_interceptions row. Times are performance.now() milliseconds.
@@ -25,7 +28,8 @@ export class Interception {
   credential: 'central' | 'byok' = 'central';
   status = 0;
   error: string | null = null;
-  metered: MeteredCall = { usage: { ...NO_USAGE }, toolCalls: [] };
+  /** Replaced whole once the response is read. */
+  metered: MeteredCall = NOTHING_METERED;
   /** When the first upstream request was sent, and when the answering one's headers arrived. */
   dispatchedAt: number | undefined;
   upstreamHeadersAt: number | undefined;

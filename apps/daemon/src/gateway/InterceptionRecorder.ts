@@ -36,6 +36,11 @@ export class InterceptionRecorder {
     }
   }
 
+  /** Where the rows are written: by the writer thread, or on the main connection. */
+  get writer(): 'thread' | 'main connection' {
+    return this.#thread?.healthy ? 'thread' : 'main connection';
+  }
+
   record(row: InterceptionRow): void {
     this.#queue.push(row);
     if (this.#queue.length >= MAX_BATCH) this.#flushSoon(0);

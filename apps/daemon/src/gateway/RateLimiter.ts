@@ -1,16 +1,32 @@
 const WINDOW_MS = 60_000;
+/**
+ * Entries this close together share one (time, amount) pair, dated by the latest of them: a
+ * busy user's window holds about 600 entries, not one per call (120,000 at 2,000 calls a
+ * second, copied as the arrays grew). An entry then leaves the window up to 0.1 s late, which
+ * only ever makes a limit stricter.
+ */
+const COALESCE_MS = 100;
 
 /** (time, amount) entries of the last minute, oldest first, with their running total. */
 class MinuteWindow {
   #times: number[] = [];
   #amounts: number[] = [];
   #head = 0;
+  /** When the newest entry's first amount came in. */
+  #newestSince = Number.NEGATIVE_INFINITY;
   total = 0;
 
   add(time: number, amount: number): void {
+    const newest = this.#times.length - 1;
+    this.total += amount;
+    if (newest >= this.#head && time - this.#newestSince < COALESCE_MS) {
+      this.#times[newest] = time;
+      this.#amounts[newest] = (this.#amounts[newest] as number) + amount;
+      return;
+    }
     this.#times.push(time);
     this.#amounts.push(amount);
-    this.total += amount;
+    this.#newestSince = time;
   }
 
   prune(now: number): void {

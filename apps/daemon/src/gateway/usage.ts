@@ -207,14 +207,16 @@ export class StreamMeter {
 }
 
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
-const RESPONSES_TYPES = [
+/** The Responses API events that carry usage or tool calls. */
+export const RESPONSES_TYPES = [
   'response.completed',
   'response.incomplete',
   'response.failed',
   'response.output_item.added',
   'response.output_item.done',
 ];
-const ANTHROPIC_TYPES = ['message_start', 'message_delta', 'content_block_start'];
+/** The Anthropic events that carry usage or tool calls. */
+export const ANTHROPIC_TYPES = ['message_start', 'message_delta', 'content_block_start'];
 
 /**
  * The parsed event when its type is one of `wanted`: by its `event:` name, or for streams

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type AgentStreamFrame, WarrenError } from '@warren/core';
 import type { WebSocket } from 'ws';
 import type { AgentConnections } from '../agents/AgentConnections';
+import { PendingReplies } from '../agents/PendingReplies';
 import type { LiveSessions } from '../auth/LiveSessions';
 import { splice } from './splice';
 
@@ -20,12 +21,6 @@ export interface TunnelOwner {
   apiKeyId: string;
 }
 
-interface PendingStream {
-  agentId: string;
-  resolve(socket: WebSocket): void;
-  reject(error: WarrenError): void;
-}
-
 interface Tunnel extends TunnelOwner {
   client: WebSocket;
   agent: WebSocket;
@@ -37,7 +32,7 @@ interface Tunnel extends TunnelOwner {
  * workspace, losing its agent, suspending a user or revoking a key closes its tunnels at once.
  */
 export class TunnelRelay {
-  readonly #pending = new Map<string, PendingStream>();
+  readonly #pending = new PendingReplies<WebSocket>();
   readonly #tunnels = new Set<Tunnel>();
   /** Bytes relayed since start, both directions (for stats and the benchmark). */
   relayedBytes = 0;
@@ -51,28 +46,12 @@ export class TunnelRelay {
   /** Asks the agent to dial a stream and resolves with its socket, or fails within the dial timeout. */
   requestStream(agentId: string, request: StreamRequest, timeoutMs = DIAL_TIMEOUT_MS): Promise<WebSocket> {
     const id = randomUUID();
-    return new Promise<WebSocket>((resolve, reject) => {
-      const finish = () => {
-        clearTimeout(timer);
-        this.#pending.delete(id);
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new WarrenError('UNAVAILABLE', 'The workspace agent did not open the connection in time.'));
-      }, timeoutMs);
-      this.#pending.set(id, {
-        agentId,
-        resolve: (socket) => {
-          finish();
-          resolve(socket);
-        },
-        reject: (error) => {
-          finish();
-          reject(error);
-        },
-      });
-      if (!this.connections.send(agentId, { type: 'stream', id, ...request } as AgentStreamFrame))
-        this.#pending.get(id)?.reject(notConnected());
+    return this.#pending.wait(id, agentId, {
+      timeoutMs,
+      timedOut: () =>
+        new WarrenError('UNAVAILABLE', 'The workspace agent did not open the connection in time.'),
+      send: () => this.connections.send(agentId, { type: 'stream', id, ...request } as AgentStreamFrame),
+      unreachable: notConnected,
     });
   }
 
@@ -88,17 +67,15 @@ export class TunnelRelay {
 
   /** Whether an agent's dialled stream is one this daemon asked that same agent for. */
   claims(streamId: string, agentId: string): boolean {
-    return this.#pending.get(streamId)?.agentId === agentId;
+    return this.#pending.awaits(streamId, agentId);
   }
 
   /** The agent dialled back: hand its socket to the waiting client. False if nobody waits. */
   acceptStream(streamId: string, agentId: string, socket: WebSocket): boolean {
-    const pending = this.#pending.get(streamId);
-    if (!pending || pending.agentId !== agentId) return false;
+    if (!this.#pending.awaits(streamId, agentId)) return false;
     // The agent speaks first (SSH sends its banner at once): hold its bytes until the splice reads them.
     socket.pause();
-    pending.resolve(socket);
-    return true;
+    return this.#pending.resolve(streamId, agentId, socket);
   }
 
   /** Relays until either side closes or access ends. */
@@ -135,7 +112,7 @@ export class TunnelRelay {
 
   /** The agent's control socket closed: its tunnels and the streams it was asked for end. */
   agentGone(agentId: string): void {
-    for (const pending of [...this.#pending.values()]) if (pending.agentId === agentId) pending.reject(notConnected());
+    this.#pending.rejectAgent(agentId, notConnected);
     this.#closeWhere((t) => t.agentId === agentId, "the workspace's agent disconnected");
   }
 
@@ -171,7 +148,8 @@ export class TunnelRelay {
   #end(tunnel: Tunnel, reason: string, code = ACCESS_ENDED_CLOSE_CODE): void {
     this.#tunnels.delete(tunnel);
     for (const socket of [tunnel.client, tunnel.agent]) {
-      if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
+      if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING)
+        socket.close(code, reason);
     }
   }
 }

@@ -46,9 +46,7 @@ const sshQuery = z.object({ workspace: workspaceParam }).strict();
 const terminalQuery = z
   .object({
     workspace: workspaceParam,
-    session: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "-" or "_"'),
+    session: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "-" or "_"'),
     cols: z.coerce.number().int().min(1).max(1000).default(80),
     rows: z.coerce.number().int().min(1).max(1000).default(24),
     command: z.string().max(4096).optional(),
@@ -57,7 +55,10 @@ const terminalQuery = z
 const sshPublicKey = z
   .string()
   .max(MAX_SSH_KEY_CHARS)
-  .regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/, 'is not an OpenSSH public key');
+  .regex(
+    /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/,
+    'is not an OpenSSH public key',
+  );
 
 /** What a client's upgrade resolved to, kept between preValidation and the WebSocket handler. */
 interface OpenedTunnel {
@@ -101,13 +102,21 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
         'UNAVAILABLE',
         `The agent of "${workspace.name}" is not connected yet; wait until the workspace is ready.`,
       );
-    const agentSocket = await relay.requestStream(agentRow.id, stream({ id: agentRow.id, hostKey: agentRow.ssh_host_key }));
+    const agentSocket = await relay.requestStream(
+      agentRow.id,
+      stream({ id: agentRow.id, hostKey: agentRow.ssh_host_key }),
+    );
     // A client that left while the agent dialled never reaches the handler: drop the stream.
     request.raw.socket.once('close', () => {
       if (opened.delete(request)) agentSocket.close(1001, 'the client left');
     });
     opened.set(request, {
-      owner: { workspaceId: workspace.id, agentId: agentRow.id, userId: actor.userId, apiKeyId: actor.apiKeyId },
+      owner: {
+        workspaceId: workspace.id,
+        agentId: agentRow.id,
+        userId: actor.userId,
+        apiKeyId: actor.apiKeyId,
+      },
       agentSocket,
       hello: {
         type: 'connected',
@@ -132,45 +141,58 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
     return reply.code(warren.httpStatus).send({ error: { code: warren.code, message: warren.message } });
   };
 
-  app.route({
-    method: 'GET',
-    url: TUNNEL_SSH_PATH,
-    preValidation: async (request, reply) => {
-      try {
-        const query = parse(sshQuery, request.query, 'query');
-        const clientKey = parse(sshPublicKey, request.headers[CLIENT_KEY_HEADER], `the ${CLIENT_KEY_HEADER} header`);
-        await openTunnel(request, reply, query.workspace, (agent) => {
-          if (!agent.hostKey)
-            throw new WarrenError(
-              'UNAVAILABLE',
-              "The workspace's agent has not reported an SSH host key; its agent may be too old: restart the workspace.",
-            );
-          return { kind: 'ssh', clientKey };
-        });
-      } catch (error) {
-        return refuse(reply, error);
-      }
+  /** A client tunnel route: `open` reads the request and says which stream to ask the agent for. */
+  const tunnelRoute = (
+    url: string,
+    open: (request: FastifyRequest) => {
+      workspace: { owner?: string; name: string };
+      stream: (agent: { id: string; hostKey: string | null }) => StreamRequest;
     },
-    handler: upgradeRequired,
-    wsHandler: clientHandler,
+  ) =>
+    app.route({
+      method: 'GET',
+      url,
+      preValidation: async (request, reply) => {
+        try {
+          const { workspace, stream } = open(request);
+          await openTunnel(request, reply, workspace, stream);
+        } catch (error) {
+          return refuse(reply, error);
+        }
+      },
+      handler: upgradeRequired,
+      wsHandler: clientHandler,
+    });
+
+  tunnelRoute(TUNNEL_SSH_PATH, (request) => {
+    const query = parse(sshQuery, request.query, 'query');
+    const clientKey = parse(
+      sshPublicKey,
+      request.headers[CLIENT_KEY_HEADER],
+      `the ${CLIENT_KEY_HEADER} header`,
+    );
+    return {
+      workspace: query.workspace,
+      stream: (agent) => {
+        if (!agent.hostKey)
+          throw new WarrenError(
+            'UNAVAILABLE',
+            "The workspace's agent has not reported an SSH host key; its agent may be too old: restart the workspace.",
+          );
+        return { kind: 'ssh', clientKey };
+      },
+    };
   });
 
-  app.route({
-    method: 'GET',
-    url: TUNNEL_TERMINAL_PATH,
-    preValidation: async (request, reply) => {
-      try {
-        const query = parse(terminalQuery, request.query, 'query');
-        await openTunnel(request, reply, query.workspace, () => ({
-          kind: 'terminal',
-          terminal: { session: query.session, cols: query.cols, rows: query.rows, command: query.command },
-        }));
-      } catch (error) {
-        return refuse(reply, error);
-      }
-    },
-    handler: upgradeRequired,
-    wsHandler: clientHandler,
+  tunnelRoute(TUNNEL_TERMINAL_PATH, (request) => {
+    const query = parse(terminalQuery, request.query, 'query');
+    return {
+      workspace: query.workspace,
+      stream: () => ({
+        kind: 'terminal',
+        terminal: { session: query.session, cols: query.cols, rows: query.rows, command: query.command },
+      }),
+    };
   });
 
   app.route({
@@ -181,13 +203,16 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
       const session = token ? await agents.authenticate(token) : undefined;
       const { id } = request.params as { id: string };
       if (!session || !relay.claims(id, session.agent.id))
-        return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'No stream is waiting with this id.' } });
+        return reply
+          .code(404)
+          .send({ error: { code: 'NOT_FOUND', message: 'No stream is waiting with this id.' } });
       dialled.set(request, { streamId: id, agentId: session.agent.id });
     },
     handler: upgradeRequired,
     wsHandler: (socket, request) => {
       const stream = dialled.get(request);
-      if (!stream || !relay.acceptStream(stream.streamId, stream.agentId, socket)) socket.close(1008, 'no such stream');
+      if (!stream || !relay.acceptStream(stream.streamId, stream.agentId, socket))
+        socket.close(1008, 'no such stream');
     },
   });
 
@@ -195,7 +220,10 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
   const watching = new AbortController();
   app.addHook('onClose', async () => watching.abort());
   void (async () => {
-    for await (const event of options.events.subscribe<{ workspaceId: string }>('workspaces', watching.signal)) {
+    for await (const event of options.events.subscribe<{ workspaceId: string }>(
+      'workspaces',
+      watching.signal,
+    )) {
       if (!relay.hasTunnels(event.workspaceId)) continue;
       const view = await workspaces.byId(event.workspaceId).catch(() => undefined);
       if (!view || view.status !== 'running') relay.closeWorkspace(event.workspaceId);
@@ -215,5 +243,10 @@ function upgradeRequired(request: FastifyRequest, reply: FastifyReply) {
   return reply
     .code(426)
     .header('upgrade', 'websocket')
-    .send({ error: { code: 'INVALID_INPUT', message: `${request.url.split('?')[0]} only accepts WebSocket connections.` } });
+    .send({
+      error: {
+        code: 'INVALID_INPUT',
+        message: `${request.url.split('?')[0]} only accepts WebSocket connections.`,
+      },
+    });
 }

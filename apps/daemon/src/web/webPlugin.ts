@@ -13,13 +13,14 @@ export interface WebOptions {
 /** Hashed names change with their content, so browsers may keep them for a year. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /**
- * The page may load only its own scripts and styles and talk only to this server; style
- * attributes that React sets through the DOM are not affected by style-src.
+ * The page may run only its own scripts and talk only to this server. Styles may be inline:
+ * the terminal (xterm.js) writes its colours and font metrics into a <style> element at run
+ * time, and without them its text is invisible; inline CSS cannot run code.
  */
 const CSP = [
   "default-src 'self'",
   "script-src 'self'",
-  "style-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "connect-src 'self'",
   "object-src 'none'",
@@ -76,10 +77,18 @@ export async function webPlugin(app: FastifyInstance, options: WebOptions = {}):
     if (!/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith('.')) return reply.callNotFound();
     const file = path.join(assetsDir, name);
     const [raw, br, gzip] = await Promise.all(
-      [file, `${file}.br`, `${file}.gz`].map((f) => fs.stat(f).then((s) => (s.isFile() ? s : undefined), () => undefined)),
+      [file, `${file}.br`, `${file}.gz`].map((f) =>
+        fs.stat(f).then(
+          (s) => (s.isFile() ? s : undefined),
+          () => undefined,
+        ),
+      ),
     );
     if (!raw) return reply.callNotFound();
-    const encoding = pickEncoding(request.headers['accept-encoding'], { br: Boolean(br), gzip: Boolean(gzip) });
+    const encoding = pickEncoding(request.headers['accept-encoding'], {
+      br: Boolean(br),
+      gzip: Boolean(gzip),
+    });
     const chosen = encoding === 'br' ? br : encoding === 'gzip' ? gzip : raw;
     reply
       .header('content-type', contentTypeOf(name))

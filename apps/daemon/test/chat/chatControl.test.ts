@@ -35,7 +35,9 @@ describe.each(dialects)('queueing, interrupting and editing turns on %s', (diale
   });
 
   it('interrupt stops the turn and the upstream call; what streamed so far stays, marked interrupted', async () => {
-    w.fake.script([{ text: 'This answer is long and will be cut off before it ends.', chunkChars: 2, chunkDelayMs: 40 }]);
+    w.fake.script([
+      { text: 'This answer is long and will be cut off before it ends.', chunkChars: 2, chunkDelayMs: 40 },
+    ]);
     const chat = await w.client().chats.create.mutate({ model, title: 'Interrupt' });
     const watcher = new ChatWatcher(w.client(), chat.id);
     await w.client().chats.send.mutate({ chatId: chat.id, text: 'Go on.' });
@@ -62,7 +64,10 @@ describe.each(dialects)('queueing, interrupting and editing turns on %s', (diale
     await watcher.settled();
     await w.client().chats.edit.mutate({ chatId: chat.id, messageId: typo.id, text: 'What is Rust?' });
     const state = await watcher.until(
-      (s) => s.messages.length === 2 && s.messages.every((m) => m.status === 'done') && !s.messages.some((m) => m.id === typo.id),
+      (s) =>
+        s.messages.length === 2 &&
+        s.messages.every((m) => m.status === 'done') &&
+        !s.messages.some((m) => m.id === typo.id),
     );
     watcher.close();
     expect(state.messages.map((m) => messageText(m))).toEqual(['What is Rust?', 'Answer to the fix.']);
@@ -95,6 +100,54 @@ describe.each(dialects)('queueing, interrupting and editing turns on %s', (diale
     expect(w.fake.pendingReplies()).toBe(1);
   });
 
+  it('a web user’s turns are attributed to their sign-in session; signing out fails their queued turn closed', async () => {
+    w.fake.script([
+      { text: 'A long first answer that the queued message waits behind.', chunkChars: 2, chunkDelayMs: 40 },
+      { text: 'never sent' },
+    ]);
+    const login = await fetch(`${w.t.url}/api/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'owner', password: w.owner.password, sessionIn: 'cookie' }),
+    });
+    const cookie = rememberSecret((login.headers.get('set-cookie') ?? '').split(';')[0] ?? '');
+    expect(cookie).toMatch(/^warren_session=/);
+    // The web's way in: the session cookie, no bearer token.
+    const web = (path: string, input: unknown) =>
+      fetch(`${w.t.url}/api/trpc/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie },
+        body: JSON.stringify(input),
+      })
+        .then((r) => r.json() as Promise<{ result: { data: { id: string; apiKeyId: string | null } } }>)
+        .then((body) => body.result.data);
+    const chat = await web('chats.create', { model, title: 'From the web' });
+    const watcher = new ChatWatcher(w.client(), chat.id);
+    const first = await web('chats.send', { chatId: chat.id, text: 'first' });
+    await watcher.until((s) => s.messages.some((m) => m.role === 'assistant'));
+    const queued = await web('chats.send', { chatId: chat.id, text: 'second' });
+    const session = await w.t.daemon.db.kysely
+      .selectFrom('api_keys')
+      .select(['id', 'kind'])
+      .where('id', '=', first.apiKeyId)
+      .executeTakeFirstOrThrow();
+    expect([chat.apiKeyId, queued.apiKeyId, session.kind]).toEqual([
+      first.apiKeyId,
+      first.apiKeyId,
+      'session',
+    ]);
+    await fetch(`${w.t.url}/api/trpc/auth.logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: '{}',
+    });
+    const state = await watcher.settled();
+    watcher.close();
+    expect(state.messages.map((m) => m.status)).toEqual(['done', 'done', 'error', 'error']);
+    expect(state.messages.at(-1)?.parts).toEqual([{ type: 'error', message: INACTIVE_KEY_MESSAGE }]);
+    expect((await interceptionsOf(w.t, chat.id)).map((r) => r.api_key_id)).toEqual([first.apiKeyId]);
+  });
+
   it('only the owner (and owners) may read or act on a chat; others are told it does not exist', async () => {
     const chat = await w.client().chats.create.mutate({ model, title: 'Private' });
     await w.client().users.create.mutate({
@@ -108,7 +161,9 @@ describe.each(dialects)('queueing, interrupting and editing turns on %s', (diale
       sessionIn: 'body',
     });
     const stranger = w.t.client(rememberSecret(token ?? ''));
-    await expect(stranger.chats.get.query({ chatId: chat.id })).rejects.toThrow(/No such chat, or it is not yours/);
+    await expect(stranger.chats.get.query({ chatId: chat.id })).rejects.toThrow(
+      /No such chat, or it is not yours/,
+    );
     await expect(stranger.chats.send.mutate({ chatId: chat.id, text: 'hi' })).rejects.toThrow(/not yours/);
     expect(await stranger.chats.list.query()).toEqual([]);
   });
@@ -118,10 +173,16 @@ describe.each(dialects)('queueing, interrupting and editing turns on %s', (diale
     const chat = await w.client().chats.create.mutate({ model, title: 'Doomed', message: 'hello' });
     const watcher = new ChatWatcher(w.client(), chat.id);
     await watcher.until((s) => answerSoFar(s).length > 2);
-    watcher.close();
     await w.client().chats.delete.mutate({ chatId: chat.id });
+    // Whoever watched it sees its stream end.
+    await expect.poll(() => watcher.ended).toBe(true);
+    watcher.close();
     await expect(w.client().chats.get.query({ chatId: chat.id })).rejects.toThrow(/No chat has the id/);
-    const left = await w.t.daemon.db.kysely.selectFrom('chat_messages').select('id').where('chat_id', '=', chat.id).execute();
+    const left = await w.t.daemon.db.kysely
+      .selectFrom('chat_messages')
+      .select('id')
+      .where('chat_id', '=', chat.id)
+      .execute();
     expect(left).toEqual([]);
   });
 });

@@ -14,6 +14,15 @@ async function runTurn(w: ChatWorld, model: string, text = 'Hello?') {
   return { chat, state, assistant: state.messages.at(-1) };
 }
 
+async function setByok(w: ChatWorld, byok: 'allowed' | 'required'): Promise<void> {
+  await w.t.daemon.db.kysely
+    .updateTable('ai_providers')
+    .set({ byok })
+    .where('id', '=', w.providers.openai)
+    .execute();
+  await refresh(w.t);
+}
+
 describe.each(dialects)('the chat loop’s credentials on %s', (dialect) => {
   let w: ChatWorld;
   let userKey: string;
@@ -54,31 +63,24 @@ describe.each(dialects)('the chat loop’s credentials on %s', (dialect) => {
   });
 
   it('a provider that requires the user’s own key fails the turn closed when there is none', async () => {
-    await w.t.daemon.db.kysely
-      .updateTable('ai_providers')
-      .set({ byok: 'required' })
-      .where('id', '=', w.providers.openai)
-      .execute();
-    await refresh(w.t);
+    await setByok(w, 'required');
     try {
       const { chat, assistant } = await runTurn(w, 'openai/gpt-4.1');
       expect(assistant?.status).toBe('error');
-      expect(assistant?.parts).toEqual([{ type: 'error', message: expect.stringContaining('needs your own API key') }]);
+      expect(assistant?.parts).toEqual([
+        { type: 'error', message: expect.stringContaining('needs your own API key') },
+      ]);
       expect(await interceptionsOf(w.t, chat.id)).toEqual([]);
     } finally {
-      await w.t.daemon.db.kysely
-        .updateTable('ai_providers')
-        .set({ byok: 'allowed' })
-        .where('id', '=', w.providers.openai)
-        .execute();
-      await refresh(w.t);
+      await setByok(w, 'allowed');
     }
   });
 
   it('no provider key appears in any log line the daemon wrote', async () => {
     await w.t.daemon.services.gateway.settle();
     const log = fs.readFileSync(w.t.logFile, 'utf8');
-    for (const key of [userKey, w.centralKeys.openai, w.centralKeys.anthropic]) expect(log).not.toContain(key);
+    for (const key of [userKey, w.centralKeys.openai, w.centralKeys.anthropic])
+      expect(log).not.toContain(key);
   });
 });
 

@@ -24,7 +24,10 @@ describe.each(dialects)('upstream faults during a turn on %s', (dialect) => {
       expect(assistant?.status).toBe('error');
       expect(messageText(assistant ?? { parts: [] }).length).toBeGreaterThan(0);
       expect(partial.text.startsWith(messageText(assistant ?? { parts: [] }))).toBe(true);
-      expect(assistant?.parts.at(-1)).toMatchObject({ type: 'error', message: expect.stringContaining('The engine overheated.') });
+      expect(assistant?.parts.at(-1)).toMatchObject({
+        type: 'error',
+        message: expect.stringContaining('The engine overheated.'),
+      });
       expect(state.chat.status).toBe('error');
       expect(await interceptionsOf(w.t, chat.id)).toHaveLength(1);
 
@@ -51,7 +54,9 @@ describe.each(dialects)('upstream faults during a turn on %s', (dialect) => {
       w.fake.script([{ status: 429, message: 'Slow down, please.' }]);
       const { assistant } = await turn('Rate limited');
       expect(assistant?.status).toBe('error');
-      expect(assistant?.parts).toEqual([{ type: 'error', message: expect.stringContaining('Slow down, please.') }]);
+      expect(assistant?.parts).toEqual([
+        { type: 'error', message: expect.stringContaining('Slow down, please.') },
+      ]);
     });
   });
 });

@@ -34,15 +34,33 @@ describe.each(dialects)('a daemon killed mid-turn on %s', (dialect) => {
     });
 
     const password = rememberSecret(`restart-owner-pw-${Date.now()}`);
-    await apiClient(first.url).setup.createFirstUser.mutate({ username: 'owner', email: 'o@example.com', password });
+    await apiClient(first.url).setup.createFirstUser.mutate({
+      username: 'owner',
+      email: 'o@example.com',
+      password,
+    });
     const login = async (url: string) => {
-      const { token } = await apiClient(url).auth.login.mutate({ login: 'owner', password, sessionIn: 'body' });
+      const { token } = await apiClient(url).auth.login.mutate({
+        login: 'owner',
+        password,
+        sessionIn: 'body',
+      });
       return rememberSecret(token ?? '');
     };
     const token = await login(first.url);
     const owner = apiClient(first.url, token);
-    await owner.ai.providers.create.mutate({ name: 'anthropic', kind: 'anthropic', baseUrl: fake.url, apiKey: centralKey });
-    await owner.ai.models.upsert.mutate({ provider: 'anthropic', name: 'claude-sonnet-4-5', inputPrice: 3, outputPrice: 15 });
+    await owner.ai.providers.create.mutate({
+      name: 'anthropic',
+      kind: 'anthropic',
+      baseUrl: fake.url,
+      apiKey: centralKey,
+    });
+    await owner.ai.models.upsert.mutate({
+      provider: 'anthropic',
+      name: 'claude-sonnet-4-5',
+      inputPrice: 3,
+      outputPrice: 15,
+    });
 
     fake.script([{ text: LONG_ANSWER, chunkChars: 2, chunkDelayMs: 40 }]);
     const chat = await owner.chats.create.mutate({ model: 'anthropic/claude-sonnet-4-5', title: 'Restart' });
@@ -74,7 +92,10 @@ describe.each(dialects)('a daemon killed mid-turn on %s', (dialect) => {
       message: 'The Warren server restarted during this turn, so it was stopped here.',
     });
     expect([short?.status, messageText(short ?? { parts: [] })]).toEqual(['done', 'And then a short one.']);
-    expect([answer?.status, messageText(answer ?? { parts: [] })]).toEqual(['done', 'A short one, after the restart.']);
+    expect([answer?.status, messageText(answer ?? { parts: [] })]).toEqual([
+      'done',
+      'A short one, after the restart.',
+    ]);
     // The resumed turn carried the conversation so far, the cut-off answer included.
     expect(JSON.stringify(fake.lastRequest().body)).toContain(saved);
     second.child.kill('SIGTERM');

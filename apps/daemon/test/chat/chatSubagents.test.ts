@@ -63,7 +63,11 @@ describe.each(dialects)('subagents on %s', (dialect) => {
 
     const parentRows = await interceptionsOf(w.t, chat.id);
     const childRows = await interceptionsOf(w.t, child?.id ?? '');
-    expect(parentRows.map((r) => r.model)).toEqual(['claude-sonnet-4-5', 'claude-sonnet-4-5', 'claude-sonnet-4-5']);
+    expect(parentRows.map((r) => r.model)).toEqual([
+      'claude-sonnet-4-5',
+      'claude-sonnet-4-5',
+      'claude-sonnet-4-5',
+    ]);
     expect(childRows.map((r) => r.model)).toEqual(['claude-haiku-4-5']);
     expect(new Set([...parentRows, ...childRows].map((r) => r.api_key_id))).toEqual(new Set([sent.apiKeyId]));
   });

@@ -15,7 +15,9 @@ describe.each(dialects)('chat turns on %s', (dialect) => {
       const chat = await w.client().chats.create.mutate({ model, title: 'Capitals' });
       const watcher = new ChatWatcher(w.client(), chat.id);
       await watcher.until(() => true);
-      const sent = await w.client().chats.send.mutate({ chatId: chat.id, text: 'What is the capital of France?' });
+      const sent = await w
+        .client()
+        .chats.send.mutate({ chatId: chat.id, text: 'What is the capital of France?' });
       const state = await watcher.settled();
       watcher.close();
 
@@ -67,9 +69,16 @@ describe.each(dialects)('chat turns on %s', (dialect) => {
       const assistant = state.messages.find((m) => m.role === 'assistant');
       const parts = assistant?.parts ?? [];
       expect(parts.map((p) => p.type)).toEqual(['text', 'tool-call', 'tool-result', 'text']);
-      expect(parts[1]).toMatchObject({ type: 'tool-call', toolName: 'read_file', args: { path: 'README.md' }, state: 'called' });
+      expect(parts[1]).toMatchObject({
+        type: 'tool-call',
+        toolName: 'read_file',
+        args: { path: 'README.md' },
+        state: 'called',
+      });
       expect(parts[2]).toMatchObject({ type: 'tool-result', toolName: 'read_file', isError: true });
-      expect(textParts(parts).at(-1)).toMatchObject({ text: 'This chat has no workspace, so I cannot read files.' });
+      expect(textParts(parts).at(-1)).toMatchObject({
+        text: 'This chat has no workspace, so I cannot read files.',
+      });
       // The tool call's arguments streamed as they came, and the model's second call saw the error.
       const kinds = watcher.deltas().map((d) => d.type);
       expect(kinds).toContain('tool-input-delta');

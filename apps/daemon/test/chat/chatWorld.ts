@@ -17,7 +17,7 @@ export const families = [
 export interface ChatWorld {
   t: TestDaemon;
   fake: FakeModelProvider;
-  owner: { token: string; userId: string };
+  owner: { token: string; userId: string; password: string };
   providers: { openai: string; anthropic: string };
   centralKeys: { openai: string; anthropic: string };
   client(): ReturnType<TestDaemon['client']>;
@@ -34,10 +34,20 @@ export async function startChatWorld(
   };
   const fake = await startFakeModelProvider({ apiKey: [centralKeys.openai, centralKeys.anthropic] });
   const t = await startTestDaemon(dialect, options);
-  const { token, username } = await t.setupOwner();
+  const { token, username, password } = await t.setupOwner();
   const providers = {
-    openai: await addProvider(t, { name: 'openai', kind: 'openai', baseUrl: `${fake.url}/v1`, keys: [centralKeys.openai] }),
-    anthropic: await addProvider(t, { name: 'anthropic', kind: 'anthropic', baseUrl: fake.url, keys: [centralKeys.anthropic] }),
+    openai: await addProvider(t, {
+      name: 'openai',
+      kind: 'openai',
+      baseUrl: `${fake.url}/v1`,
+      keys: [centralKeys.openai],
+    }),
+    anthropic: await addProvider(t, {
+      name: 'anthropic',
+      kind: 'anthropic',
+      baseUrl: fake.url,
+      keys: [centralKeys.anthropic],
+    }),
   };
   await addModel(t, providers.openai, 'gpt-4.1', OPENAI_PRICES);
   await addModel(t, providers.openai, 'gpt-4.1-mini', OPENAI_PRICES);
@@ -46,7 +56,7 @@ export async function startChatWorld(
   return {
     t,
     fake,
-    owner: { token, userId: await userIdOf(t, username) },
+    owner: { token, userId: await userIdOf(t, username), password },
     providers,
     centralKeys,
     client: () => t.client(token),
@@ -76,6 +86,8 @@ export class ChatWatcher {
   readonly events: ChatStreamEvent[] = [];
   state: ChatState | undefined;
   error: unknown;
+  /** The server ended the stream (the chat was deleted). */
+  ended = false;
   #unsubscribe: () => void;
 
   constructor(client: ReturnType<TestDaemon['client']>, chatId: string) {
@@ -93,6 +105,9 @@ export class ChatWatcher {
         onError: (error) => {
           this.error ??= error;
         },
+        onComplete: () => {
+          this.ended = true;
+        },
       },
     );
     this.#unsubscribe = () => sub.unsubscribe();
@@ -104,7 +119,8 @@ export class ChatWatcher {
     for (;;) {
       if (this.error) throw this.error;
       if (this.state && done(this.state)) return this.state;
-      if (Date.now() > deadline) throw new Error(`The chat did not get there in ${timeoutMs} ms: ${JSON.stringify(this.state)}`);
+      if (Date.now() > deadline)
+        throw new Error(`The chat did not get there in ${timeoutMs} ms: ${JSON.stringify(this.state)}`);
       await sleep(10);
     }
   }

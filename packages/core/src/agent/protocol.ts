@@ -106,7 +106,10 @@ const responseFrame = z
     type: z.literal('response'),
     id: frameId,
     result: z.unknown().optional(),
-    error: z.object({ code: shortText(64), message: shortText(4096) }).strict().optional(),
+    error: z
+      .object({ code: shortText(64), message: shortText(4096) })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((frame) => (frame.error === undefined) !== (frame.result === undefined), {
@@ -134,7 +137,9 @@ const statusFrame = z
           .strict(),
       )
       .max(100),
-    apps: z.array(z.object({ slug: shortText(64).min(1), health: z.enum(appHealthStates) }).strict()).max(100),
+    apps: z
+      .array(z.object({ slug: shortText(64).min(1), health: z.enum(appHealthStates) }).strict())
+      .max(100),
   })
   .strict();
 export type AgentStatusFrame = z.infer<typeof statusFrame>;
@@ -184,9 +189,7 @@ const wireguardRegisterFrame = z
     endpoint: wireguardEndpointSchema.optional(),
   })
   .strict();
-const wireguardAckFrame = z
-  .object({ type: z.literal('wireguard_ack'), version: z.int().min(0) })
-  .strict();
+const wireguardAckFrame = z.object({ type: z.literal('wireguard_ack'), version: z.int().min(0) }).strict();
 const wireguardMapFrame = z
   .object({ type: z.literal('wireguard_map'), map: wireguardNetworkMapSchema })
   .strict();

@@ -16,7 +16,9 @@ export function applyChatEvent(state: ChatState | undefined, event: ChatStreamEv
   if (event.type === 'snapshot') return { seq: event.seq, chat: event.chat, messages: event.messages };
   if (!state) throw new Error('A chat delta arrived before its snapshot.');
   if (event.seq !== state.seq + 1)
-    throw new Error(`Chat delta ${event.seq} arrived after ${state.seq}: the stream skipped or repeated one.`);
+    throw new Error(
+      `Chat delta ${event.seq} arrived after ${state.seq}: the stream skipped or repeated one.`,
+    );
   return { seq: event.seq, ...applyChatDelta(state, event.delta) };
 }
 
@@ -39,7 +41,11 @@ export function applyChatDelta(
       return { chat: state.chat, messages: state.messages.filter((m) => !gone.has(m.id)) };
     }
     case 'message-status':
-      return withMessage(state, delta.messageId, (m) => ({ ...m, status: delta.status, updatedAt: delta.updatedAt }));
+      return withMessage(state, delta.messageId, (m) => ({
+        ...m,
+        status: delta.status,
+        updatedAt: delta.updatedAt,
+      }));
     case 'part-start':
     case 'part-update':
       return withMessage(state, delta.messageId, (m) => {

@@ -104,13 +104,41 @@ export const chatDeltaSchema = z.discriminatedUnion('type', [
   /** A message appeared or changed as a whole (queued, dequeued, edited). */
   z.object({ type: z.literal('message'), message: chatMessageSchema }).strict(),
   z.object({ type: z.literal('messages-removed'), messageIds: z.array(z.string()) }).strict(),
-  z.object({ type: z.literal('part-start'), messageId: z.string(), index: z.number().int(), part: chatPartSchema }).strict(),
+  z
+    .object({
+      type: z.literal('part-start'),
+      messageId: z.string(),
+      index: z.number().int(),
+      part: chatPartSchema,
+    })
+    .strict(),
   /** Text appended to a text or reasoning part. */
-  z.object({ type: z.literal('text-delta'), messageId: z.string(), index: z.number().int(), text: z.string() }).strict(),
+  z
+    .object({
+      type: z.literal('text-delta'),
+      messageId: z.string(),
+      index: z.number().int(),
+      text: z.string(),
+    })
+    .strict(),
   /** Arguments appended to a streaming tool call. */
-  z.object({ type: z.literal('tool-input-delta'), messageId: z.string(), index: z.number().int(), delta: z.string() }).strict(),
+  z
+    .object({
+      type: z.literal('tool-input-delta'),
+      messageId: z.string(),
+      index: z.number().int(),
+      delta: z.string(),
+    })
+    .strict(),
   /** A part replaced (a tool call whose arguments are complete). */
-  z.object({ type: z.literal('part-update'), messageId: z.string(), index: z.number().int(), part: chatPartSchema }).strict(),
+  z
+    .object({
+      type: z.literal('part-update'),
+      messageId: z.string(),
+      index: z.number().int(),
+      part: chatPartSchema,
+    })
+    .strict(),
   z
     .object({
       type: z.literal('message-status'),

@@ -2,7 +2,18 @@ import { type AuditEntry, auditStatuses } from '@warren/core';
 import { useState } from 'react';
 import { useMutation, useQuery } from '../api/hooks';
 import { dateTime } from '../app/format';
-import { Button, EmptyState, ErrorMessage, LoadingBlock, Page, SelectField, StatusBadge, Table, TextField } from '../design';
+import {
+  Button,
+  EmptyState,
+  ErrorMessage,
+  FilterBar,
+  LoadingBlock,
+  Page,
+  SelectField,
+  StatusBadge,
+  Table,
+  TextField,
+} from '../design';
 
 const PAGE = 100;
 
@@ -33,22 +44,42 @@ export default function AuditScreen() {
 
   return (
     <Page title="Audit log">
-      <div role="search" className="filters" aria-label="Filter the audit log">
-        <TextField label="Actor" placeholder="username" value={actor} onChange={(e) => setActor(e.target.value.trim())} />
-        <TextField label="Action" placeholder="e.g. workspaces.create" value={action} onChange={(e) => setAction(e.target.value.trim())} />
-        <TextField label="Target type" placeholder="e.g. workspace" value={targetType} onChange={(e) => setTargetType(e.target.value.trim())} />
+      <FilterBar label="Filter the audit log">
+        <TextField
+          label="Actor"
+          placeholder="username"
+          value={actor}
+          onChange={(e) => setActor(e.target.value.trim())}
+        />
+        <TextField
+          label="Action"
+          placeholder="e.g. workspaces.create"
+          value={action}
+          onChange={(e) => setAction(e.target.value.trim())}
+        />
+        <TextField
+          label="Target type"
+          placeholder="e.g. workspace"
+          value={targetType}
+          onChange={(e) => setTargetType(e.target.value.trim())}
+        />
         <SelectField
           label="Result"
           value={status}
           onChange={(e) => setStatus(e.target.value)}
-          options={[{ value: '', label: 'Any result' }, ...auditStatuses.map((s) => ({ value: s, label: s }))]}
+          options={[
+            { value: '', label: 'Any result' },
+            ...auditStatuses.map((s) => ({ value: s, label: s })),
+          ]}
         />
-      </div>
+      </FilterBar>
       <ErrorMessage>{first.error ?? more.error}</ErrorMessage>
       {first.data === undefined ? (
         <LoadingBlock label="Loading the audit log…" />
       ) : entries.length === 0 ? (
-        <EmptyState title="No audit entries match">Clear a filter to see more. Every change anyone makes is recorded here.</EmptyState>
+        <EmptyState title="No audit entries match">
+          Clear a filter to see more. Every change anyone makes is recorded here.
+        </EmptyState>
       ) : (
         <>
           <Table
@@ -59,7 +90,10 @@ export default function AuditScreen() {
               { header: 'Time', cell: (e) => dateTime(e.time) },
               { header: 'Actor', cell: (e) => e.actorUsername ?? 'anonymous' },
               { header: 'Action', cell: (e) => <code>{e.action}</code> },
-              { header: 'Target', cell: (e) => (e.targetType ? `${e.targetType} ${e.targetName ?? e.targetId ?? ''}` : '—') },
+              {
+                header: 'Target',
+                cell: (e) => (e.targetType ? `${e.targetType} ${e.targetName ?? e.targetId ?? ''}` : '—'),
+              },
               { header: 'Result', cell: (e) => <StatusBadge status={e.status} /> },
               { header: 'Error', cell: (e) => e.errorCode ?? '' },
               { header: 'From', cell: (e) => e.sourceIp ?? '' },

@@ -2,7 +2,15 @@
  * A horizontal bar chart in plain SVG: one bar per row, the value printed beside it, and a
  * text description for screen readers (the table next to it has the exact numbers).
  */
-export function BarChart({ title, rows, format }: { title: string; rows: { key: string; value: number }[]; format: (n: number) => string }) {
+export function BarChart({
+  title,
+  rows,
+  format,
+}: {
+  title: string;
+  rows: { key: string; value: number }[];
+  format: (n: number) => string;
+}) {
   const shown = rows.slice(0, 15);
   const max = Math.max(...shown.map((r) => r.value), 0) || 1;
   const rowHeight = 22;
@@ -14,7 +22,12 @@ export function BarChart({ title, rows, format }: { title: string; rows: { key: 
   return (
     <figure style={{ margin: 0 }}>
       <figcaption className="muted">{title}</figcaption>
-      <svg className="chart" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${title}. ${description}`}>
+      <svg
+        className="chart"
+        viewBox={`0 0 ${width} ${height}`}
+        role="img"
+        aria-label={`${title}. ${description}`}
+      >
         {shown.map((r, i) => {
           const y = i * rowHeight + 2;
           const w = Math.max((r.value / max) * barSpace, r.value > 0 ? 2 : 0);

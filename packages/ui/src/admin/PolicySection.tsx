@@ -4,7 +4,8 @@ import { useMutation, useQuery } from '../api/hooks';
 import { formatUsd } from '../app/format';
 import { Button, ErrorMessage, LoadingBlock, Section, SelectField, Table, TextField, toast } from '../design';
 
-const orNone = (n: number | null, show: (n: number) => string = String) => (n === null ? 'no limit' : show(n));
+const orNone = (n: number | null, show: (n: number) => string = String) =>
+  n === null ? 'no limit' : show(n);
 
 /** Which roles may use which models (patterns like openai/*), and budgets and rate limits per user. */
 export function PolicySection({ canEdit }: { canEdit: boolean }) {
@@ -35,20 +36,23 @@ export function PolicySection({ canEdit }: { canEdit: boolean }) {
             ]}
           />
           {canEdit ? <RoleModelsForm onSaved={policy.reload} /> : null}
-          <Table
-            caption="Budgets and rate limits"
-            showCaption
-            rows={policy.data.limits}
-            rowKey={(l) => l.user}
-            columns={[
-              { header: 'User', cell: (l) => (l.user === '*' ? 'everyone (default)' : l.user) },
-              { header: 'Daily budget', cell: (l) => orNone(l.dailyUsd, formatUsd), numeric: true },
-              { header: 'Monthly budget', cell: (l) => orNone(l.monthlyUsd, formatUsd), numeric: true },
-              { header: 'Requests / min', cell: (l) => orNone(l.rpm), numeric: true },
-              { header: 'Tokens / min', cell: (l) => orNone(l.tpm), numeric: true },
-            ]}
-          />
-          {policy.data.limits.length === 0 ? <p className="muted">No limits are set: nobody has a budget.</p> : null}
+          {policy.data.limits.length === 0 ? (
+            <p className="muted">No limits are set: nobody has a budget or a rate limit.</p>
+          ) : (
+            <Table
+              caption="Budgets and rate limits"
+              showCaption
+              rows={policy.data.limits}
+              rowKey={(l) => l.user}
+              columns={[
+                { header: 'User', cell: (l) => (l.user === '*' ? 'everyone (default)' : l.user) },
+                { header: 'Daily budget', cell: (l) => orNone(l.dailyUsd, formatUsd), numeric: true },
+                { header: 'Monthly budget', cell: (l) => orNone(l.monthlyUsd, formatUsd), numeric: true },
+                { header: 'Requests / min', cell: (l) => orNone(l.rpm), numeric: true },
+                { header: 'Tokens / min', cell: (l) => orNone(l.tpm), numeric: true },
+              ]}
+            />
+          )}
           {canEdit ? <LimitsForm onSaved={policy.reload} /> : null}
         </>
       )}
@@ -59,10 +63,15 @@ export function PolicySection({ canEdit }: { canEdit: boolean }) {
 function RoleModelsForm({ onSaved }: { onSaved: () => void }) {
   const [role, setRole] = useState<Role>('member');
   const [patterns, setPatterns] = useState('');
-  const save = useMutation((api, input: { role: Role; patterns: string[] }) => api.ai.policy.setRoleModels.mutate(input));
+  const save = useMutation((api, input: { role: Role; patterns: string[] }) =>
+    api.ai.policy.setRoleModels.mutate(input),
+  );
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const list = patterns.split(',').map((p) => p.trim()).filter(Boolean);
+    const list = patterns
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
     if (await save.run({ role, patterns: list })) {
       toast(`Models for ${role} were saved.`);
       onSaved();
@@ -70,7 +79,12 @@ function RoleModelsForm({ onSaved }: { onSaved: () => void }) {
   }
   return (
     <form onSubmit={submit} className="filters" aria-label="Set a role's models">
-      <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)} options={roles.map((r) => ({ value: r, label: r }))} />
+      <SelectField
+        label="Role"
+        value={role}
+        onChange={(e) => setRole(e.target.value as Role)}
+        options={roles.map((r) => ({ value: r, label: r }))}
+      />
       <TextField
         label="Model patterns"
         hint="Comma-separated, e.g. openai/*, anthropic/claude-*. Empty removes the role’s list."
@@ -93,7 +107,12 @@ function LimitsForm({ onSaved }: { onSaved: () => void }) {
     const num = (s: string) => (s.trim() === '' ? null : Number(s));
     return api.ai.policy.setLimits.mutate({
       user: input.user,
-      limits: { dailyUsd: num(input.dailyUsd), monthlyUsd: num(input.monthlyUsd), rpm: num(input.rpm), tpm: num(input.tpm) },
+      limits: {
+        dailyUsd: num(input.dailyUsd),
+        monthlyUsd: num(input.monthlyUsd),
+        rpm: num(input.rpm),
+        tpm: num(input.tpm),
+      },
     });
   });
   const bind = (key: keyof typeof v) => ({

@@ -21,17 +21,28 @@ export function ProvidersSection({ canEdit }: { canEdit: boolean }) {
   const providers = useQuery('ai:providers', (api) => api.ai.providers.list.query());
   const [adding, setAdding] = useState(false);
   const [deleting, setDeleting] = useState<string>();
-  const toggle = useMutation((api, p: { name: string; enabled: boolean }) => api.ai.providers.update.mutate(p));
+  const toggle = useMutation((api, p: { name: string; enabled: boolean }) =>
+    api.ai.providers.update.mutate(p),
+  );
   const remove = useMutation((api, name: string) => api.ai.providers.delete.mutate({ name }));
   return (
-    <Section title="Providers" actions={canEdit ? <Button variant="primary" onClick={() => setAdding(true)}>Add provider</Button> : null}>
+    <Section
+      title="Providers"
+      actions={
+        canEdit ? (
+          <Button variant="primary" onClick={() => setAdding(true)}>
+            Add provider
+          </Button>
+        ) : null
+      }
+    >
       <ErrorMessage>{providers.error ?? toggle.error}</ErrorMessage>
       {providers.data === undefined ? (
         <LoadingBlock label="Loading providers…" />
       ) : providers.data.length === 0 ? (
         <EmptyState title="No AI providers yet">
-          Add a provider (OpenAI, Anthropic, Google or an OpenAI-compatible server such as Ollama) with a central key;
-          then add its models below.
+          Add a provider (OpenAI, Anthropic, Google or an OpenAI-compatible server such as Ollama) with a
+          central key; then add its models below.
         </EmptyState>
       ) : (
         <Table
@@ -43,9 +54,17 @@ export function ProvidersSection({ canEdit }: { canEdit: boolean }) {
             { header: 'Kind', cell: (p) => p.kind },
             { header: 'Base URL', cell: (p) => <span className="mono">{p.baseUrl}</span> },
             { header: 'Personal keys', cell: (p) => p.byok },
-            { header: 'Central keys', cell: (p) => (p.keys.length ? p.keys.map((k) => `…${k.last4}`).join(', ') : 'none') },
+            {
+              header: 'Central keys',
+              cell: (p) => (p.keys.length ? p.keys.map((k) => `…${k.last4}`).join(', ') : 'none'),
+            },
             { header: 'Models', cell: (p) => p.modelCount, numeric: true },
-            { header: 'State', cell: (p) => <Badge tone={p.enabled ? 'good' : 'neutral'}>{p.enabled ? 'enabled' : 'disabled'}</Badge> },
+            {
+              header: 'State',
+              cell: (p) => (
+                <Badge tone={p.enabled ? 'good' : 'neutral'}>{p.enabled ? 'enabled' : 'disabled'}</Badge>
+              ),
+            },
             ...(canEdit
               ? [
                   {
@@ -92,8 +111,22 @@ export function ProvidersSection({ canEdit }: { canEdit: boolean }) {
   );
 }
 
-function AddProviderDialog({ open, onClose, onAdded }: { open: boolean; onClose: () => void; onAdded: () => void }) {
-  const [values, setValues] = useState({ name: '', kind: 'openai', baseUrl: '', byok: 'allowed', apiKey: '' });
+function AddProviderDialog({
+  open,
+  onClose,
+  onAdded,
+}: {
+  open: boolean;
+  onClose: () => void;
+  onAdded: () => void;
+}) {
+  const [values, setValues] = useState({
+    name: '',
+    kind: 'openai',
+    baseUrl: '',
+    byok: 'allowed',
+    apiKey: '',
+  });
   const add = useMutation((api, v: typeof values) =>
     api.ai.providers.create.mutate({
       name: v.name,
@@ -119,7 +152,11 @@ function AddProviderDialog({ open, onClose, onAdded }: { open: boolean; onClose:
     <Dialog open={open} title="Add AI provider" onClose={onClose}>
       <form onSubmit={submit} aria-label="Add AI provider">
         <TextField label="Name" hint="Lowercase, e.g. openai or local-ollama." {...bind('name')} />
-        <SelectField label="Kind" options={providerKinds.map((k) => ({ value: k, label: k }))} {...bind('kind')} />
+        <SelectField
+          label="Kind"
+          options={providerKinds.map((k) => ({ value: k, label: k }))}
+          {...bind('kind')}
+        />
         <TextField label="Base URL" hint="Leave empty for the provider’s own API." {...bind('baseUrl')} />
         <SelectField
           label="Personal keys"
@@ -130,7 +167,13 @@ function AddProviderDialog({ open, onClose, onAdded }: { open: boolean; onClose:
           ]}
           {...bind('byok')}
         />
-        <TextField label="Central API key" type="password" autoComplete="off" hint="Stored encrypted; optional." {...bind('apiKey')} />
+        <TextField
+          label="Central API key"
+          type="password"
+          autoComplete="off"
+          hint="Stored encrypted; optional."
+          {...bind('apiKey')}
+        />
         <ErrorMessage>{add.error}</ErrorMessage>
         <div className="dialog-footer">
           <Button onClick={onClose}>Cancel</Button>

@@ -11,9 +11,9 @@ import {
   Dialog,
   EmptyState,
   ErrorMessage,
+  FilterBar,
   LoadingBlock,
   Page,
-  Section,
   StatusBadge,
   Table,
   TextField,
@@ -40,10 +40,19 @@ export default function UsersScreen() {
   const list = (users.data ?? []) as UserRow[];
 
   return (
-    <Page title="Users" actions={canEdit ? <Button variant="primary" onClick={() => setAdding(true)}>Add user</Button> : null}>
-      <div role="search" className="filters" aria-label="Find users">
+    <Page
+      title="Users"
+      actions={
+        canEdit ? (
+          <Button variant="primary" onClick={() => setAdding(true)}>
+            Add user
+          </Button>
+        ) : null
+      }
+    >
+      <FilterBar label="Find users">
         <TextField label="Search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
-      </div>
+      </FilterBar>
       <ErrorMessage>{users.error}</ErrorMessage>
       {users.data === undefined ? (
         <LoadingBlock label="Loading users…" />
@@ -68,7 +77,10 @@ export default function UsersScreen() {
                       <div className="row">
                         <Button onClick={() => setEditing(u)}>Roles of {u.username}</Button>
                         {u.username === me.username ? null : (
-                          <Button variant={u.status === 'active' ? 'danger' : 'secondary'} onClick={() => setSuspending(u)}>
+                          <Button
+                            variant={u.status === 'active' ? 'danger' : 'secondary'}
+                            onClick={() => setSuspending(u)}
+                          >
                             {u.status === 'active' ? 'Suspend' : 'Reactivate'}
                           </Button>
                         )}
@@ -80,7 +92,9 @@ export default function UsersScreen() {
           ]}
         />
       )}
-      {editing ? <RolesDialog user={editing} onClose={() => setEditing(undefined)} onSaved={users.reload} /> : null}
+      {editing ? (
+        <RolesDialog user={editing} onClose={() => setEditing(undefined)} onSaved={users.reload} />
+      ) : null}
       <AddUserDialog open={adding} onClose={() => setAdding(false)} onAdded={users.reload} />
       <ConfirmDialog
         open={suspending !== undefined}
@@ -106,9 +120,19 @@ export default function UsersScreen() {
   );
 }
 
-function RolesDialog({ user, onClose, onSaved }: { user: UserRow; onClose: () => void; onSaved: () => void }) {
+function RolesDialog({
+  user,
+  onClose,
+  onSaved,
+}: {
+  user: UserRow;
+  onClose: () => void;
+  onSaved: () => void;
+}) {
   const [chosen, setChosen] = useState<Set<Role>>(new Set(user.roles));
-  const save = useMutation((api, list: Role[]) => api.users.setRoles.mutate({ username: user.username, roles: list }));
+  const save = useMutation((api, list: Role[]) =>
+    api.users.setRoles.mutate({ username: user.username, roles: list }),
+  );
   return (
     <Dialog
       open
@@ -156,9 +180,19 @@ function RolesDialog({ user, onClose, onSaved }: { user: UserRow; onClose: () =>
   );
 }
 
-function AddUserDialog({ open, onClose, onAdded }: { open: boolean; onClose: () => void; onAdded: () => void }) {
+function AddUserDialog({
+  open,
+  onClose,
+  onAdded,
+}: {
+  open: boolean;
+  onClose: () => void;
+  onAdded: () => void;
+}) {
   const form = useForm(newUserForm, { username: '', email: '', password: '' });
-  const add = useMutation((api, input: { username: string; email: string; password: string }) => api.users.create.mutate(input));
+  const add = useMutation((api, input: { username: string; email: string; password: string }) =>
+    api.users.create.mutate(input),
+  );
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (!form.validate()) return;
@@ -172,8 +206,19 @@ function AddUserDialog({ open, onClose, onAdded }: { open: boolean; onClose: () 
   return (
     <Dialog open={open} title="Add user" onClose={onClose}>
       <form onSubmit={submit} noValidate aria-label="Add user">
-        <TextField label="Username" autoComplete="off" error={form.error('username')} {...form.bind('username')} />
-        <TextField label="Email" type="email" autoComplete="off" error={form.error('email')} {...form.bind('email')} />
+        <TextField
+          label="Username"
+          autoComplete="off"
+          error={form.error('username')}
+          {...form.bind('username')}
+        />
+        <TextField
+          label="Email"
+          type="email"
+          autoComplete="off"
+          error={form.error('email')}
+          {...form.bind('email')}
+        />
         <TextField
           label="First password"
           type="password"

@@ -87,12 +87,17 @@ interface Unsubscribable {
 
 /**
  * Keeps one subscription open per `key`. tRPC's SSE link reconnects by itself; an error that
- * ends the stream is reported once as a sentence.
+ * ends the stream is reported once as a sentence. `onStarted` runs once the stream is open:
+ * streams carry only what happens after that, so it is where a screen reloads its snapshot.
  */
 export function useSubscription<T>(
   key: string | undefined,
-  open: (api: ApiClient, handlers: { onData: (value: T) => void; onError: (e: unknown) => void }) => Unsubscribable,
+  open: (
+    api: ApiClient,
+    handlers: { onData: (value: T) => void; onError: (e: unknown) => void; onStarted: () => void },
+  ) => Unsubscribable,
   onData: (value: T) => void,
+  onStarted?: () => void,
 ): { error: string | undefined } {
   const api = useApi();
   const [error, setError] = useState<string>();
@@ -100,11 +105,14 @@ export function useSubscription<T>(
   onDataRef.current = onData;
   const openRef = useRef(open);
   openRef.current = open;
+  const startedRef = useRef(onStarted);
+  startedRef.current = onStarted;
   useEffect(() => {
     if (key === undefined) return;
     setError(undefined);
     const sub = openRef.current(api, {
       onData: (value) => onDataRef.current(value),
+      onStarted: () => startedRef.current?.(),
       onError: (e) => {
         noticeSignedOut(e);
         setError(errorMessage(e));

@@ -1,14 +1,15 @@
 import { lazy, type ReactNode, Suspense, useEffect } from 'react';
 import { useApi } from '../api/ApiContext';
 import { useSession } from '../api/session';
-import { SetupScreen } from '../auth/SetupScreen';
-import { SignInScreen } from '../auth/SignInScreen';
 import { Button, ErrorMessage, LoadingBlock, Toaster } from '../design';
 import { WorkspacesScreen } from '../workspaces/WorkspacesScreen';
 import { Layout } from './Layout';
 import { matchRoute, navigate, useRouter } from './router';
 
-// Screens past the first one load on demand, so the workspaces list paints sooner.
+// Screens past the first one load on demand, so the workspaces list paints sooner; so do the
+// forms, which bring the zod schemas from core with them.
+const SetupScreen = lazy(() => import('../auth/SetupScreen'));
+const SignInScreen = lazy(() => import('../auth/SignInScreen'));
 const CreateWorkspaceScreen = lazy(() => import('../workspaces/CreateWorkspaceScreen'));
 const WorkspaceScreen = lazy(() => import('../workspaces/WorkspaceScreen'));
 const TemplatesScreen = lazy(() => import('../templates/TemplatesScreen'));
@@ -19,6 +20,7 @@ const AiScreen = lazy(() => import('../admin/AiScreen'));
 const UsageScreen = lazy(() => import('../admin/UsageScreen'));
 const AuditScreen = lazy(() => import('../admin/AuditScreen'));
 const ChatScreen = lazy(() => import('../chat/ChatScreen'));
+const ChatThreadScreen = lazy(() => import('../chat/ChatThreadScreen'));
 
 type Route = [pattern: string, render: (params: Record<string, string>) => ReactNode];
 
@@ -36,6 +38,7 @@ const routes: Route[] = [
   ['/admin/usage', () => <UsageScreen />],
   ['/admin/audit', () => <AuditScreen />],
   ['/chat', () => <ChatScreen />],
+  ['/chat/:id', (p) => <ChatThreadScreen chatId={p.id ?? ''} />],
 ];
 
 function NotFound() {
@@ -43,7 +46,8 @@ function NotFound() {
     <>
       <h1>Nothing here</h1>
       <p>
-        There is no page at this address. <Button onClick={() => navigate('/workspaces')}>Go to workspaces</Button>
+        There is no page at this address.{' '}
+        <Button onClick={() => navigate('/workspaces')}>Go to workspaces</Button>
       </p>
     </>
   );
@@ -53,11 +57,13 @@ function SignedInRoutes() {
   const path = useRouter((s) => s.path);
   const pathname = path.split('?')[0] ?? '/';
   useEffect(() => {
-    if (pathname === '/' || pathname === '/signin' || pathname === '/setup') navigate('/workspaces', { replace: true });
+    if (pathname === '/' || pathname === '/signin' || pathname === '/setup')
+      navigate('/workspaces', { replace: true });
   }, [pathname]);
   for (const [pattern, render] of routes) {
     const params = matchRoute(pattern, path);
-    if (params) return <Suspense fallback={<LoadingBlock label="Loading the page…" />}>{render(params)}</Suspense>;
+    if (params)
+      return <Suspense fallback={<LoadingBlock label="Loading the page…" />}>{render(params)}</Suspense>;
   }
   return pathname === '/' ? <LoadingBlock /> : <NotFound />;
 }
@@ -90,13 +96,17 @@ export function App() {
         </main>
       );
     case 'setup':
-      return <SetupScreen />;
+      return (
+        <Suspense fallback={<LoadingBlock />}>
+          <SetupScreen />
+        </Suspense>
+      );
     case 'signedOut':
       return (
-        <>
+        <Suspense fallback={<LoadingBlock />}>
           <SignInScreen />
           <Toaster />
-        </>
+        </Suspense>
       );
     case 'signedIn':
       return (

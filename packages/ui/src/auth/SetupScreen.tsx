@@ -7,14 +7,20 @@ import { useForm } from '../app/useForm';
 import { Button, ErrorMessage, TextField } from '../design';
 
 /** First run: the first account becomes the owner, then signs in with a session cookie. */
-export function SetupScreen() {
+export default function SetupScreen() {
   const api = useApi();
   const form = useForm(createFirstUserInput, { username: '', email: '', password: '' });
-  const create = useMutation(async (client, values: { username: string; email: string; password: string }) => {
-    await client.setup.createFirstUser.mutate(values);
-    await client.auth.login.mutate({ login: values.username, password: values.password, sessionIn: 'cookie' });
-    return true;
-  });
+  const create = useMutation(
+    async (client, values: { username: string; email: string; password: string }) => {
+      await client.setup.createFirstUser.mutate(values);
+      await client.auth.login.mutate({
+        login: values.username,
+        password: values.password,
+        sessionIn: 'cookie',
+      });
+      return true;
+    },
+  );
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -30,8 +36,19 @@ export function SetupScreen() {
         <p className="muted">
           Create the first account. It becomes the owner: it can add people, templates and AI providers.
         </p>
-        <TextField label="Username" autoComplete="username" error={form.error('username')} {...form.bind('username')} />
-        <TextField label="Email" type="email" autoComplete="email" error={form.error('email')} {...form.bind('email')} />
+        <TextField
+          label="Username"
+          autoComplete="username"
+          error={form.error('username')}
+          {...form.bind('username')}
+        />
+        <TextField
+          label="Email"
+          type="email"
+          autoComplete="email"
+          error={form.error('email')}
+          {...form.bind('email')}
+        />
         <TextField
           label="Password"
           type="password"

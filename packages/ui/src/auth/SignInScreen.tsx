@@ -8,7 +8,7 @@ import { Button, ErrorMessage, TextField } from '../design';
 
 const signInForm = loginInput.pick({ login: true, password: true });
 
-export function SignInScreen() {
+export default function SignInScreen() {
   const api = useApi();
   const form = useForm(signInForm, { login: '', password: '' });
   const signIn = useMutation((client, values: { login: string; password: string }) =>
@@ -27,7 +27,12 @@ export function SignInScreen() {
       <form className="card" onSubmit={submit} noValidate aria-labelledby="signin-title">
         <h1 id="signin-title">Sign in to Warren</h1>
         <p className="muted">Use the username or email and password your Warren administrator gave you.</p>
-        <TextField label="Username or email" autoComplete="username" error={form.error('login')} {...form.bind('login')} />
+        <TextField
+          label="Username or email"
+          autoComplete="username"
+          error={form.error('login')}
+          {...form.bind('login')}
+        />
         <TextField
           label="Password"
           type="password"

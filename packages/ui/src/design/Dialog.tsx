@@ -83,7 +83,6 @@ export function ConfirmDialog({
       onClose={onCancel}
       footer={
         <>
-          {/* biome-ignore lint/a11y/noAutofocus: the safe choice takes focus in a confirmation. */}
           <Button onClick={onCancel} autoFocus>
             Cancel
           </Button>

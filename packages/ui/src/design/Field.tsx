@@ -20,7 +20,17 @@ function frameIds(id: string, hint: unknown, error: unknown) {
   return { hintId, errorId, describedBy: [errorId, hintId].filter(Boolean).join(' ') || undefined };
 }
 
-function FieldText({ hint, hintId, error, errorId }: { hint?: ReactNode; hintId?: string; error?: string; errorId?: string }) {
+function FieldText({
+  hint,
+  hintId,
+  error,
+  errorId,
+}: {
+  hint?: ReactNode;
+  hintId?: string;
+  error?: string;
+  errorId?: string;
+}) {
   return (
     <>
       {hint ? (
@@ -37,7 +47,13 @@ function FieldText({ hint, hintId, error, errorId }: { hint?: ReactNode; hintId?
   );
 }
 
-export function TextField({ label, hint, error, id, ...rest }: FieldFrame & InputHTMLAttributes<HTMLInputElement>) {
+export function TextField({
+  label,
+  hint,
+  error,
+  id,
+  ...rest
+}: FieldFrame & InputHTMLAttributes<HTMLInputElement>) {
   const auto = useId();
   const inputId = id ?? auto;
   const ids = frameIds(inputId, hint, error);

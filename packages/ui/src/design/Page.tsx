@@ -1,7 +1,15 @@
 import { type ReactNode, useEffect, useRef } from 'react';
 
 /** A screen: its heading takes focus on arrival so keyboard and screen-reader users know where they are. */
-export function Page({ title, actions, children }: { title: string; actions?: ReactNode; children: ReactNode }) {
+export function Page({
+  title,
+  actions,
+  children,
+}: {
+  title: string;
+  actions?: ReactNode;
+  children: ReactNode;
+}) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · Warren`;
@@ -20,7 +28,15 @@ export function Page({ title, actions, children }: { title: string; actions?: Re
   );
 }
 
-export function Section({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+export function Section({
+  title,
+  children,
+  actions,
+}: {
+  title: string;
+  children: ReactNode;
+  actions?: ReactNode;
+}) {
   return (
     <section className="section" aria-label={title}>
       <div className="section-header">
@@ -43,5 +59,14 @@ export function DefinitionList({ items }: { items: [string, ReactNode][] }) {
         </div>
       ))}
     </dl>
+  );
+}
+
+/** The filters above a list, as a search landmark. */
+export function FilterBar({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <search className="filters" aria-label={label}>
+      {children}
+    </search>
   );
 }

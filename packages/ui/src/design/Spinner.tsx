@@ -1,5 +1,11 @@
 /** A wait the person can see; `label` is what a screen reader hears. */
-export function Spinner({ label = 'Loading…', size = 'normal' }: { label?: string; size?: 'small' | 'normal' }) {
+export function Spinner({
+  label = 'Loading…',
+  size = 'normal',
+}: {
+  label?: string;
+  size?: 'small' | 'normal';
+}) {
   return (
     <span className={`spinner-wrap${size === 'small' ? ' small' : ''}`} role={label ? 'status' : undefined}>
       <span className="spinner" aria-hidden="true" />

@@ -1,7 +1,18 @@
 import { type FormEvent, useState } from 'react';
 import { useMutation, useQuery } from '../api/hooks';
 import { dateTime } from '../app/format';
-import { Badge, Button, ConfirmDialog, EmptyState, ErrorMessage, LoadingBlock, Section, Table, TextField, toast } from '../design';
+import {
+  Badge,
+  Button,
+  ConfirmDialog,
+  EmptyState,
+  ErrorMessage,
+  LoadingBlock,
+  Section,
+  Table,
+  TextField,
+  toast,
+} from '../design';
 
 /** Bring-your-own provider keys: stored encrypted, never shown again, used for your own AI calls. */
 export function ByokKeys() {
@@ -12,8 +23,8 @@ export function ByokKeys() {
   return (
     <Section title="Your AI provider keys">
       <p className="muted">
-        Where a provider allows it, your own key is used for your AI calls instead of the team’s. Keys are stored
-        encrypted and never shown again.
+        Where a provider allows it, your own key is used for your AI calls instead of the team’s. Keys are
+        stored encrypted and never shown again.
       </p>
       <ErrorMessage>{keys.error}</ErrorMessage>
       {keys.data === undefined ? (
@@ -29,8 +40,14 @@ export function ByokKeys() {
           rowKey={(k) => k.provider}
           columns={[
             { header: 'Provider', cell: (k) => `${k.provider} (${k.providerKind})` },
-            { header: 'Personal keys', cell: (k) => <Badge tone={k.byok === 'required' ? 'warn' : 'neutral'}>{k.byok}</Badge> },
-            { header: 'Your key', cell: (k) => (k.last4 ? `…${k.last4}, added ${dateTime(k.createdAt)}` : 'none') },
+            {
+              header: 'Personal keys',
+              cell: (k) => <Badge tone={k.byok === 'required' ? 'warn' : 'neutral'}>{k.byok}</Badge>,
+            },
+            {
+              header: 'Your key',
+              cell: (k) => (k.last4 ? `…${k.last4}, added ${dateTime(k.createdAt)}` : 'none'),
+            },
             {
               header: 'Change',
               cell: (k) =>
@@ -38,7 +55,9 @@ export function ByokKeys() {
                   <span className="muted">Not allowed</span>
                 ) : (
                   <div className="row">
-                    <Button onClick={() => setEditing(k.provider)}>{k.last4 ? 'Replace' : 'Add'} key for {k.provider}</Button>
+                    <Button onClick={() => setEditing(k.provider)}>
+                      {k.last4 ? 'Replace' : 'Add'} key for {k.provider}
+                    </Button>
                     {k.last4 ? (
                       <Button variant="danger" onClick={() => setRemoving(k.provider)}>
                         Remove
@@ -81,7 +100,9 @@ export function ByokKeys() {
 
 function KeyForm({ provider, onDone }: { provider: string; onDone: () => void }) {
   const [apiKey, setApiKey] = useState('');
-  const set = useMutation((api, input: { provider: string; apiKey: string }) => api.ai.byok.set.mutate(input));
+  const set = useMutation((api, input: { provider: string; apiKey: string }) =>
+    api.ai.byok.set.mutate(input),
+  );
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (await set.run({ provider, apiKey })) {

@@ -34,7 +34,9 @@ export function TokensSettings() {
   const [lifetime, setLifetime] = useState(lifetimes[1]?.value ?? '');
   const [created, setCreated] = useState<{ name: string; token: string }>();
   const [revoking, setRevoking] = useState<{ id: string; name: string }>();
-  const create = useMutation((api, input: { name: string; lifetimeSeconds: number }) => api.tokens.create.mutate(input));
+  const create = useMutation((api, input: { name: string; lifetimeSeconds: number }) =>
+    api.tokens.create.mutate(input),
+  );
   const revoke = useMutation((api, id: string) => api.tokens.revoke.mutate({ id }));
   // The session this page runs on is an API key too; it is listed but cannot be revoked from here.
   const sessions = (tokens.data ?? []).filter((t) => !t.revokedAt);
@@ -53,8 +55,18 @@ export function TokensSettings() {
     <>
       <Section title="Create a token">
         <form onSubmit={submit} noValidate aria-label="Create a token" className="filters">
-          <TextField label="Token name" hint="For example ci or laptop." error={form.error('name')} {...form.bind('name')} />
-          <SelectField label="Expires after" value={lifetime} onChange={(e) => setLifetime(e.target.value)} options={lifetimes} />
+          <TextField
+            label="Token name"
+            hint="For example ci or laptop."
+            error={form.error('name')}
+            {...form.bind('name')}
+          />
+          <SelectField
+            label="Expires after"
+            value={lifetime}
+            onChange={(e) => setLifetime(e.target.value)}
+            options={lifetimes}
+          />
           <div className="field">
             <Button type="submit" variant="primary" pending={create.pending}>
               Create token

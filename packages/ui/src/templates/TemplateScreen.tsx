@@ -14,7 +14,10 @@ export default function TemplateScreen({ name }: { name: string }) {
     <Page
       title={manifest?.displayName ?? name}
       actions={
-        <Button variant="primary" onClick={() => navigate(`/workspaces/new?template=${encodeURIComponent(name)}`)}>
+        <Button
+          variant="primary"
+          onClick={() => navigate(`/workspaces/new?template=${encodeURIComponent(name)}`)}
+        >
           Create workspace
         </Button>
       }
@@ -57,7 +60,10 @@ export default function TemplateScreen({ name }: { name: string }) {
               columns={[
                 { header: 'Name', cell: (p) => p.displayName ?? p.name },
                 { header: 'Type', cell: (p) => p.type },
-                { header: 'Default', cell: (p) => (p.default === undefined ? 'required' : JSON.stringify(p.default)) },
+                {
+                  header: 'Default',
+                  cell: (p) => (p.default === undefined ? 'required' : JSON.stringify(p.default)),
+                },
                 { header: 'Changeable later', cell: (p) => (p.mutable ? 'yes' : 'no') },
                 { header: 'Description', cell: (p) => p.description ?? '' },
               ]}

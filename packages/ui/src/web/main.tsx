@@ -1,6 +1,7 @@
 import { createRoot } from 'react-dom/client';
-import { WarrenApp } from '../WarrenApp';
 import { createApiClient, webLinks } from '../api/client';
+import { WarrenApp } from '../WarrenApp';
+import '@xterm/xterm/css/xterm.css';
 import '../styles/index.css';
 
 /** The browser entry: same-origin HTTP and SSE links, session in the daemon's cookie. */

@@ -2,8 +2,23 @@ import { type TemplateParameter, workspaceNameSchema } from '@warren/core';
 import { type FormEvent, useMemo, useState } from 'react';
 import { useMutation, useQuery } from '../api/hooks';
 import { navigate, queryParam, useRouter } from '../app/router';
-import { Button, EmptyState, ErrorMessage, Link, LoadingBlock, Page, Section, SelectField, TextField } from '../design';
-import { checkParameterInputs, initialParameterInputs, type ParameterInput, ParameterForm } from './ParameterForm';
+import {
+  Button,
+  EmptyState,
+  ErrorMessage,
+  Link,
+  LoadingBlock,
+  Page,
+  Section,
+  SelectField,
+  TextField,
+} from '../design';
+import {
+  checkParameterInputs,
+  initialParameterInputs,
+  ParameterForm,
+  type ParameterInput,
+} from './ParameterForm';
 import { workspacePath } from './workspaceStore';
 
 function nameError(name: string): string | undefined {
@@ -25,7 +40,8 @@ export default function CreateWorkspaceScreen() {
         <LoadingBlock label="Loading templates…" />
       ) : templates.data.length === 0 ? (
         <EmptyState title="No templates yet" action={<Link to="/templates">How to push a template</Link>}>
-          A workspace is built from a template. Ask a template admin to push one, or push one yourself with the CLI.
+          A workspace is built from a template. Ask a template admin to push one, or push one yourself with
+          the CLI.
         </EmptyState>
       ) : (
         <Section title="Build it from a template">
@@ -93,7 +109,9 @@ function ParametersAndName({
 
   return (
     <form onSubmit={submit} noValidate aria-label="Create workspace">
-      <p className="muted">Version {version} of {template}.</p>
+      <p className="muted">
+        Version {version} of {template}.
+      </p>
       <TextField
         label="Workspace name"
         name="workspace-name"

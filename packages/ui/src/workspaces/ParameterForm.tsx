@@ -66,7 +66,10 @@ export function ParameterForm({
           error: errors[p.name],
           onBlur: () => onBlur(p.name),
         };
-        const hint = [p.description, p.mutable ? undefined : 'It cannot be changed after the workspace is created.']
+        const hint = [
+          p.description,
+          p.mutable ? undefined : 'It cannot be changed after the workspace is created.',
+        ]
           .filter(Boolean)
           .join(' ');
         if (p.type === 'bool')

@@ -28,11 +28,21 @@ const confirmText: Record<Verb, { title: string; message: string; label: string;
     label: 'Delete',
     danger: true,
   },
-  cancel: { title: 'Cancel the build', message: 'The running build stops where it is.', label: 'Cancel build' },
+  cancel: {
+    title: 'Cancel the build',
+    message: 'The running build stops where it is.',
+    label: 'Cancel build',
+  },
 };
 
 /** Start/stop/restart/update/delete, each after a confirmation that says what it will do. */
-export function WorkspaceActions({ workspace, onDone }: { workspace: Workspace; onDone?: (verb: Verb) => void }) {
+export function WorkspaceActions({
+  workspace,
+  onDone,
+}: {
+  workspace: Workspace;
+  onDone?: (verb: Verb) => void;
+}) {
   const [asking, setAsking] = useState<Verb>();
   const action = useMutation((api, verb: Verb) => {
     const ref = { owner: workspace.owner, name: workspace.name };
@@ -51,7 +61,7 @@ export function WorkspaceActions({ workspace, onDone }: { workspace: Workspace; 
       ];
   const text = asking ? confirmText[asking] : undefined;
   return (
-    <div className="row" role="group" aria-label="Workspace actions">
+    <div className="row">
       {verbs.map((verb) => (
         <Button
           key={verb}

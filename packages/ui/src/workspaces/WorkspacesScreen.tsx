@@ -1,14 +1,15 @@
-import { workspaceStatuses } from '@warren/core';
 import { useDeferredValue, useMemo, useState } from 'react';
 import { useQuery, useSubscription } from '../api/hooks';
 import { hasRole, useCurrentUser } from '../api/session';
 import { timeAgo } from '../app/format';
+import { navigate } from '../app/router';
 import {
   Badge,
   Button,
   CheckboxField,
   EmptyState,
   ErrorMessage,
+  FilterBar,
   Link,
   LoadingBlock,
   Page,
@@ -17,8 +18,13 @@ import {
   Table,
   TextField,
 } from '../design';
-import { navigate } from '../app/router';
-import { sortWorkspaces, useWorkspaceList, type Workspace, type WorkspaceEvent, workspacePath } from './workspaceStore';
+import {
+  sortWorkspaces,
+  useWorkspaceList,
+  type Workspace,
+  type WorkspaceEvent,
+  workspacePath,
+} from './workspaceStore';
 
 /** The live list: one load, then status changes over the watch subscription; filters run locally. */
 export function WorkspacesScreen() {
@@ -40,10 +46,14 @@ export function WorkspacesScreen() {
     `watch:${all}`,
     (api, handlers) => api.workspaces.watch.subscribe(all ? { all: true } : undefined, handlers),
     apply,
+    // Changes between the first load and the stream opening would be missed: load again.
+    () => list.reload(),
   );
   const byId = useWorkspaceList((s) => s.byId);
   const workspaces = useMemo(() => sortWorkspaces(byId?.values() ?? []), [byId]);
+  // Filters offer what the list holds; this also keeps the schemas package off the first screen.
   const templates = useMemo(() => [...new Set(workspaces.map((w) => w.template))].sort(), [workspaces]);
+  const statuses = useMemo(() => [...new Set(workspaces.map((w) => w.status))].sort(), [workspaces]);
   const shown = useMemo(() => {
     const needle = deferredSearch.trim().toLowerCase();
     return workspaces.filter(
@@ -68,7 +78,8 @@ export function WorkspacesScreen() {
     { header: 'Status', cell: (w: Workspace) => <StatusBadge status={w.status} /> },
     {
       header: 'Last build',
-      cell: (w: Workspace) => `${w.latestBuild.transition} #${w.latestBuild.number}, ${timeAgo(w.latestBuild.createdAt)}`,
+      cell: (w: Workspace) =>
+        `${w.latestBuild.transition} #${w.latestBuild.number}, ${timeAgo(w.latestBuild.createdAt)}`,
     },
   ];
 
@@ -81,7 +92,7 @@ export function WorkspacesScreen() {
         </Button>
       }
     >
-      <div role="search" className="filters" aria-label="Filter workspaces">
+      <FilterBar label="Filter workspaces">
         <TextField
           label="Search"
           type="search"
@@ -93,7 +104,7 @@ export function WorkspacesScreen() {
           label="Status"
           value={status}
           onChange={(e) => setStatus(e.target.value)}
-          options={[{ value: '', label: 'Any status' }, ...workspaceStatuses.map((s) => ({ value: s, label: s }))]}
+          options={[{ value: '', label: 'Any status' }, ...statuses.map((s) => ({ value: s, label: s }))]}
         />
         <SelectField
           label="Template"
@@ -102,9 +113,13 @@ export function WorkspacesScreen() {
           options={[{ value: '', label: 'Any template' }, ...templates.map((t) => ({ value: t, label: t }))]}
         />
         {canSeeAll ? (
-          <CheckboxField label="Everyone’s workspaces" checked={all} onChange={(e) => setAll(e.target.checked)} />
+          <CheckboxField
+            label="Everyone’s workspaces"
+            checked={all}
+            onChange={(e) => setAll(e.target.checked)}
+          />
         ) : null}
-      </div>
+      </FilterBar>
       <ErrorMessage>{list.error}</ErrorMessage>
       {live.error ? <ErrorMessage>Live updates stopped: {live.error}</ErrorMessage> : null}
       {byId === undefined || (list.loading && list.data === undefined) ? (

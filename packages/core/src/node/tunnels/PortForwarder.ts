@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WarrenError } from '../../errors/WarrenError';
+import { spliceChannel } from './spliceChannel';
 import type { WorkspaceSsh } from './workspaceSsh';
 
 export interface PortForward {
@@ -28,7 +30,10 @@ export function parsePortForward(spec: string): PortForward {
   const local = Number(match?.[1] ?? match?.[2]);
   const remote = Number(match?.[2]);
   if (!match || !validPort(local) || !validPort(remote))
-    throw new WarrenError('INVALID_INPUT', `"${spec}" is not a port forward; use LOCAL:REMOTE, e.g. 8080:3000.`);
+    throw new WarrenError(
+      'INVALID_INPUT',
+      `"${spec}" is not a port forward; use LOCAL:REMOTE, e.g. 8080:3000.`,
+    );
   return { localPort: local, remotePort: remote };
 }
 
@@ -100,7 +105,10 @@ export class PortForwarder extends EventEmitter<PortForwarderEvents> {
       server.listen(forward.localPort, host, () => {
         this.#servers.push(server);
         const address = server.address();
-        resolve({ ...forward, localPort: typeof address === 'object' && address ? address.port : forward.localPort });
+        resolve({
+          ...forward,
+          localPort: typeof address === 'object' && address ? address.port : forward.localPort,
+        });
       });
     });
   }
@@ -113,21 +121,17 @@ export class PortForwarder extends EventEmitter<PortForwarderEvents> {
     socket.pause();
     try {
       const ssh = await this.#connection();
-      const channel = await new Promise<NodeJS.ReadWriteStream & { close(): void; destroy(): void }>(
-        (resolve, reject) =>
-          ssh.client.forwardOut(
-            socket.remoteAddress ?? '127.0.0.1',
-            socket.remotePort ?? 0,
-            forward.remoteHost ?? '127.0.0.1',
-            forward.remotePort,
-            (error, stream) => (error ? reject(error) : resolve(stream)),
-          ),
+      const channel = await new Promise<Duplex>((resolve, reject) =>
+        ssh.client.forwardOut(
+          socket.remoteAddress ?? '127.0.0.1',
+          socket.remotePort ?? 0,
+          forward.remoteHost ?? '127.0.0.1',
+          forward.remotePort,
+          (error, stream) => (error ? reject(error) : resolve(stream)),
+        ),
       );
       this.emit('connection', forward);
-      channel.on('error', () => socket.destroy());
-      channel.on('close', () => socket.destroy());
-      socket.on('close', () => channel.destroy());
-      socket.pipe(channel).pipe(socket);
+      spliceChannel(socket, channel);
       socket.resume();
     } catch {
       // Nothing listens on the remote port, or the connection is gone: the local client sees a reset.

@@ -1,8 +1,9 @@
 import type { Duplex } from 'node:stream';
-import { createWebSocketStream, type RawData, WebSocket } from 'ws';
+import { type RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import { isErrorCode, WarrenError } from '../../errors/WarrenError';
 import type { Secret } from '../../secrets/Secret';
+import { tunnelStream, zeroMask } from './tunnelStream';
 
 /** The daemon's first (text) frame on a tunnel, before the relayed bytes. */
 const connectedFrame = z.object({
@@ -31,12 +32,7 @@ export interface OpenedTunnel<S = Duplex> {
  */
 export type TunnelReader<S> = (socket: WebSocket) => S;
 
-const asStream: TunnelReader<Duplex> = (socket) => {
-  const stream = createWebSocketStream(socket);
-  // The relay ended the tunnel: both directions are over, so SSH hears it at once.
-  socket.once('close', () => stream.destroy());
-  return stream;
-};
+const asStream: TunnelReader<Duplex> = tunnelStream;
 
 /** How long opening a tunnel may take: the daemon itself waits up to 10 s for the agent. */
 const OPEN_TIMEOUT_MS = 20_000;
@@ -71,6 +67,7 @@ export function openTunnel<S>(
     const socket = new WebSocket(url, {
       headers: { ...headers, authorization: `Bearer ${target.token.reveal()}` },
       perMessageDeflate: false,
+      generateMask: zeroMask,
       handshakeTimeout: OPEN_TIMEOUT_MS,
     });
     let settled = false;
@@ -83,21 +80,31 @@ export function openTunnel<S>(
     socket.once('unexpected-response', (_request, response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.length < 64 && chunks.push(chunk));
-      response.on('end', () => fail(refusal(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+      response.on('end', () =>
+        fail(refusal(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))),
+      );
       response.on('error', () => fail(refusal(response.statusCode ?? 0, '')));
     });
     socket.once('error', (error) =>
-      fail(new WarrenError('UNAVAILABLE', `Could not reach the Warren server at ${target.url}: ${error.message}.`)),
+      fail(
+        new WarrenError(
+          'UNAVAILABLE',
+          `Could not reach the Warren server at ${target.url}: ${error.message}.`,
+        ),
+      ),
     );
     socket.once('close', (code, reason) =>
-      fail(new WarrenError('UNAVAILABLE', `The tunnel closed before it opened (${code} ${reason.toString()}).`)),
+      fail(
+        new WarrenError('UNAVAILABLE', `The tunnel closed before it opened (${code} ${reason.toString()}).`),
+      ),
     );
     socket.once('open', () => {
       (socket as unknown as { _socket?: { setNoDelay(v: boolean): void } })._socket?.setNoDelay(true);
     });
     socket.once('message', (data: RawData, isBinary: boolean) => {
       const parsed = isBinary ? undefined : parseConnected(data);
-      if (!parsed) return fail(new WarrenError('UPSTREAM', 'The server did not open the tunnel as expected.'));
+      if (!parsed)
+        return fail(new WarrenError('UPSTREAM', 'The server did not open the tunnel as expected.'));
       settled = true;
       socket.removeAllListeners('close');
       socket.removeAllListeners('error');
@@ -124,11 +131,16 @@ function refusal(status: number, body: string): WarrenError {
   return new WarrenError('UPSTREAM', `The server refused the tunnel (HTTP ${status}).`);
 }
 
-export function tunnelUrl(base: string, path: string, query: Record<string, string | number | undefined>): URL {
+export function tunnelUrl(
+  base: string,
+  path: string,
+  query: Record<string, string | number | undefined>,
+): URL {
   const root = new URL(base);
   const prefix = root.pathname.replace(/\/+$/, '');
   const url = new URL(`${prefix}${path}`, root);
   url.protocol = root.protocol === 'https:' ? 'wss:' : 'ws:';
-  for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
+  for (const [key, value] of Object.entries(query))
+    if (value !== undefined) url.searchParams.set(key, String(value));
   return url;
 }

@@ -22,8 +22,14 @@ export interface TerminalClientEvents {
  * tests). Attaching again with the same session id replays the scrollback, then goes live.
  */
 export class TerminalClient extends EventEmitter<TerminalClientEvents> {
+  /** Frames that came before anyone listened (the scrollback replay comes at once): kept, not lost. */
+  readonly #held: TerminalAgentFrame[] = [];
+
   constructor(readonly socket: WebSocket) {
     super();
+    this.on('newListener', (event) => {
+      if (event === 'output' && this.#held.length > 0) queueMicrotask(() => this.#release());
+    });
   }
 
   write(data: Uint8Array | string): void {
@@ -45,6 +51,19 @@ export class TerminalClient extends EventEmitter<TerminalClientEvents> {
   }
 
   onFrame(frame: TerminalAgentFrame): void {
+    if (this.#held.length > 0 || this.listenerCount('output') === 0) {
+      this.#held.push(frame);
+      return;
+    }
+    this.#deliver(frame);
+  }
+
+  #release(): void {
+    if (this.listenerCount('output') === 0) return;
+    for (const frame of this.#held.splice(0)) this.#deliver(frame);
+  }
+
+  #deliver(frame: TerminalAgentFrame): void {
     if (frame.type === 'output') this.emit('output', frame.data);
     else if (frame.type === 'exit') this.emit('exit', frame.exitCode, frame.signal);
     else this.emit('error', frame.code, frame.message);

@@ -1,9 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { WarrenError } from '../../errors/WarrenError';
 
 // ssh2 is CommonJS: Node's ESM loader gives it only a default export.
 const { Client, utils } = ssh2;
+
 import { openTunnel, type TunnelConnected, type TunnelTarget } from './openTunnel';
 
 export const TUNNEL_SSH_PATH = '/api/v2/tunnels/ssh';
@@ -47,8 +49,23 @@ export async function connectWorkspaceSsh(
   const { socket, connected, stream } = await openSshTunnel(target, workspace, keys.publicKey);
   if (!connected.hostKey) {
     socket.close();
-    throw new WarrenError('UNAVAILABLE', 'The server did not send the workspace agent\'s host key.');
+    throw new WarrenError('UNAVAILABLE', "The server did not send the workspace agent's host key.");
   }
+  const pinned = { ...connected, hostKey: connected.hostKey };
+  return sshOverStream(stream, pinned, keys, () => socket.close(), options.keepaliveIntervalMs);
+}
+
+/**
+ * An ssh2 client over an established byte stream (a relay tunnel, or a TCP connection over
+ * WireGuard) that accepts only the pinned host key; `end` closes what carries the stream.
+ */
+export function sshOverStream(
+  stream: Duplex,
+  connected: TunnelConnected & { hostKey: string },
+  keys: SshKeyPair,
+  end: () => void,
+  keepaliveIntervalMs = 15_000,
+): Promise<WorkspaceSsh> {
   const pinned = hostKeyBlob(connected.hostKey);
   const client = new Client();
   return new Promise<WorkspaceSsh>((resolve, reject) => {
@@ -60,13 +77,13 @@ export async function connectWorkspaceSsh(
         connected,
         close: () => {
           client.end();
-          socket.close();
+          end();
         },
       });
     });
     // Errors after the connection is up end it ('close' follows); the owner listens for that.
     client.on('error', (error) => {
-      socket.close();
+      end();
       if (!ready)
         reject(
           new WarrenError(
@@ -82,7 +99,7 @@ export async function connectWorkspaceSsh(
       username: connected.workspace.owner,
       privateKey: keys.privateKey,
       hostVerifier: (key: Buffer) => key.length === pinned.length && timingSafeEqual(key, pinned),
-      keepaliveInterval: options.keepaliveIntervalMs ?? 15_000,
+      keepaliveInterval: keepaliveIntervalMs,
       readyTimeout: 20_000,
     });
   });

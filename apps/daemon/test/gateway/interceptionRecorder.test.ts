@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Db, migrateToLatest, openDb } from '../../src/db/database';
+import type { InterceptionRow } from '../../src/gateway/gatewayQueries';
+import { InterceptionRecorder } from '../../src/gateway/InterceptionRecorder';
+import { createLogger } from '../../src/log/logger';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function sqliteFile(): Promise<{ db: Db; file: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-recorder-'));
+  const file = path.join(dir, 'warren.db');
+  const db = openDb({ dialect: 'sqlite', file });
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => db.close());
+  await migrateToLatest(db);
+  return { db, file };
+}
+
+function loggerLines() {
+  const out = new PassThrough();
+  const lines: string[] = [];
+  out.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+  return { log: createLogger({ level: 'warn', format: 'json', destination: out }), lines };
+}
+
+function row(overrides: Partial<InterceptionRow> = {}): InterceptionRow {
+  return {
+    id: randomUUID(),
+    time: Date.now(),
+    user_id: 'user-1',
+    api_key_id: 'key-1',
+    chat_id: null,
+    provider_id: 'provider-1',
+    provider_kind: 'openai',
+    endpoint: 'chat.completions',
+    model: 'gpt-4.1-mini',
+    streaming: 1,
+    credential: 'central',
+    status: 200,
+    error: null,
+    input_tokens: 21,
+    output_tokens: 9,
+    cache_read_tokens: 0,
+    cache_write_tokens: 0,
+    cost_pico_usd: 22_800_000,
+    ttfb_ms: 1,
+    total_ms: 2,
+    overhead_ms: 0.05,
+    tool_calls: '[]',
+    ...overrides,
+  };
+}
+
+const countRows = async (db: Db) =>
+  Number(
+    (
+      await db.kysely
+        .selectFrom('gateway_interceptions')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+
+describe('InterceptionRecorder on a SQLite file', () => {
+  it('has every recorded call in the database once close() returns, each reported written after commit', async () => {
+    const { db } = await sqliteFile();
+    const written: string[] = [];
+    const recorder = new InterceptionRecorder(db, loggerLines().log, (r) => written.push(r.id));
+    await recorder.start();
+    expect(recorder.writer).toBe('thread');
+    const rows = Array.from({ length: 250 }, () => row());
+    for (const r of rows) recorder.record(r);
+    await recorder.close();
+    expect(await countRows(db)).toBe(250);
+    expect(written.sort()).toEqual(rows.map((r) => r.id).sort());
+    const stored = await db.kysely
+      .selectFrom('gateway_interceptions')
+      .selectAll()
+      .where('id', '=', rows[0]?.id as string)
+      .executeTakeFirstOrThrow();
+    expect(stored).toMatchObject({
+      output_tokens: 9,
+      cost_pico_usd: 22_800_000,
+      overhead_ms: 0.05,
+      streaming: 1,
+    });
+  });
+
+  it('keeps writing on its thread while the main connection reads (WAL)', async () => {
+    const { db } = await sqliteFile();
+    const recorder = new InterceptionRecorder(db, loggerLines().log);
+    await recorder.start();
+    for (let round = 1; round <= 5; round++) {
+      for (let i = 0; i < 40; i++) recorder.record(row());
+      await recorder.flush();
+      expect(await countRows(db)).toBe(round * 40);
+    }
+    await recorder.close();
+  });
+
+  it('retries a batch the thread could not write row by row: good rows kept, the bad one logged whole', async () => {
+    const { db } = await sqliteFile();
+    const { log, lines } = loggerLines();
+    const written: string[] = [];
+    const recorder = new InterceptionRecorder(db, log, (r) => written.push(r.id));
+    await recorder.start();
+    expect(recorder.writer).toBe('thread');
+    const first = row();
+    recorder.record(first);
+    await recorder.flush();
+    // The same id again makes its whole batch fail the primary key.
+    const duplicate = row({ id: first.id, model: 'the-duplicate' });
+    const good = [row(), row()];
+    recorder.record(good[0] as InterceptionRow);
+    recorder.record(duplicate);
+    recorder.record(good[1] as InterceptionRow);
+    await recorder.close();
+    expect(await countRows(db)).toBe(3);
+    expect(written).toEqual(expect.arrayContaining(good.map((r) => r.id)));
+    const lost = lines
+      .map((line) => JSON.parse(line))
+      .find((l) => l.msg === 'AI gateway could not record a call');
+    expect(lost?.interception?.model).toBe('the-duplicate');
+  });
+});
+
+describe('InterceptionRecorder without a file to share', () => {
+  it('writes on the main connection (an in-memory database)', async () => {
+    const db = openDb({ dialect: 'sqlite', file: ':memory:' });
+    cleanups.push(() => db.close());
+    await migrateToLatest(db);
+    const recorder = new InterceptionRecorder(db, loggerLines().log);
+    await recorder.start();
+    expect(recorder.writer).toBe('main connection');
+    for (let i = 0; i < 3; i++) recorder.record(row());
+    await recorder.close();
+    expect(await countRows(db)).toBe(3);
+  });
+});

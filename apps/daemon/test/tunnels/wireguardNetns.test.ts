@@ -1,0 +1,288 @@
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { UapiClient } from '@warren/core/node';
+import { NetnsLab, netnsUnavailableReason } from '@warren/core/test-support/netns';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from '../cliProcess';
+import { apiClient } from '../harness';
+import { settle, waitFor } from '../workspaceHelpers';
+import type { ProcessResult } from './tunnelHelpers';
+
+// WireGuard mode end to end, every piece real and on its own host: the daemon (the built CLI's
+// `server`) in one network namespace, the workspace agent in a second, the client (the built CLI's
+// `ssh --wireguard` and `port-forward --wireguard`) in a third. The daemon's namespace routes
+// between the other two, as a LAN would. The agent is placed by the real local provisioner: its
+// agent binary is a wrapper that execs the real agent bundle inside the agent's namespace.
+const unavailable = netnsUnavailableReason(['wireguard-go', 'wg', 'socat']);
+if (unavailable) console.warn(`Skipping the WireGuard namespaces test: ${unavailable}.`);
+
+const AGENT_BUNDLE = path.resolve(import.meta.dirname, '..', '..', '..', 'agent', 'dist', 'warren-agent.mjs');
+const PORT = 7080;
+const DAEMON_FOR_AGENT = '192.168.81.1';
+const DAEMON_FOR_CLIENT = '192.168.82.1';
+const SSH_BYTES = 2 * 1024 * 1024;
+// Under execFile’s 1 MiB output limit, which reads the page in the client namespace.
+const PAGE_BYTES = 512 * 1024;
+
+describe.skipIf(unavailable !== undefined)(
+  'WireGuard mode across daemon, agent and client namespaces',
+  () => {
+    const lab = new NetnsLab();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-wg-'));
+    let nsDaemon = '';
+    let nsAgent = '';
+    let nsClient = '';
+    let daemon: ChildProcess;
+    let bridge: net.Server;
+    let api: ReturnType<typeof apiClient>;
+    let token = '';
+    let agentDevice: UapiClient;
+    let devices = 0;
+    // Each CLI run gets its own device, named by the lab so cleanup finds whatever a kill left.
+    const cliEnv = () => ({
+      WARREN_URL: `http://${DAEMON_FOR_CLIENT}:${PORT}`,
+      WARREN_TOKEN: token,
+      WARREN_CONFIG_DIR: path.join(tmp, 'cli'),
+      WARREN_WIREGUARD_INTERFACE: lab.interfaceName(`c${devices++}`),
+    });
+
+    /** The built CLI inside the client's namespace. */
+    function cli(args: string[], stdin?: Buffer | string, env = cliEnv()): Promise<ProcessResult> {
+      return new Promise((resolve, reject) => {
+        const child = lab.spawn(nsClient, 'env', [...envArgs(env), process.execPath, CLI, ...args]);
+        let stdout = '';
+        let stderr = '';
+        const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        child.stdout?.on('data', (c) => (stdout += c));
+        child.stderr?.on('data', (c) => (stderr += c));
+        child.on('error', reject);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code, stdout, stderr });
+        });
+        child.stdin?.end(stdin ?? '');
+      });
+    }
+
+    async function agentPeer() {
+      const [peer] = (await agentDevice.getDevice()).peers;
+      return peer;
+    }
+
+    beforeAll(async () => {
+      execFileSync(process.execPath, ['build.mjs', '--if-stale'], {
+        cwd: path.dirname(path.dirname(AGENT_BUNDLE)),
+      });
+      nsDaemon = await lab.namespace('daemon');
+      nsAgent = await lab.namespace('agent');
+      nsClient = await lab.namespace('client');
+      await lab.connect(nsDaemon, `${DAEMON_FOR_AGENT}/24`, nsAgent, '192.168.81.2/24');
+      await lab.connect(nsDaemon, `${DAEMON_FOR_CLIENT}/24`, nsClient, '192.168.82.2/24');
+      await lab.exec(nsDaemon, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+      await lab.exec(nsAgent, 'ip', ['route', 'add', 'default', 'via', DAEMON_FOR_AGENT]);
+      await lab.exec(nsClient, 'ip', ['route', 'add', 'default', 'via', DAEMON_FOR_CLIENT]);
+
+      // The local provisioner runs `node <agent binary>`; this one moves the agent to its namespace.
+      const wrapper = path.join(tmp, 'agent-in-netns.mjs');
+      fs.writeFileSync(
+        wrapper,
+        `import { spawn } from 'node:child_process';
+const child = spawn('ip', ['netns', 'exec', ${JSON.stringify(nsAgent)}, process.execPath, ${JSON.stringify(AGENT_BUNDLE)}], { stdio: 'inherit', env: { ...process.env, WARREN_WIREGUARD_INTERFACE: ${JSON.stringify(lab.interfaceName('ag'))} } });
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+`,
+      );
+      daemon = lab.spawn(nsDaemon, 'env', [
+        ...envArgs({ WARREN_WIREGUARD: '1', WARREN_AGENT_BINARY: wrapper, WARREN_LOG_LEVEL: 'warn' }),
+        process.execPath,
+        CLI,
+        'server',
+        '--listen',
+        `0.0.0.0:${PORT}`,
+        '--access-url',
+        `http://${DAEMON_FOR_AGENT}:${PORT}`,
+        '--data-dir',
+        path.join(tmp, 'data'),
+      ]);
+      let daemonLog = '';
+      daemon.stderr?.on('data', (c) => (daemonLog = (daemonLog + c).slice(-4000)));
+      daemon.stdout?.on('data', (c) => (daemonLog = (daemonLog + c).slice(-4000)));
+
+      // The test itself stays in the host's namespace and reaches the daemon through a Unix socket.
+      const socketPath = path.join(tmp, 'daemon.sock');
+      lab.spawn(nsDaemon, 'socat', [`UNIX-LISTEN:${socketPath},fork`, `TCP:127.0.0.1:${PORT}`]);
+      bridge = net.createServer((socket) => {
+        const upstream = net.connect(socketPath);
+        socket.pipe(upstream).pipe(socket);
+        upstream.on('error', () => socket.destroy());
+        socket.on('error', () => upstream.destroy());
+      });
+      await new Promise<void>((resolve) => bridge.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(bridge.address() as net.AddressInfo).port}`;
+      await waitFor(
+        `the daemon in its namespace (${daemonLog.slice(-300)})`,
+        async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status ?? undefined,
+        30_000,
+      );
+
+      const password = `wg-${randomBytes(9).toString('hex')}`;
+      await apiClient(url).setup.createFirstUser.mutate({
+        username: 'owner',
+        email: 'o@example.com',
+        password,
+      });
+      token =
+        (await apiClient(url).auth.login.mutate({ login: 'owner', password, sessionIn: 'body' })).token ?? '';
+      api = apiClient(url, token);
+      await api.workspaces.create.mutate({
+        name: 'dev',
+        template: 'local',
+        parameters: { file_server: false },
+      });
+      await settle(api, 'dev', 'running', 90_000);
+      // The agent's device: wireguard-go in the agent's namespace, answering on the shared /var/run.
+      const iface = await waitFor(
+        "the agent's WireGuard interface",
+        async () =>
+          (await lab.exec(nsAgent, 'ip', ['-o', 'link'])).includes(`: ${lab.interfaceName('ag')}:`)
+            ? lab.interfaceName('ag')
+            : undefined,
+        30_000,
+      );
+      agentDevice = new UapiClient(iface);
+    }, 180_000);
+
+    afterAll(async () => {
+      await api?.workspaces.delete.mutate({ name: 'dev' }).catch(() => {});
+      daemon?.kill('SIGTERM');
+      bridge?.close();
+      await lab.cleanup();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }, 60_000);
+
+    it('ssh --wireguard runs a command over the WireGuard addresses, and the agent’s device counts the bytes', async () => {
+      const input = randomBytes(SSH_BYTES);
+      // The device leaves the agent's map when the CLI exits, so the peer is read while it runs.
+      const running = cli(['ssh', '--wireguard', 'dev', 'sha256sum; ip -o -4 address; sleep 1'], input);
+      let peer: Awaited<ReturnType<typeof agentPeer>>;
+      let done = false;
+      void running.finally(() => {
+        done = true;
+      });
+      while (!done) {
+        const seen = await agentPeer();
+        if (seen && seen.rxBytes >= (peer?.rxBytes ?? 0)) peer = seen;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const result = await running;
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(createHash('sha256').update(input).digest('hex'));
+      // The command ran in the agent's namespace, which holds the agent's tunnel address.
+      expect(result.stdout).toMatch(/inet 100\.64\.\d+\.\d+\/10/);
+
+      expect(peer?.lastHandshakeAt).toBeInstanceOf(Date);
+      expect(peer?.rxBytes).toBeGreaterThan(SSH_BYTES);
+      // The client was reached where its packets came from: the client namespace, through the router.
+      expect(peer?.endpoint).toMatch(/^192\.168\.82\.2:\d+$/);
+      // Once the CLI exited, its device was unregistered and the agent dropped it as a peer.
+      expect(await agentPeer()).toBeUndefined();
+    });
+
+    it('port-forward --wireguard serves an HTTP server in the workspace to a request in the client namespace', async () => {
+      const repeat = Math.ceil(PAGE_BYTES / 19);
+      const page = 'from the workspace '.repeat(repeat);
+      const server = lab.spawn(nsAgent, process.execPath, [
+        '-e',
+        `require('http').createServer((q, s) => s.end('from the workspace '.repeat(${repeat}))).listen(8088, '127.0.0.1')`,
+      ]);
+      const before = (await agentPeer())?.txBytes ?? 0;
+      const forward = lab.spawn(nsClient, 'env', [
+        ...envArgs(cliEnv()),
+        process.execPath,
+        CLI,
+        'port-forward',
+        '--wireguard',
+        'dev',
+        '--tcp',
+        '9090:8088',
+      ]);
+      try {
+        const body = await waitFor(
+          'the forwarded page',
+          async () => {
+            const out = await lab
+              .exec(nsClient, process.execPath, [
+                '-e',
+                "fetch('http://127.0.0.1:9090/').then(r => r.text()).then(t => process.stdout.write(t), () => process.exit(1))",
+              ])
+              .catch(() => '');
+            return out.length > 0 ? out : undefined;
+          },
+          30_000,
+        );
+        expect(body).toBe(page);
+        const peer = await agentPeer();
+        expect((peer?.txBytes ?? 0) - before).toBeGreaterThan(PAGE_BYTES);
+        // `wg show` reads the same device over the same UAPI and agrees on the counters.
+        const transfer = await lab.exec(nsAgent, 'wg', ['show', agentDevice.interfaceName, 'transfer']);
+        const [, rx, tx] = transfer.trim().split(/\s+/);
+        expect(Number(tx)).toBeGreaterThanOrEqual(peer?.txBytes ?? Number.POSITIVE_INFINITY);
+        expect(Number(rx)).toBeGreaterThanOrEqual(peer?.rxBytes ?? Number.POSITIVE_INFINITY);
+      } finally {
+        forward.kill('SIGTERM');
+        server.kill('SIGKILL');
+      }
+    });
+
+    it('revoking the token removes the client device from the agent’s WireGuard peers at once', async () => {
+      const created = await api.tokens.create.mutate({ name: 'wg-revoke' });
+      const forward = lab.spawn(nsClient, 'env', [
+        ...envArgs({ ...cliEnv(), WARREN_TOKEN: created.token }),
+        process.execPath,
+        CLI,
+        'port-forward',
+        '--wireguard',
+        'dev',
+        '--tcp',
+        '9091:22',
+      ]);
+      try {
+        await waitFor(
+          'the second device as a peer',
+          async () => ((await agentDevice.getDevice()).peers.length >= 1 ? true : undefined),
+          20_000,
+        );
+        const peersBefore = (await agentDevice.getDevice()).peers.length;
+        await api.tokens.revoke.mutate({ id: created.id });
+        const after = await waitFor(
+          'the revoked device to leave the agent',
+          async () => {
+            const peers = (await agentDevice.getDevice()).peers.length;
+            return peers < peersBefore ? peers : undefined;
+          },
+          2000,
+        );
+        expect(after).toBe(peersBefore - 1);
+      } finally {
+        forward.kill('SIGTERM');
+      }
+    });
+
+    it('stopping the workspace takes its agent out of WireGuard', async () => {
+      await api.workspaces.stop.mutate({ name: 'dev' });
+      await settle(api, 'dev', 'stopped', 60_000);
+      const result = await cli(['ssh', '--wireguard', 'dev', 'true']);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(/is stopped; start it first/);
+    });
+  },
+);
+
+function envArgs(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([key, value]) => `${key}=${value}`);
+}

@@ -1,0 +1,123 @@
+import net from 'node:net';
+import { Secret } from '@warren/core';
+import { connectWorkspaceSsh } from '@warren/core/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DaemonClient } from '../src/main/api/daemonClient';
+import { actionItem, desktopMain, workspaceItem } from './support/desktopWorld';
+import { DaemonProcess, freePort, untilRunning, waitFor } from './support/daemonProcess';
+
+/** Runs a shell command in the workspace over SSH and resolves with its output. */
+async function inWorkspace(daemon: DaemonProcess, token: string, command: string): Promise<string> {
+  const ssh = await connectWorkspaceSsh({ url: daemon.url, token: new Secret(token) }, 'dev');
+  try {
+    return await new Promise<string>((resolve, reject) =>
+      ssh.client.exec(command, (error, channel) => {
+        if (error) return reject(error);
+        let out = '';
+        channel.on('data', (chunk: Buffer) => {
+          out += chunk;
+        });
+        channel.stderr.on('data', (chunk: Buffer) => {
+          out += chunk;
+        });
+        channel.on('close', () => resolve(out));
+      }),
+    );
+  } finally {
+    ssh.close();
+  }
+}
+
+const page = async (port: number) => {
+  const response = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+  return response?.ok ? response.text() : undefined;
+};
+
+describe('local tunnels: saved port forwards to localhost', () => {
+  let daemon: DaemonProcess;
+  let token: string;
+  let api: DaemonClient;
+  let world: ReturnType<typeof desktopMain>;
+  let remotePort: number;
+
+  beforeAll(async () => {
+    daemon = await DaemonProcess.start();
+    token = (await daemon.owner()).token;
+    api = daemon.client(token);
+    await api.workspaces.create.mutate({ name: 'dev', template: 'local', parameters: { file_server: false } });
+    await untilRunning(api, 'dev');
+    world = desktopMain();
+    await world.main.start();
+    await world.main.addDeployment({ url: daemon.url, token });
+    await world.main.workspaceState()?.until((s) => s.workspaces.some((w) => w.agent?.lifecycle === 'ready'));
+    // An HTTP server inside the workspace, detached so it outlives the SSH session and a daemon restart.
+    remotePort = await freePort();
+    const script = `require('http').createServer((q, s) => s.end('served from the workspace')).listen(${remotePort}, '127.0.0.1')`;
+    await inWorkspace(daemon, token, `setsid nohup node -e "${script}" >/dev/null 2>&1 < /dev/null & echo started`);
+  });
+  afterAll(async () => {
+    await inWorkspace(daemon, token, `pkill -f "listen\\(${remotePort}" || true`).catch(() => {});
+    await world?.close();
+    await api?.workspaces.stop.mutate({ name: 'dev' }).catch(() => {});
+    await waitFor('dev to stop', async () =>
+      (await api.workspaces.get.query({ name: 'dev' })).status === 'stopped' ? true : undefined,
+    ).catch(() => {});
+    await daemon?.close();
+  });
+
+  it('a saved forward serves the workspace HTTP server to a fetch on localhost, and shows in the tray', async () => {
+    const localPort = await freePort();
+    world.main.tunnels().addForward('dev', `${localPort}:${remotePort}`);
+    const connect = actionItem(workspaceItem(world.main.trayMenu().items, 'dev')?.items ?? [], 'Connect');
+    if (!connect) throw new Error('no Connect item');
+    await world.main.perform(connect.action);
+    expect(await waitFor('the forwarded page', () => page(localPort))).toBe('served from the workspace');
+    const dev = workspaceItem(world.main.trayMenu().items, 'dev');
+    expect(dev?.label).toBe('● dev ⇄');
+    expect(dev?.items).toContainEqual({ type: 'label', label: `localhost:${localPort} → port ${remotePort}` });
+    expect(dev?.items).toContainEqual({ type: 'label', label: 'Ports — forwarding' });
+  });
+
+  it('reconnects after the daemon restarts, telling the person it dropped', async () => {
+    const tunnels = world.main.tunnels();
+    const [forward] = tunnels.saved('dev');
+    if (!forward) throw new Error('no saved forward');
+    await daemon.stop();
+    await waitFor('the tunnel to notice', () => (tunnels.status().get('dev')?.state === 'reconnecting' ? true : undefined));
+    expect(world.platform.notifications.map((n) => n.kind)).toContain('tunnelDropped');
+    expect(workspaceItem(world.main.trayMenu().items, 'dev')?.label).toBe('● dev ⇄…');
+    await daemon.restart();
+    const began = Date.now();
+    expect(await waitFor('the page through the new daemon', () => page(forward.localPort), 60_000)).toBe(
+      'served from the workspace',
+    );
+    expect(tunnels.status().get('dev')?.state).toBe('connected');
+    console.info(`tunnel back ${Date.now() - began} ms after the daemon was listening again`);
+  });
+
+  it('reports a busy local port as a sentence naming it, in the error and the tray', async () => {
+    const tunnels = world.main.tunnels();
+    await tunnels.close('dev');
+    const busy = net.createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => busy.listen(port, '127.0.0.1', resolve));
+    try {
+      tunnels.addForward('dev', `${port}:${remotePort}`);
+      await expect(tunnels.open('dev')).rejects.toThrow(`Local port ${port} is already in use on 127.0.0.1`);
+      expect(tunnels.status().get('dev')).toMatchObject({ state: 'failed' });
+      const labels = (workspaceItem(world.main.trayMenu().items, 'dev')?.items ?? []).map((item) =>
+        'label' in item ? item.label : '',
+      );
+      expect(labels).toContain(`Ports — stopped: Local port ${port} is already in use on 127.0.0.1; pick another (LOCAL:REMOTE).`);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+  });
+
+  it('refuses a forward that is not LOCAL:REMOTE, and keeps saved forwards per workspace across restarts of the app', () => {
+    const tunnels = world.main.tunnels();
+    expect(() => tunnels.addForward('dev', '80:99999')).toThrow(/is not a port forward; use LOCAL:REMOTE/);
+    expect(tunnels.saved('dev').length).toBe(2);
+    expect(tunnels.saved('other')).toEqual([]);
+  });
+});

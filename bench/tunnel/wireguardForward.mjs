@@ -1,0 +1,173 @@
+// The WireGuard port forward row of the tunnel benchmark: Warren's WireGuard mode end to end, as
+// apps/daemon/test/tunnels/wireguardNetns.test.ts runs it. The daemon (the built CLI's `server`,
+// WARREN_WIREGUARD=1) in one network namespace, the workspace agent (placed there by the local
+// provisioner through a wrapper) in a second, and the built CLI's `port-forward --wireguard` in a
+// third; the daemon's namespace routes between the other two. Bytes go from a sender in the client
+// namespace through the forward (SSH over WireGuard) to a receiver in the agent's namespace, and
+// are checked against the agent device's own counters. Compare with raw wireguard-go (wireguard.mjs).
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { makeTempDir, onCleanup } from '../lib/cleanup.mjs';
+import { DAEMON_BIN, ROOT, signInFirstUser, trpc } from '../lib/daemon.mjs';
+import { log } from '../lib/log.mjs';
+
+const AGENT_BIN = path.join(ROOT, 'apps', 'agent', 'dist', 'warren-agent.mjs');
+const PORT = 7080;
+const FORWARD_PORT = 9200;
+const [DAEMON_FOR_AGENT, DAEMON_FOR_CLIENT] = ['192.168.85.1', '192.168.86.1'];
+const WORKSPACE = 'wgbench';
+
+/** `wg` is core's bundled WireGuard and namespace code (wireguard.mjs's loadWireguardModule). */
+export async function measureWireguardForward({ seconds = 3, wg }) {
+  const skipped = wg.netnsUnavailableReason(['wireguard-go', 'socat']);
+  if (skipped) return { skipped };
+  for (const bundle of [DAEMON_BIN, AGENT_BIN])
+    if (!fs.existsSync(bundle)) return { skipped: `${path.relative(ROOT, bundle)} is not built` };
+
+  const lab = new wg.NetnsLab();
+  const { dir, remove } = makeTempDir('warren-bench-wgfwd-');
+  const children = [];
+  const stage = { lab, children, bridge: undefined };
+  onCleanup('WireGuard forward stage', async () => {
+    for (const child of children) child.kill('SIGTERM');
+    stage.bridge?.close();
+    await sleep(300);
+    await lab.cleanup();
+    await remove();
+  });
+  log('WireGuard forward: daemon, agent and client namespaces...');
+  const nsDaemon = await lab.namespace('bd');
+  const nsAgent = await lab.namespace('ba');
+  const nsClient = await lab.namespace('bc');
+  await lab.connect(nsDaemon, `${DAEMON_FOR_AGENT}/24`, nsAgent, '192.168.85.2/24');
+  await lab.connect(nsDaemon, `${DAEMON_FOR_CLIENT}/24`, nsClient, '192.168.86.2/24');
+  await lab.exec(nsDaemon, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+  await lab.exec(nsAgent, 'ip', ['route', 'add', 'default', 'via', DAEMON_FOR_AGENT]);
+  await lab.exec(nsClient, 'ip', ['route', 'add', 'default', 'via', DAEMON_FOR_CLIENT]);
+
+  const wrapper = path.join(dir, 'agent-in-netns.mjs');
+  fs.writeFileSync(
+    wrapper,
+    `import { spawn } from 'node:child_process';
+const child = spawn('ip', ['netns', 'exec', ${JSON.stringify(nsAgent)}, process.execPath, ${JSON.stringify(AGENT_BIN)}], { stdio: 'inherit', env: { ...process.env, WARREN_WIREGUARD_INTERFACE: ${JSON.stringify(lab.interfaceName('ag'))} } });
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+`,
+  );
+  const daemon = lab.spawn(nsDaemon, 'env', [
+    'WARREN_WIREGUARD=1',
+    `WARREN_AGENT_BINARY=${wrapper}`,
+    process.execPath,
+    DAEMON_BIN,
+    'server',
+    '--listen',
+    `0.0.0.0:${PORT}`,
+    '--access-url',
+    `http://${DAEMON_FOR_AGENT}:${PORT}`,
+    '--data-dir',
+    path.join(dir, 'data'),
+    '--log-level',
+    'warn',
+  ]);
+  children.push(daemon);
+  daemon.stdout.resume();
+  daemon.stderr.resume();
+
+  // This process stays in the host's namespace and reaches the daemon through a Unix socket.
+  const socketPath = path.join(dir, 'daemon.sock');
+  children.push(lab.spawn(nsDaemon, 'socat', [`UNIX-LISTEN:${socketPath},fork`, `TCP:127.0.0.1:${PORT}`]));
+  stage.bridge = net.createServer((socket) => {
+    const upstream = net.connect(socketPath);
+    socket.pipe(upstream).pipe(socket);
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+  });
+  await new Promise((resolve) => stage.bridge.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${stage.bridge.address().port}`;
+  await until(
+    'the daemon in its namespace',
+    async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok,
+  );
+
+  log('WireGuard forward: the daemon answers; signing in...');
+  const { headers } = await signInFirstUser(url, { name: 'wireguard forward', username: 'bench' });
+  await trpc(url, 'POST', 'workspaces.create', {
+    input: { name: WORKSPACE, template: 'local', parameters: { file_server: false } },
+    headers,
+  });
+  log('WireGuard forward: waiting for the workspace and its WireGuard device...');
+  await until('the workspace to run', async () => {
+    const view = await trpc(url, 'GET', 'workspaces.get', { input: { name: WORKSPACE }, headers });
+    if (['failed', 'canceled', 'stopped'].includes(view?.status))
+      throw new Error(`The workspace is ${view.status}.`);
+    return view?.status === 'running' && view.agent?.lifecycle === 'ready';
+  });
+  const iface = await until('the agent’s WireGuard interface', async () => {
+    return (await lab.exec(nsAgent, 'ip', ['-o', 'link'])).includes(`: ${lab.interfaceName('ag')}:`)
+      ? lab.interfaceName('ag')
+      : undefined;
+  });
+  const agentDevice = new wg.UapiClient(iface);
+
+  const forward = lab.spawn(nsClient, 'env', [
+    `WARREN_URL=http://${DAEMON_FOR_CLIENT}:${PORT}`,
+    `WARREN_TOKEN=${headers.authorization.slice('Bearer '.length)}`,
+    `WARREN_CONFIG_DIR=${path.join(dir, 'cli')}`,
+    `WARREN_WIREGUARD_INTERFACE=${lab.interfaceName('fc')}`,
+    process.execPath,
+    DAEMON_BIN,
+    'port-forward',
+    '--wireguard',
+    WORKSPACE,
+    '--tcp',
+    `${FORWARD_PORT}:${FORWARD_PORT}`,
+  ]);
+  children.push(forward);
+  forward.stderr.resume();
+  const setupStarted = performance.now();
+  await new Promise((resolve, reject) => {
+    let out = '';
+    forward.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('forwarding')) resolve();
+    });
+    forward.once('exit', (code) => reject(new Error(`warren port-forward --wireguard exited with ${code}.`)));
+  });
+  const setupMs = performance.now() - setupStarted;
+
+  log(`WireGuard port forward for ${seconds} s...`);
+  const { sink, source } = await wg.runTcpTransfer(lab, {
+    sinkNs: nsAgent,
+    sourceNs: nsClient,
+    host: '127.0.0.1',
+    port: FORWARD_PORT,
+    seconds,
+  });
+  const [peer] = (await agentDevice.getDevice()).peers;
+  const counted = peer?.rxBytes ?? 0;
+  if (counted < sink.bytes)
+    throw new Error(
+      `The agent's device counted ${counted} bytes received, fewer than the ${sink.bytes} forwarded.`,
+    );
+  if (sink.sha256 !== source.sha256) throw new Error('The forwarded bytes arrived changed.');
+  const mbps = sink.bytes / 1e6 / (sink.ms / 1000);
+  return {
+    mbps,
+    bytes: sink.bytes,
+    connectMs: source.connectMs,
+    setupMs,
+    detail: `${(sink.bytes / 1e6).toFixed(0)} MB, sha256 checked, agent peer rx ${(counted / 1e6).toFixed(0)} MB; device up + registered + first SSH session ${setupMs.toFixed(0)} ms`,
+  };
+}
+
+async function until(what, check, timeoutMs = 60_000) {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
+    await sleep(100);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './deviceKey';
+export * from './sshConfigEntries';
