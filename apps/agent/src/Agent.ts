@@ -18,9 +18,9 @@ import type { AgentConfig } from './AgentConfig';
 import type { AgentLog } from './AgentLog';
 import { DaemonSocket, type DaemonSocketOptions } from './DaemonSocket';
 import { defaultBatchLimits, LogBatcher, type LogBatcherLimits } from './LogBatcher';
+import { Outbox } from './Outbox';
 import { runAgentOperation } from './operations';
 import { WorkspaceProbes } from './probes/WorkspaceProbes';
-import { Outbox } from './Outbox';
 import { runScript } from './runScript';
 import { loadOrCreateHostKey } from './ssh/hostKey';
 import { SshServer } from './ssh/SshServer';
@@ -167,7 +167,8 @@ export class Agent {
           const stream = tunnelStream(socket);
           stream.on('error', () => socket.terminate());
           this.#ssh.serve(stream, frame.clientKey);
-        } else if (frame.kind === 'terminal' && frame.terminal) serveTerminalStream(socket, this.#terminals, frame.terminal);
+        } else if (frame.kind === 'terminal' && frame.terminal)
+          serveTerminalStream(socket, this.#terminals, frame.terminal);
         else socket.close(1003, `this agent does not serve ${frame.kind} streams`);
       } catch (error) {
         this.options.log.warn('a stream could not be served', { kind: frame.kind, error: String(error) });

@@ -93,7 +93,10 @@ export class WorkspaceProbes {
   async #check(slug: string, url: string, threshold: number): Promise<void> {
     let ok = false;
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(HEALTHCHECK_TIMEOUT_MS), redirect: 'manual' });
+      const response = await fetch(url, {
+        signal: AbortSignal.timeout(HEALTHCHECK_TIMEOUT_MS),
+        redirect: 'manual',
+      });
       await response.body?.cancel();
       ok = response.status < 500;
     } catch {
@@ -102,7 +105,11 @@ export class WorkspaceProbes {
     const failures = ok ? 0 : (this.#failures.get(slug) ?? 0) + 1;
     this.#failures.set(slug, failures);
     const previous = this.#apps.get(slug);
-    const next: AppHealth = ok ? 'healthy' : failures >= threshold ? 'unhealthy' : (previous ?? 'initializing');
+    const next: AppHealth = ok
+      ? 'healthy'
+      : failures >= threshold
+        ? 'unhealthy'
+        : (previous ?? 'initializing');
     this.#apps.set(slug, next);
     if (next !== previous) this.#scheduleReport();
   }

@@ -77,7 +77,9 @@ export class SshServer {
       stream.destroy();
       return;
     }
-    const server = new Server({ hostKeys: [this.options.hostKey.privateKey] }, (client) => this.#onClient(client, allowed));
+    const server = new Server({ hostKeys: [this.options.hostKey.privateKey] }, (client) =>
+      this.#onClient(client, allowed),
+    );
     server.on('error', () => stream.destroy());
     // ssh2 reads the remote address off the socket; a relayed stream has none (a TCP socket does).
     if (!(stream instanceof net.Socket))
@@ -145,7 +147,8 @@ export class SshServer {
   ): { resize(cols: number, rows: number): void } | undefined {
     const shell = process.env.SHELL || '/bin/sh';
     const env: NodeJS.ProcessEnv = { ...process.env, ...sessionEnv, WARREN_SSH: '1' };
-    if (pty && this.options.terminals) return this.#runOnPty(channel, this.options.terminals, command, pty, sessionEnv);
+    if (pty && this.options.terminals)
+      return this.#runOnPty(channel, this.options.terminals, command, pty, sessionEnv);
     this.#runPiped(channel, shell, command === undefined ? ['-l'] : ['-c', command], env);
     return undefined;
   }
@@ -193,7 +196,8 @@ export class SshServer {
       child = spawn(file, args, { cwd: this.options.dir, env, stdio: 'pipe', detached: true });
     } catch (error) {
       channel.stderr.write(`warren: could not start ${file}: ${(error as Error).message}\n`);
-      return finish(channel, 127, null);
+      finish(channel, 127, null);
+      return;
     }
     child.stdout?.pipe(channel, { end: false });
     child.stderr?.pipe(channel.stderr, { end: false });
@@ -216,7 +220,10 @@ export class SshServer {
 }
 
 function authenticate(ctx: AuthContext, keys: readonly ParsedKey[]): void {
-  if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
+  if (ctx.method !== 'publickey') {
+    ctx.reject(['publickey']);
+    return;
+  }
   const presented = ctx.key;
   const allowed = keys.find((key) => {
     const expected = key.getPublicSSH();
@@ -226,19 +233,15 @@ function authenticate(ctx: AuthContext, keys: readonly ParsedKey[]): void {
       timingSafeEqual(presented.data, expected)
     );
   });
-  if (!allowed) return ctx.reject(['publickey']);
   // Without a signature the client only asks whether the key would do.
-  if (!ctx.signature || !ctx.blob) return ctx.accept();
-  if (allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true) return ctx.accept();
-  ctx.reject(['publickey']);
+  const accepted =
+    allowed !== undefined &&
+    (!ctx.signature || !ctx.blob || allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true);
+  if (accepted) ctx.accept();
+  else ctx.reject(['publickey']);
 }
 
-function forwardTcp(
-  accept: () => ServerChannel,
-  reject: () => void,
-  host: string,
-  port: number,
-): void {
+function forwardTcp(accept: () => ServerChannel, reject: () => void, host: string, port: number): void {
   const socket = net.connect({ host, port });
   socket.once('error', () => reject());
   socket.once('connect', () => {

@@ -19,7 +19,10 @@ export class StreamDialer {
   ) {}
 
   dial(frame: AgentStreamFrame, onOpen: (socket: WebSocket) => void): void {
-    const url = new URL(`streams/${encodeURIComponent(frame.id)}`, this.connectUrl.href.replace(/connect$/, ''));
+    const url = new URL(
+      `streams/${encodeURIComponent(frame.id)}`,
+      this.connectUrl.href.replace(/connect$/, ''),
+    );
     const socket = new WebSocket(url, {
       headers: { authorization: `Bearer ${this.token.reveal()}` },
       maxPayload: MAX_AGENT_FRAME_BYTES,
@@ -33,7 +36,10 @@ export class StreamDialer {
       onOpen(socket);
     });
     socket.once('error', (error) => {
-      this.log.warn('could not open a stream the daemon asked for', { kind: frame.kind, error: error.message });
+      this.log.warn('could not open a stream the daemon asked for', {
+        kind: frame.kind,
+        error: error.message,
+      });
     });
   }
 }

@@ -26,7 +26,11 @@ export interface TerminalStreamRequest {
  * a frame that breaks the protocol ends this client's connection with an error frame, never the
  * terminal or the agent.
  */
-export function serveTerminalStream(socket: WebSocket, sessions: TerminalSessions, request: TerminalStreamRequest): void {
+export function serveTerminalStream(
+  socket: WebSocket,
+  sessions: TerminalSessions,
+  request: TerminalStreamRequest,
+): void {
   let attachment: TerminalAttachment | undefined;
   let closed = false;
   let failed = false;
@@ -49,7 +53,9 @@ export function serveTerminalStream(socket: WebSocket, sessions: TerminalSession
     if (failed) return;
     if (!attachment) {
       if (early.length >= MAX_EARLY_FRAMES)
-        return fail(new WarrenError('TOO_MANY_REQUESTS', 'Too much input arrived before the terminal started.'));
+        return fail(
+          new WarrenError('TOO_MANY_REQUESTS', 'Too much input arrived before the terminal started.'),
+        );
       return void early.push([data, isBinary]);
     }
     try {

@@ -26,7 +26,9 @@ export function splice(a: WebSocket, b: WebSocket, onBytes?: (bytes: number) => 
     b.resume();
     for (const socket of [a, b]) {
       // 1005/1006 are not codes anyone may send; the other side just hears "going away".
-      socket.once('close', (code) => end(code === 1005 || code === 1006 ? 1001 : code, 'the other end closed'));
+      socket.once('close', (code) =>
+        end(code === 1005 || code === 1006 ? 1001 : code, 'the other end closed'),
+      );
       socket.once('error', () => end(1011, 'connection error'));
     }
   });

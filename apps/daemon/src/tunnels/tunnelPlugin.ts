@@ -81,7 +81,6 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
 
   const openTunnel = async (
     request: FastifyRequest,
-    reply: FastifyReply,
     workspaceRef: { owner?: string; name: string },
     stream: (agent: { id: string; hostKey: string | null }) => StreamRequest,
   ) => {
@@ -155,7 +154,7 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
       preValidation: async (request, reply) => {
         try {
           const { workspace, stream } = open(request);
-          await openTunnel(request, reply, workspace, stream);
+          await openTunnel(request, workspace, stream);
         } catch (error) {
           return refuse(reply, error);
         }
@@ -226,7 +225,7 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
     )) {
       if (!relay.hasTunnels(event.workspaceId)) continue;
       const view = await workspaces.byId(event.workspaceId).catch(() => undefined);
-      if (!view || view.status !== 'running') relay.closeWorkspace(event.workspaceId);
+      if (view?.status !== 'running') relay.closeWorkspace(event.workspaceId);
     }
   })();
 }

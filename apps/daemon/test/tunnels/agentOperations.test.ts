@@ -15,7 +15,9 @@ describe('operations run by a workspace agent for the daemon', () => {
     ensureAgentBuilt();
     t = await startTestDaemon('sqlite');
     token = (await t.setupOwner()).token;
-    await t.client(token).workspaces.create.mutate({ name: 'ops', template: 'local', parameters: { file_server: false } });
+    await t
+      .client(token)
+      .workspaces.create.mutate({ name: 'ops', template: 'local', parameters: { file_server: false } });
     workspaceId = (await settle(t.client(token), 'ops', 'running', 60_000)).id;
   }, 120_000);
   afterAll(async () => {
@@ -33,7 +35,10 @@ describe('operations run by a workspace agent for the daemon', () => {
     await call('editFile', { path: 'src/app.js', oldText: 'let b = 1;', newText: 'let b = 2;' });
     const read = (await call('readFile', { path: 'src/app.js' })) as { content: string };
     expect(read.content).toContain('let b = 2;');
-    const ran = (await call('exec', { command: 'cat src/app.js | wc -l; exit 3' })) as { stdout: string; exitCode: number };
+    const ran = (await call('exec', { command: 'cat src/app.js | wc -l; exit 3' })) as {
+      stdout: string;
+      exitCode: number;
+    };
     expect(ran.stdout.trim()).toBe('2');
     expect(ran.exitCode).toBe(3);
   });
@@ -89,6 +94,13 @@ describe('operations run by a workspace agent for the daemon', () => {
     await settle(t.client(token), 'ops', 'stopped', 60_000);
     await expect(call('stats', {})).rejects.toThrow(/agent is not connected; start the workspace/);
     const info = await t.client(token).workspaces.agentInfo.query({ name: 'ops' });
-    expect(info).toMatchObject({ connected: false, ports: null, stats: null, metadata: [], apps: [], openTunnels: 0 });
+    expect(info).toMatchObject({
+      connected: false,
+      ports: null,
+      stats: null,
+      metadata: [],
+      apps: [],
+      openTunnels: 0,
+    });
   });
 });

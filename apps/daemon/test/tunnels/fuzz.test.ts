@@ -37,7 +37,11 @@ function randomFrame(): { data: Buffer | string; binary: boolean } {
       return { data: `{"type":"${frameTypes[randomInt(frameTypes.length)]}"`, binary: false };
     case 3:
       return {
-        data: JSON.stringify({ type: 'response', id: randomBytes(8).toString('hex'), result: { stolen: true } }),
+        data: JSON.stringify({
+          type: 'response',
+          id: randomBytes(8).toString('hex'),
+          result: { stolen: true },
+        }),
         binary: false,
       };
     case 4:
@@ -60,7 +64,12 @@ function randomFrame(): { data: Buffer | string; binary: boolean } {
 }
 
 /** Opens a socket, sends up to `count` random frames as fast as it can, and returns how many went out. */
-function fuzzSocket(url: string, headers: Record<string, string>, count: number, binaryOnly = false): Promise<number> {
+function fuzzSocket(
+  url: string,
+  headers: Record<string, string>,
+  count: number,
+  binaryOnly = false,
+): Promise<number> {
   return new Promise((resolve) => {
     const socket = new WebSocket(url, { headers, perMessageDeflate: false });
     let sent = 0;
@@ -122,17 +131,29 @@ describe('random frames on every WebSocket', () => {
         ),
         fuzzSocket(`${wsUrl}/api/v2/tunnels/terminal?workspace=a&session=fuzz${round % 3}`, bearer, 30),
         // An agent stream nobody asked for is refused before it opens.
-        fuzzSocket(`${wsUrl}/api/v2/agents/streams/${randomBytes(8).toString('hex')}`, { authorization: `Bearer ${agentToken}` }, 5),
+        fuzzSocket(
+          `${wsUrl}/api/v2/agents/streams/${randomBytes(8).toString('hex')}`,
+          { authorization: `Bearer ${agentToken}` },
+          5,
+        ),
       ]);
       frames += batch.reduce((sum, n) => sum + n, 0);
       if (round % 10 === 0)
-        rpcCalls.push(t.daemon.services.agentRpc.call(idB, 'stats', {}, { timeoutMs: 10_000 }).catch((e) => e));
+        rpcCalls.push(
+          t.daemon.services.agentRpc.call(idB, 'stats', {}, { timeoutMs: 10_000 }).catch((e) => e),
+        );
     }
     // Then the agent control socket, as a's agent: each connection replaces the real one, which redials.
     for (let round = 0; round < 100; round++) {
-      frames += await fuzzSocket(`${wsUrl}/api/v2/agents/connect`, { authorization: `Bearer ${agentToken}` }, 40);
+      frames += await fuzzSocket(
+        `${wsUrl}/api/v2/agents/connect`,
+        { authorization: `Bearer ${agentToken}` },
+        40,
+      );
       if (round % 10 === 0)
-        rpcCalls.push(t.daemon.services.agentRpc.call(idB, 'stats', {}, { timeoutMs: 10_000 }).catch((e) => e));
+        rpcCalls.push(
+          t.daemon.services.agentRpc.call(idB, 'stats', {}, { timeoutMs: 10_000 }).catch((e) => e),
+        );
     }
     // A few frames over the 1 MiB limit, on the agent socket and a tunnel.
     for (let i = 0; i < 3; i++) {

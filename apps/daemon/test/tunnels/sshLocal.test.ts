@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Secret } from '@warren/core';
-import { connectWorkspaceSsh, openSshTunnel, ephemeralKeyPair } from '@warren/core/node';
+import { connectWorkspaceSsh, ephemeralKeyPair, openSshTunnel } from '@warren/core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../cliProcess';
 import { rememberSecret, startTestDaemon, type TestDaemon } from '../harness';
@@ -32,7 +32,11 @@ describe.skipIf(!openSshAvailable)('SSH into a local workspace through the relay
     t = await startTestDaemon('sqlite');
     token = (await t.setupOwner()).token;
     const owner = t.client(token);
-    await owner.workspaces.create.mutate({ name: 'dev', template: 'local', parameters: { file_server: false } });
+    await owner.workspaces.create.mutate({
+      name: 'dev',
+      template: 'local',
+      parameters: { file_server: false },
+    });
     const ws = await settle(owner, 'dev', 'running', 60_000);
     workspaceDir = path.join(t.dataDir, 'workspaces', ws.id);
     home = await cliHome(t.url, token);
@@ -58,7 +62,11 @@ describe.skipIf(!openSshAvailable)('SSH into a local workspace through the relay
   });
 
   it('ssh -t gets a real terminal of the size OpenSSH asked for', async () => {
-    const result = await ssh(home, 'warren.dev', 'tty; stty size', undefined, ['-tt', '-o', 'SetEnv=COLUMNS=1']);
+    const result = await ssh(home, 'warren.dev', 'tty; stty size', undefined, [
+      '-tt',
+      '-o',
+      'SetEnv=COLUMNS=1',
+    ]);
     expect(result.stdout).toMatch(/\/dev\/pts\/\d+/);
     expect(result.stdout).toMatch(/^\d+ \d+\r?$/m);
     expect(result.code).toBe(0);
@@ -81,7 +89,9 @@ describe.skipIf(!openSshAvailable)('SSH into a local workspace through the relay
     const serverScript = `require('http').createServer((q, s) => s.end('served from the workspace ' + process.cwd())).listen(${remotePort}, '127.0.0.1')`;
     const started = ssh(home, 'warren.dev', `exec node -e "${serverScript}"`);
     const localPort = await freePort();
-    const forward = spawnCli(['port-forward', 'dev', '--tcp', `${localPort}:${remotePort}`], { env: home.env });
+    const forward = spawnCli(['port-forward', 'dev', '--tcp', `${localPort}:${remotePort}`], {
+      env: home.env,
+    });
     try {
       const body = await waitFor(
         'the forwarded page',
@@ -102,10 +112,18 @@ describe.skipIf(!openSshAvailable)('SSH into a local workspace through the relay
   it('another person cannot open a tunnel into the workspace, and a wrong client key gets no shell', async () => {
     const other = await addPerson(t, token, 'mallory');
     await expect(
-      openSshTunnel({ url: t.url, token: new Secret(other.token) }, 'owner/dev', ephemeralKeyPair().publicKey),
+      openSshTunnel(
+        { url: t.url, token: new Secret(other.token) },
+        'owner/dev',
+        ephemeralKeyPair().publicKey,
+      ),
     ).rejects.toThrow(/No such workspace, or it is not yours/);
     // The agent accepts only the key presented when the tunnel opened.
-    const opened = await openSshTunnel({ url: t.url, token: new Secret(token) }, 'dev', ephemeralKeyPair().publicKey);
+    const opened = await openSshTunnel(
+      { url: t.url, token: new Secret(token) },
+      'dev',
+      ephemeralKeyPair().publicKey,
+    );
     opened.socket.close();
     await expect(
       connectWorkspaceSsh({ url: t.url, token: new Secret(token) }, 'dev', {

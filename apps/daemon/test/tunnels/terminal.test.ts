@@ -19,7 +19,11 @@ class Screen {
     this.terminal.resize(cols, rows);
   }
   waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
-    return waitFor(`terminal output matching ${pattern}`, () => this.output.match(pattern) ?? undefined, timeoutMs);
+    return waitFor(
+      `terminal output matching ${pattern}`,
+      () => this.output.match(pattern) ?? undefined,
+      timeoutMs,
+    );
   }
   close(): Promise<void> {
     return this.terminal.close();
@@ -31,13 +35,17 @@ describe('reconnecting terminals through the relay', () => {
   let token: string;
 
   const attach = async (session: string, cols = 80, rows = 24, command?: string) =>
-    new Screen(await openTerminal({ url: t.url, token: new Secret(token) }, 'term', { session, cols, rows, command }));
+    new Screen(
+      await openTerminal({ url: t.url, token: new Secret(token) }, 'term', { session, cols, rows, command }),
+    );
 
   beforeAll(async () => {
     ensureAgentBuilt();
     t = await startTestDaemon('sqlite');
     token = (await t.setupOwner()).token;
-    await t.client(token).workspaces.create.mutate({ name: 'term', template: 'local', parameters: { file_server: false } });
+    await t
+      .client(token)
+      .workspaces.create.mutate({ name: 'term', template: 'local', parameters: { file_server: false } });
     await settle(t.client(token), 'term', 'running', 60_000);
   }, 120_000);
   afterAll(async () => {

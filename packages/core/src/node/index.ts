@@ -1,12 +1,13 @@
 /** Node-only parts of core (sockets, SSH): the CLI, the desktop's main process and tests use them. */
+
+export * from '../wireguard/node/index';
+export * from './ssh/index';
+export * from './tunnels/coalesceSocketWrites';
 export * from './tunnels/openTunnel';
 export * from './tunnels/PortForwarder';
 export * from './tunnels/spliceChannel';
-export * from './tunnels/tunnelStream';
-export * from './tunnels/workspaceSsh';
-export * from '../wireguard/node/index';
 export * from './tunnels/terminalClient';
+export * from './tunnels/tunnelStream';
 export * from './tunnels/WireguardClientDevice';
+export * from './tunnels/workspaceSsh';
 export * from './tunnels/workspaceSshOverWireguard';
-export * from './ssh/index';
-export * from './tunnels/coalesceSocketWrites';

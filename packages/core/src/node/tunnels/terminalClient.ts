@@ -27,7 +27,8 @@ export class TerminalClient extends EventEmitter<TerminalClientEvents> {
 
   constructor(readonly socket: WebSocket) {
     super();
-    this.on('newListener', (event) => {
+    // EventEmitter's own event, which the typed event map does not list.
+    (this as EventEmitter).on('newListener', (event: string | symbol) => {
       if (event === 'output' && this.#held.length > 0) queueMicrotask(() => this.#release());
     });
   }
