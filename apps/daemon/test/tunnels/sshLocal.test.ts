@@ -132,6 +132,22 @@ describe.skipIf(!openSshAvailable)('SSH into a local workspace through the relay
     ).rejects.toThrow(/SSH connection to the workspace failed/);
   });
 
+  it('suspending the user ends their open connections at once', async () => {
+    const sam = await addPerson(t, token, 'sam');
+    await t.client(sam.token).workspaces.create.mutate({ name: 'samdev', template: 'local', parameters: { file_server: false } });
+    await settle(t.client(sam.token), 'samdev', 'running', 60_000);
+    const connection = await connectWorkspaceSsh({ url: t.url, token: new Secret(sam.token) }, 'samdev');
+    const closed = new Promise<number>((resolve) => {
+      const began = Date.now();
+      connection.client.once('close', () => resolve(Date.now() - began));
+    });
+    await t.client(token).users.suspend.mutate({ username: 'sam' });
+    expect(await closed).toBeLessThan(2000);
+    await expect(
+      openSshTunnel({ url: t.url, token: new Secret(sam.token) }, 'samdev', ephemeralKeyPair().publicKey),
+    ).rejects.toThrow(/suspended/);
+  });
+
   it('revoking the token and stopping the workspace end open connections at once', async () => {
     const created = await t.client(token).tokens.create.mutate({ name: 'ssh-test' });
     const [second, apiKeyId] = [rememberSecret(created.token), created.id];
