@@ -42,10 +42,10 @@ export async function relaySessionSetup(client, relay) {
  * on both ends as the relay's sockets have. { port, clientKey, hostKeyBlob, close }.
  */
 export async function startSshFloor(client) {
-  const host = client.sshUtils.generateKeyPairSync('ed25519');
-  const user = client.sshUtils.generateKeyPairSync('ed25519');
-  const allowed = client.sshUtils.parseKey(user.public);
-  const ssh = new client.SshServer({ hostKeys: [host.private] }, (connection) => {
+  const host = client.ephemeralKeyPair();
+  const user = client.ephemeralKeyPair();
+  const allowed = client.sshUtils.parseKey(user.publicKey);
+  const ssh = new client.SshServer({ hostKeys: [host.privateKey] }, (connection) => {
     connection.on('error', () => {});
     connection.on('authentication', (ctx) => {
       const same = ctx.method === 'publickey' && ctx.key.data.equals(allowed.getPublicSSH());
@@ -59,8 +59,8 @@ export async function startSshFloor(client) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: server.address().port,
-    clientKey: user.private,
-    hostKeyBlob: client.sshUtils.parseKey(host.public).getPublicSSH(),
+    clientKey: user.privateKey,
+    hostKeyBlob: client.sshUtils.parseKey(host.publicKey).getPublicSSH(),
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }

@@ -29,6 +29,7 @@ import { serveTerminalStream } from './streams/terminalStream';
 import { daemonUrlFromConnectUrl, PtyAddonSource } from './terminals/PtyAddonSource';
 import { TerminalSessions } from './terminals/TerminalSessions';
 import { AGENT_VERSION } from './version';
+import type { WebSocket } from 'ws';
 import { WireguardAgent } from './wireguard/WireguardAgent';
 
 export interface AgentOptions {
@@ -131,6 +132,7 @@ export class Agent {
     }
     this.#terminals.closeAll();
     this.#probes.stop();
+    this.#streams.dropStandby();
     await this.#wireguard.stop();
     this.#setLifecycle('off');
     await this.#handOver(this.options.flushTimeoutMs ?? 5000);
@@ -160,9 +162,12 @@ export class Agent {
   }
 
   #openStream(frame: AgentStreamFrame): void {
-    this.#streams.dial(frame, (socket) => {
-      // One bad stream must never take the agent (and every other connection) down.
-      try {
+    this.#streams.dial(frame, (socket) => this.#serveStream(frame, socket));
+  }
+
+  #serveStream(frame: AgentStreamFrame, socket: WebSocket): void {
+    // One bad stream must never take the agent (and every other connection) down.
+    try {
         if (frame.kind === 'ssh' && frame.clientKey) {
           const stream = tunnelStream(socket);
           stream.on('error', () => socket.terminate());
@@ -174,7 +179,6 @@ export class Agent {
         this.options.log.warn('a stream could not be served', { kind: frame.kind, error: String(error) });
         socket.terminate();
       }
-    });
   }
 
   /** Runs one operation the daemon asked for and answers on the control socket. */
@@ -299,6 +303,7 @@ export class Agent {
       sshHostKey: this.#hostKey.publicKey,
     };
     this.#socket.send(encodeAgentFrame(hello));
+    this.#streams.keepStandby((frame, socket) => this.#serveStream(frame, socket));
     this.#batcher.flush();
     this.#flush();
     this.#socket.send(encodeAgentFrame({ type: 'lifecycle', state: this.#lifecycle }));

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { ephemeralKeyPair } from '@warren/core/node';
 import { utils } from 'ssh2';
 
 export interface HostKey {
@@ -23,12 +24,12 @@ export function loadOrCreateHostKey(stateDir: string): HostKey {
   } catch {
     // Missing or unreadable: make a new one below.
   }
-  const pair = utils.generateKeyPairSync('ed25519');
+  const pair = ephemeralKeyPair();
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, pair.private, { mode: 0o600 });
+  fs.writeFileSync(temp, pair.privateKey, { mode: 0o600 });
   fs.renameSync(temp, file);
-  return { privateKey: pair.private, publicKey: pair.public.trim().split(' ').slice(0, 2).join(' ') };
+  return pair;
 }
 
 export function openSshPublicKey(type: string, blob: Buffer): string {

@@ -1,10 +1,14 @@
-import { type AgentStreamFrame, MAX_AGENT_FRAME_BYTES, type Secret } from '@warren/core';
+import { type AgentStreamFrame, decodeAgentFrame, MAX_AGENT_FRAME_BYTES, type Secret } from '@warren/core';
 import { zeroMask } from '@warren/core/node';
 import WebSocket from 'ws';
 import type { AgentLog } from '../AgentLog';
 
 /** How long the agent tries to dial a stream back before giving up (the daemon waits 10 s). */
 const DIAL_TIMEOUT_MS = 8000;
+/** After a standby socket failed, wait this long before dialling another. */
+const STANDBY_RETRY_MS = 2000;
+/** The id of the stream socket the agent keeps open in advance. */
+export const STANDBY_STREAM_ID = 'standby';
 
 /**
  * Dials the stream sockets the daemon asks for (`stream` frames): one WebSocket per tunnel, at
@@ -18,11 +22,62 @@ export class StreamDialer {
     private readonly log: AgentLog,
   ) {}
 
+  #standby: WebSocket | undefined;
+  #keepStandby = false;
+
   dial(frame: AgentStreamFrame, onOpen: (socket: WebSocket) => void): void {
-    const url = new URL(
-      `streams/${encodeURIComponent(frame.id)}`,
-      this.connectUrl.href.replace(/connect$/, ''),
-    );
+    const socket = this.#open(frame.id);
+    socket.once('open', () => onOpen(socket));
+    socket.once('error', (error) => {
+      this.log.warn('could not open a stream the daemon asked for', {
+        kind: frame.kind,
+        error: error.message,
+      });
+    });
+  }
+
+  /**
+   * Keeps one stream socket open in advance, so a new tunnel skips the dial: the daemon sends the
+   * `stream` frame as its first message and the socket becomes that stream; another is dialled.
+   */
+  keepStandby(onStream: (frame: AgentStreamFrame, socket: WebSocket) => void): void {
+    this.#keepStandby = true;
+    if (this.#standby) return;
+    const socket = this.#open(STANDBY_STREAM_ID);
+    this.#standby = socket;
+    let used = false;
+    socket.once('message', (data, isBinary) => {
+      used = true;
+      this.#standby = undefined;
+      if (this.#keepStandby) this.keepStandby(onStream);
+      let frame: AgentStreamFrame | undefined;
+      try {
+        const decoded = isBinary ? undefined : decodeAgentFrame(String(data), 'to-agent');
+        frame = decoded?.type === 'stream' ? decoded : undefined;
+      } catch {
+        frame = undefined;
+      }
+      if (frame) onStream(frame, socket);
+      else socket.close(1008, 'a standby stream starts with a stream frame');
+    });
+    const retry = () => {
+      if (used || this.#standby !== socket) return;
+      this.#standby = undefined;
+      if (this.#keepStandby) setTimeout(() => this.#keepStandby && this.keepStandby(onStream), STANDBY_RETRY_MS).unref();
+    };
+    socket.once('close', retry);
+    socket.once('error', retry);
+  }
+
+  /** Stops keeping a standby socket (the control socket is down, or the agent is stopping). */
+  dropStandby(): void {
+    this.#keepStandby = false;
+    this.#standby?.close(1001, 'standby no longer wanted');
+    this.#standby = undefined;
+  }
+
+  #open(id: string): WebSocket {
+    const url = new URL(`streams/${encodeURIComponent(id)}`, this.connectUrl.href.replace(/connect$/, ''));
     const socket = new WebSocket(url, {
       headers: { authorization: `Bearer ${this.token.reveal()}` },
       maxPayload: MAX_AGENT_FRAME_BYTES,
@@ -33,13 +88,9 @@ export class StreamDialer {
     socket.once('open', () => {
       // Small writes (keystrokes, SSH packets) go out at once.
       (socket as unknown as { _socket?: { setNoDelay(v: boolean): void } })._socket?.setNoDelay(true);
-      onOpen(socket);
     });
-    socket.once('error', (error) => {
-      this.log.warn('could not open a stream the daemon asked for', {
-        kind: frame.kind,
-        error: error.message,
-      });
-    });
+    // A failed dial is reported by whoever dialled; this keeps it from being an uncaught error.
+    socket.on('error', () => {});
+    return socket;
   }
 }

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ephemeralKeyPair } from '@warren/core/node';
 import ssh2, { type Connection } from 'ssh2';
 import { type SftpLog, serveSftp } from '../../src/ssh/sftpServer';
 
@@ -25,11 +26,11 @@ export interface SftpTestServer {
  * sftp subsystem to serveSftp: the part of the agent's SSH server these tests are about.
  */
 export async function startSftpTestServer(root: string, keyDir: string): Promise<SftpTestServer> {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
-  const clientKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKey = ephemeralKeyPair();
+  const clientKey = ephemeralKeyPair();
   const keyFile = path.join(keyDir, 'id_ed25519');
-  fs.writeFileSync(keyFile, clientKey.private, { mode: 0o600 });
-  const allowed = ssh2.utils.parseKey(clientKey.public);
+  fs.writeFileSync(keyFile, clientKey.privateKey, { mode: 0o600 });
+  const allowed = ssh2.utils.parseKey(clientKey.publicKey);
   if (allowed instanceof Error) throw allowed;
 
   const sessions: Promise<void>[] = [];
@@ -40,7 +41,7 @@ export async function startSftpTestServer(root: string, keyDir: string): Promise
   };
   const connections = new Set<Connection>();
 
-  const server = new ssh2.Server({ hostKeys: [hostKey.private] }, (client) => {
+  const server = new ssh2.Server({ hostKeys: [hostKey.privateKey] }, (client) => {
     connections.add(client);
     client.on('close', () => connections.delete(client));
     client.on('error', () => {});

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type AgentStreamFrame, WarrenError } from '@warren/core';
+import { type AgentStreamFrame, encodeAgentFrame, WarrenError } from '@warren/core';
 import type { WebSocket } from 'ws';
 import type { AgentConnections } from '../agents/AgentConnections';
 import { PendingReplies } from '../agents/PendingReplies';
@@ -34,6 +34,8 @@ interface Tunnel extends TunnelOwner {
 export class TunnelRelay {
   readonly #pending = new PendingReplies<WebSocket>();
   readonly #tunnels = new Set<Tunnel>();
+  /** Per agent, one stream socket it dialled in advance; a tunnel takes it instead of waiting for a dial. */
+  readonly #standby = new Map<string, WebSocket>();
   /** Bytes relayed since start, both directions (for stats and the benchmark). */
   relayedBytes = 0;
 
@@ -46,6 +48,13 @@ export class TunnelRelay {
   /** Asks the agent to dial a stream and resolves with its socket, or fails within the dial timeout. */
   requestStream(agentId: string, request: StreamRequest, timeoutMs = DIAL_TIMEOUT_MS): Promise<WebSocket> {
     const id = randomUUID();
+    const standby = this.#takeStandby(agentId);
+    if (standby) {
+      standby.send(encodeAgentFrame({ type: 'stream', id, ...request } as AgentStreamFrame));
+      // The agent answers at once (SSH sends its banner): hold its bytes until the splice reads them.
+      standby.pause();
+      return Promise.resolve(standby);
+    }
     return this.#pending.wait(id, agentId, {
       timeoutMs,
       timedOut: () =>
@@ -53,6 +62,28 @@ export class TunnelRelay {
       send: () => this.connections.send(agentId, { type: 'stream', id, ...request } as AgentStreamFrame),
       unreachable: notConnected,
     });
+  }
+
+  /** Keeps an agent's advance stream socket (replacing an older one); it leaves when it closes. */
+  addStandby(agentId: string, socket: WebSocket): void {
+    const previous = this.#standby.get(agentId);
+    this.#standby.set(agentId, socket);
+    if (previous && previous !== socket) previous.close(1000, 'replaced by a newer standby');
+    socket.once('close', () => {
+      if (this.#standby.get(agentId) === socket) this.#standby.delete(agentId);
+    });
+    // A standby carries nothing until a tunnel takes it; anything the agent sends before is a violation.
+    socket.once('message', () => {
+      if (this.#standby.get(agentId) === socket) socket.close(1008, 'a standby stream speaks only when used');
+    });
+  }
+
+  #takeStandby(agentId: string): WebSocket | undefined {
+    const socket = this.#standby.get(agentId);
+    this.#standby.delete(agentId);
+    if (!socket || socket.readyState !== socket.OPEN) return undefined;
+    socket.removeAllListeners('message');
+    return socket;
   }
 
   /** The agent of this workspace whose control socket is connected to this daemon, if any. */
@@ -113,6 +144,8 @@ export class TunnelRelay {
   /** The agent's control socket closed: its tunnels and the streams it was asked for end. */
   agentGone(agentId: string): void {
     this.#pending.rejectAgent(agentId, notConnected);
+    this.#standby.get(agentId)?.close(1001, "the agent's control socket closed");
+    this.#standby.delete(agentId);
     this.#closeWhere((t) => t.agentId === agentId, "the workspace's agent disconnected");
   }
 

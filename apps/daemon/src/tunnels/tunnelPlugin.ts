@@ -15,6 +15,8 @@ import type { StreamRequest, TunnelOwner, TunnelRelay } from './TunnelRelay';
 export const TUNNEL_SSH_PATH = '/api/v2/tunnels/ssh';
 export const TUNNEL_TERMINAL_PATH = '/api/v2/tunnels/terminal';
 export const AGENT_STREAM_PATH = '/api/v2/agents/streams/:id';
+/** The stream id an agent dials to keep one stream socket ready in advance. */
+export const STANDBY_STREAM_ID = 'standby';
 /** The client's SSH public key (OpenSSH form) for the one connection it opens. */
 export const CLIENT_KEY_HEADER = 'x-warren-ssh-key';
 
@@ -201,7 +203,8 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
       const token = bearerToken(request.headers.authorization);
       const session = token ? await agents.authenticate(token) : undefined;
       const { id } = request.params as { id: string };
-      if (!session || !relay.claims(id, session.agent.id))
+      const standby = id === STANDBY_STREAM_ID && session !== undefined && relay.connectedAgent(session.workspace.id) === session.agent.id;
+      if (!session || !(standby || relay.claims(id, session.agent.id)))
         return reply
           .code(404)
           .send({ error: { code: 'NOT_FOUND', message: 'No stream is waiting with this id.' } });
@@ -210,6 +213,7 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
     handler: upgradeRequired,
     wsHandler: (socket, request) => {
       const stream = dialled.get(request);
+      if (stream?.streamId === STANDBY_STREAM_ID) return relay.addStandby(stream.agentId, socket);
       if (!stream || !relay.acceptStream(stream.streamId, stream.agentId, socket))
         socket.close(1008, 'no such stream');
     },

@@ -4,13 +4,14 @@ import path from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../harness';
-import { cliHome, type CliHome, configSsh, openSshAvailable, scp, ssh } from '../tunnels/tunnelHelpers';
+import { type CliHome, cliHome, configSsh, openSshAvailable, scp, ssh } from '../tunnels/tunnelHelpers';
 import { ensureAgentBuilt, settle } from '../workspaceHelpers';
 import { ensureDockerd, ensureTestImage } from './testImage';
 
 const availability = await ensureDockerd();
 if (!availability.available) console.log(`Skipping SSH into a Docker workspace: ${availability.reason}`);
-if (!openSshAvailable) console.log('Skipping SSH into a Docker workspace: OpenSSH (ssh, scp) is not installed.');
+if (!openSshAvailable)
+  console.log('Skipping SSH into a Docker workspace: OpenSSH (ssh, scp) is not installed.');
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 describe.skipIf(!availability.available || !openSshAvailable)('OpenSSH into a Docker workspace', () => {

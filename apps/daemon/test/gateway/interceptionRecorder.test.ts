@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Db, migrateToLatest, openDb } from '../../src/db/database';
-import type { InterceptionRow } from '../../src/gateway/gatewayQueries';
+import { type InterceptionRow, sumSpend } from '../../src/gateway/gatewayQueries';
 import { InterceptionRecorder } from '../../src/gateway/InterceptionRecorder';
 import { createLogger } from '../../src/log/logger';
 
@@ -129,6 +129,25 @@ describe('InterceptionRecorder on a SQLite file', () => {
       .map((line) => JSON.parse(line))
       .find((l) => l.msg === 'AI gateway could not record a call');
     expect(lost?.interception?.model).toBe('the-duplicate');
+  });
+});
+
+describe('spend read for budget checks', () => {
+  it('sums a user’s day and month on the writer thread, as the main connection would', async () => {
+    const { db } = await sqliteFile();
+    const recorder = new InterceptionRecorder(db, loggerLines().log);
+    await recorder.start();
+    const dayStart = Date.UTC(2026, 10, 25);
+    const monthStart = Date.UTC(2026, 10, 1);
+    recorder.record(row({ time: dayStart + 1000, cost_pico_usd: 3_000 }));
+    recorder.record(row({ time: dayStart - 1000, cost_pico_usd: 500 }));
+    recorder.record(row({ time: monthStart - 1000, cost_pico_usd: 70 }));
+    recorder.record(row({ time: dayStart + 5, cost_pico_usd: 11, user_id: 'someone-else' }));
+    await recorder.flush();
+    expect(recorder.writer).toBe('thread');
+    expect(await recorder.spend('user-1', dayStart, monthStart)).toEqual({ day: 3_000, month: 3_500 });
+    expect(await sumSpend(db.kysely, 'user-1', dayStart, monthStart)).toEqual({ day: 3_000, month: 3_500 });
+    await recorder.close();
   });
 });
 

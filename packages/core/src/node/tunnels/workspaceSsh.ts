@@ -17,10 +17,19 @@ export interface SshKeyPair {
   publicKey: string;
 }
 
-/** A fresh ed25519 key for one connection: it is good for that connection only. */
+/**
+ * A fresh ed25519 key pair in OpenSSH form. ssh2's generator drops a leading zero byte of the
+ * public key about once in 256 keys, writing a key that neither it nor OpenSSH can read again;
+ * such a pair is thrown away and another made.
+ */
 export function ephemeralKeyPair(): SshKeyPair {
-  const pair = utils.generateKeyPairSync('ed25519');
-  return { privateKey: pair.private, publicKey: pair.public.trim().split(' ').slice(0, 2).join(' ') };
+  for (let attempt = 0; attempt < 32; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    const parsed = utils.parseKey(pair.private);
+    if (parsed instanceof Error || Array.isArray(parsed) || parsed.getPublicSSH().length !== 51) continue;
+    return { privateKey: pair.private, publicKey: pair.public.trim().split(' ').slice(0, 2).join(' ') };
+  }
+  throw new WarrenError('INTERNAL', 'Could not make an SSH key.');
 }
 
 /** Opens a relay tunnel for an SSH connection presenting `publicKey`; the bytes are the caller's. */
