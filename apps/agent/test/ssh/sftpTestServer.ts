@@ -71,7 +71,7 @@ export async function startSftpTestServer(root: string, keyDir: string): Promise
   return {
     port,
     keyFile,
-    clientKey: clientKey.private,
+    clientKey: clientKey.privateKey,
     sessions,
     logLines,
     close: async () => {
