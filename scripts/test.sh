@@ -4,7 +4,7 @@ set -eu
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-apt_install postgresql bubblewrap
+apt_install postgresql bubblewrap chromium
 # PostgreSQL: started when installed but not running; the tests use 127.0.0.1:5432 as postgres.
 if as_root && [ -d /etc/postgresql ]; then
   version=$(ls /etc/postgresql | head -n 1)

@@ -25,8 +25,12 @@ export function WarrenApp({
   terminal?: TerminalConnector;
 }) {
   useEffect(() => {
-    loadTheme();
-    return startRouter(routing);
+    const stopTheme = loadTheme();
+    const stopRouter = startRouter(routing);
+    return () => {
+      stopTheme();
+      stopRouter();
+    };
   }, [routing]);
   return (
     <StrictMode>

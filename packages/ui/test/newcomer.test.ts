@@ -244,15 +244,21 @@ test('templates, settings and admin screens render, reachable from the navigatio
   await checkScreen('20-template-versions');
 });
 
-test('the dark theme keeps every screen readable', async () => {
+test('the theme follows the system, and a chosen dark theme stays across reloads', async () => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+  await expect.poll(theme).toBe('dark');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await expect.poll(theme).toBe('light');
+
   await page.getByLabel('Theme').selectOption('dark');
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workspaces' }).click();
   await page.getByRole('row', { name: /first-box/ }).waitFor();
-  expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+  expect(await theme()).toBe('dark');
   await checkScreen('21-workspaces-dark');
   await page.reload();
   await page.getByRole('row', { name: /first-box/ }).waitFor();
-  expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+  expect(await theme()).toBe('dark');
 });
 
 test('signing out returns to sign-in, and a wrong password reads as a sentence', async () => {

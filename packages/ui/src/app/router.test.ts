@@ -6,7 +6,10 @@ test('a deep link names its workspace, decoded, and other paths do not match', (
     owner: 'ada',
     name: 'first-box',
   });
-  expect(matchRoute('/workspaces/:owner/:name', '/workspaces/ada%20b/x')).toEqual({ owner: 'ada b', name: 'x' });
+  expect(matchRoute('/workspaces/:owner/:name', '/workspaces/ada%20b/x')).toEqual({
+    owner: 'ada b',
+    name: 'x',
+  });
   expect(matchRoute('/workspaces/:owner/:name', '/workspaces/new')).toBeUndefined();
   expect(matchRoute('/workspaces/new', '/workspaces/new/')).toEqual({});
   expect(queryParam('/workspaces/new?template=local', 'template')).toBe('local');

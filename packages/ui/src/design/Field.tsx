@@ -14,37 +14,36 @@ interface FieldFrame {
   error?: string | undefined;
 }
 
-function frameIds(id: string, hint: unknown, error: unknown) {
-  const hintId = hint ? `${id}-hint` : undefined;
-  const errorId = error ? `${id}-error` : undefined;
-  return { hintId, errorId, describedBy: [errorId, hintId].filter(Boolean).join(' ') || undefined };
-}
-
-function FieldText({
-  hint,
-  hintId,
-  error,
-  errorId,
-}: {
-  hint?: ReactNode;
-  hintId?: string;
-  error?: string;
-  errorId?: string;
-}) {
-  return (
-    <>
-      {hint ? (
-        <div className="field-hint" id={hintId}>
-          {hint}
-        </div>
-      ) : null}
-      {error ? (
-        <div className="field-error" id={errorId}>
-          {error}
-        </div>
-      ) : null}
-    </>
-  );
+/**
+ * What every field shares: an id for the label, the control's ARIA links to its hint and
+ * error, and the hint and error text themselves.
+ */
+function useFieldFrame(id: string | undefined, hint: ReactNode, error: string | undefined) {
+  const auto = useId();
+  const inputId = id ?? auto;
+  const hintId = hint ? `${inputId}-hint` : undefined;
+  const errorId = error ? `${inputId}-error` : undefined;
+  return {
+    control: {
+      id: inputId,
+      'aria-invalid': error ? true : undefined,
+      'aria-describedby': [errorId, hintId].filter(Boolean).join(' ') || undefined,
+    },
+    text: (
+      <>
+        {hint ? (
+          <div className="field-hint" id={hintId}>
+            {hint}
+          </div>
+        ) : null}
+        {error ? (
+          <div className="field-error" id={errorId}>
+            {error}
+          </div>
+        ) : null}
+      </>
+    ),
+  };
 }
 
 export function TextField({
@@ -54,20 +53,12 @@ export function TextField({
   id,
   ...rest
 }: FieldFrame & InputHTMLAttributes<HTMLInputElement>) {
-  const auto = useId();
-  const inputId = id ?? auto;
-  const ids = frameIds(inputId, hint, error);
+  const frame = useFieldFrame(id, hint, error);
   return (
     <div className="field">
-      <label htmlFor={inputId}>{label}</label>
-      <input
-        id={inputId}
-        className="input"
-        aria-invalid={error ? true : undefined}
-        aria-describedby={ids.describedBy}
-        {...rest}
-      />
-      <FieldText hint={hint} hintId={ids.hintId} error={error} errorId={ids.errorId} />
+      <label htmlFor={frame.control.id}>{label}</label>
+      <input className="input" {...frame.control} {...rest} />
+      {frame.text}
     </div>
   );
 }
@@ -79,20 +70,12 @@ export function TextAreaField({
   id,
   ...rest
 }: FieldFrame & TextareaHTMLAttributes<HTMLTextAreaElement>) {
-  const auto = useId();
-  const inputId = id ?? auto;
-  const ids = frameIds(inputId, hint, error);
+  const frame = useFieldFrame(id, hint, error);
   return (
     <div className="field">
-      <label htmlFor={inputId}>{label}</label>
-      <textarea
-        id={inputId}
-        className="input"
-        aria-invalid={error ? true : undefined}
-        aria-describedby={ids.describedBy}
-        {...rest}
-      />
-      <FieldText hint={hint} hintId={ids.hintId} error={error} errorId={ids.errorId} />
+      <label htmlFor={frame.control.id}>{label}</label>
+      <textarea className="input" {...frame.control} {...rest} />
+      {frame.text}
     </div>
   );
 }
@@ -105,26 +88,18 @@ export function SelectField({
   options,
   ...rest
 }: FieldFrame & SelectHTMLAttributes<HTMLSelectElement> & { options: { value: string; label: string }[] }) {
-  const auto = useId();
-  const inputId = id ?? auto;
-  const ids = frameIds(inputId, hint, error);
+  const frame = useFieldFrame(id, hint, error);
   return (
     <div className="field">
-      <label htmlFor={inputId}>{label}</label>
-      <select
-        id={inputId}
-        className="input"
-        aria-invalid={error ? true : undefined}
-        aria-describedby={ids.describedBy}
-        {...rest}
-      >
+      <label htmlFor={frame.control.id}>{label}</label>
+      <select className="input" {...frame.control} {...rest}>
         {options.map((o) => (
           <option key={o.value} value={o.value}>
             {o.label}
           </option>
         ))}
       </select>
-      <FieldText hint={hint} hintId={ids.hintId} error={error} errorId={ids.errorId} />
+      {frame.text}
     </div>
   );
 }
@@ -136,20 +111,12 @@ export function CheckboxField({
   id,
   ...rest
 }: FieldFrame & InputHTMLAttributes<HTMLInputElement>) {
-  const auto = useId();
-  const inputId = id ?? auto;
-  const ids = frameIds(inputId, hint, error);
+  const frame = useFieldFrame(id, hint, error);
   return (
     <div className="field field-check">
-      <input
-        id={inputId}
-        type="checkbox"
-        aria-invalid={error ? true : undefined}
-        aria-describedby={ids.describedBy}
-        {...rest}
-      />
-      <label htmlFor={inputId}>{label}</label>
-      <FieldText hint={hint} hintId={ids.hintId} error={error} errorId={ids.errorId} />
+      <input type="checkbox" {...frame.control} {...rest} />
+      <label htmlFor={frame.control.id}>{label}</label>
+      {frame.text}
     </div>
   );
 }

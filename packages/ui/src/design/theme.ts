@@ -12,11 +12,13 @@ function stored(): ThemeChoice {
   }
 }
 
-/** `system` leaves the CSS to follow prefers-color-scheme; light or dark pins it on <html>. */
+const darkQuery = () => globalThis.matchMedia?.('(prefers-color-scheme: dark)');
+
+/** Pins light or dark on <html>; `system` follows prefers-color-scheme, now and when it changes. */
 function apply(choice: ThemeChoice): void {
   if (typeof document === 'undefined') return;
-  if (choice === 'system') delete document.documentElement.dataset.theme;
-  else document.documentElement.dataset.theme = choice;
+  const resolved = choice === 'system' ? (darkQuery()?.matches ? 'dark' : 'light') : choice;
+  document.documentElement.dataset.theme = resolved;
 }
 
 export const useTheme = create<{ choice: ThemeChoice; set(choice: ThemeChoice): void }>((set) => ({
@@ -31,8 +33,15 @@ export const useTheme = create<{ choice: ThemeChoice; set(choice: ThemeChoice): 
   },
 }));
 
-export function loadTheme(): void {
+/** Applies the stored choice; returns a function that stops following the system's setting. */
+export function loadTheme(): () => void {
   const choice = stored();
   apply(choice);
   useTheme.setState({ choice });
+  const query = darkQuery();
+  const follow = () => {
+    if (useTheme.getState().choice === 'system') apply('system');
+  };
+  query?.addEventListener('change', follow);
+  return () => query?.removeEventListener('change', follow);
 }

@@ -3,7 +3,14 @@ import { expect, test } from 'vitest';
 import { checkParameterInputs, initialParameterInputs } from './ParameterForm';
 
 const params: TemplateParameter[] = [
-  { name: 'cpus', displayName: 'CPU cores', type: 'number', mutable: true, default: 2, validation: { min: 1, max: 16 } },
+  {
+    name: 'cpus',
+    displayName: 'CPU cores',
+    type: 'number',
+    mutable: true,
+    default: 2,
+    validation: { min: 1, max: 16 },
+  },
   {
     name: 'repo',
     type: 'string',

@@ -16,6 +16,7 @@ import {
   StatusBadge,
   Table,
 } from '../design';
+import { AgentInfo } from './AgentInfo';
 import { BuildLog } from './BuildLog';
 import { WorkspaceActions } from './WorkspaceActions';
 import type { Workspace, WorkspaceEvent } from './workspaceStore';
@@ -200,7 +201,7 @@ function TerminalSection({ workspace }: { workspace: Workspace }) {
   );
 }
 
-/** Resources, apps and metadata, as the workspace's template version declares them. */
+/** Resources as the template version declares them; apps, ports and metadata as the agent reports them. */
 function TemplateParts({ workspace }: { workspace: Workspace }) {
   const template = useQuery(`template:${workspace.template}@${workspace.templateVersion}`, (api) =>
     api.templates.get.query({ name: workspace.template, version: workspace.templateVersion }),
@@ -210,7 +211,7 @@ function TemplateParts({ workspace }: { workspace: Workspace }) {
   const manifest = template.data.manifest as TemplateManifest;
   const params = Object.entries(workspace.parameters);
   return (
-    <div className="grid-2">
+    <>
       <Section title="Resources">
         <DefinitionList
           items={[
@@ -222,28 +223,13 @@ function TemplateParts({ workspace }: { workspace: Workspace }) {
           ]}
         />
       </Section>
-      <Section title="Apps and metadata">
-        {manifest.agent.apps.length === 0 && manifest.agent.metadata.length === 0 ? (
-          <p className="muted">This template declares no apps or metadata.</p>
-        ) : (
-          <ul>
-            {manifest.agent.apps.map((app) => (
-              <li key={app.slug}>
-                {app.displayName ?? app.slug}: {app.port ? `port ${app.port}` : app.url}
-              </li>
-            ))}
-            {manifest.agent.metadata.map((m) => (
-              <li key={m.key}>
-                {m.displayName ?? m.key} <span className="muted">(every {m.interval})</span>
-              </li>
-            ))}
-          </ul>
-        )}
-        <p className="muted">
-          App health, listening ports and metadata values appear here once the agent reports them over
-          tunnels.
-        </p>
-      </Section>
-    </div>
+      {workspace.status === 'running' ? (
+        <AgentInfo workspace={workspace} manifest={manifest} />
+      ) : (
+        <Section title="Apps and ports">
+          <p className="muted">Apps, listening ports and metadata show here while the workspace runs.</p>
+        </Section>
+      )}
+    </>
   );
 }
