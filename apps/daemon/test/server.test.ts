@@ -115,13 +115,17 @@ describe('warren server', () => {
     blocker.close();
   });
 
-  it('answers unknown paths with a JSON error, not a stack', async () => {
+  it('answers unknown API paths with a JSON error, not a stack, and other paths with the web app', async () => {
     const { url } = await startServerProcess([]);
-    const res = await fetch(`${url}/nope`);
+    const res = await fetch(`${url}/api/nope`);
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({
-      error: { code: 'NOT_FOUND', message: 'Nothing is served at GET /nope.' },
+      error: { code: 'NOT_FOUND', message: 'Nothing is served at GET /api/nope.' },
     });
+    // Any other path is a screen of the web app (it routes in the browser), or says how to build it.
+    const page = await fetch(`${url}/workspaces/nope`);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect([200, 503]).toContain(page.status);
   });
 });
 
