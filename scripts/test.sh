@@ -4,7 +4,8 @@ set -eu
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-apt_install postgresql bubblewrap chromium
+# chromium: the screens; openssh: real ssh/scp/sftp clients; wireguard-go, wireguard-tools, iproute2, socat: WireGuard mode in network namespaces.
+apt_install postgresql bubblewrap chromium openssh-client wireguard-go wireguard-tools iproute2 socat
 # PostgreSQL: started when installed but not running; the tests use 127.0.0.1:5432 as postgres.
 if as_root && [ -d /etc/postgresql ]; then
   version=$(ls /etc/postgresql | head -n 1)
