@@ -129,7 +129,9 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   const agentConnections = new AgentConnections();
   const agentRpc = new AgentRpc(agentConnections);
   const tunnels = new TunnelRelay(agentConnections, live, (workspaceId) => {
-    workspaces.bumpActivity(workspaceId).catch((error) => log.warn({ err: error }, 'could not record activity'));
+    workspaces
+      .bumpActivity(workspaceId)
+      .catch((error) => log.warn({ err: error }, 'could not record activity'));
   });
   // WireGuard mode is opt-in: agents on a shared host would otherwise each add a TUN device there.
   const wireguard = new WireguardService({
@@ -212,7 +214,13 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   // After the gateway: turns cut short by a restart are settled, and waiting ones resume.
   await services.chats.start();
   await app.register(usageCsvPlugin, services);
-  await app.register(agentSocketPlugin, { agents, connections: agentConnections, rpc: agentRpc, tunnels, wireguard });
+  await app.register(agentSocketPlugin, {
+    agents,
+    connections: agentConnections,
+    rpc: agentRpc,
+    tunnels,
+    wireguard,
+  });
   const watchingWorkspaces = new AbortController();
   void wireguard.watchWorkspaces(bus, watchingWorkspaces.signal);
   await app.register(tunnelPlugin, { relay: tunnels, agents, auth, workspaces, events: bus });

@@ -3,9 +3,15 @@ import { deepLinkFromArgv, parseDeepLink } from '../src/main/deepLinks/deepLink'
 
 describe('warren:// deep links', () => {
   it('open a workspace, optionally on a named deployment and with an action', () => {
-    expect(parseDeepLink('warren://open?workspace=dev')).toEqual({ kind: 'open', workspace: { name: 'dev' }, action: 'show' });
+    expect(parseDeepLink('warren://open?workspace=dev')).toEqual({
+      kind: 'open',
+      workspace: { name: 'dev' },
+      action: 'show',
+    });
     expect(
-      parseDeepLink('warren://open?workspace=alice/api&deployment=https%3A%2F%2Fwarren.example.com&action=vscode'),
+      parseDeepLink(
+        'warren://open?workspace=alice/api&deployment=https%3A%2F%2Fwarren.example.com&action=vscode',
+      ),
     ).toEqual({
       kind: 'open',
       workspace: { owner: 'alice', name: 'api' },

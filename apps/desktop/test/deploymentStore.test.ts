@@ -56,7 +56,9 @@ describe('the deployment store', () => {
 
   it('says what is wrong with an address or a token', () => {
     const store = new DeploymentStore(userData(), memorySafeStorage());
-    expect(() => store.add({ url: 'ftp://x', token: TOKEN })).toThrow(/must start with https:\/\/ or http:\/\//);
+    expect(() => store.add({ url: 'ftp://x', token: TOKEN })).toThrow(
+      /must start with https:\/\/ or http:\/\//,
+    );
     expect(() => store.add({ url: 'https://user:pw@x.example', token: TOKEN })).toThrow(/not in the address/);
     expect(() => store.add({ url: 'https://x.example', token: '  ' })).toThrow(/Paste an API token/);
     expect(() => store.switchTo('nope')).toThrow(/no saved Warren server/);
@@ -64,7 +66,12 @@ describe('the deployment store', () => {
 
   it('asks to sign in again when the keyring can no longer decrypt a token', () => {
     const dir = userData();
-    const added = new DeploymentStore(dir, memorySafeStorage()).add({ url: 'https://x.example', token: TOKEN });
-    expect(() => new DeploymentStore(dir, memorySafeStorage()).target(added.id)).toThrow(/sign in to it again/);
+    const added = new DeploymentStore(dir, memorySafeStorage()).add({
+      url: 'https://x.example',
+      token: TOKEN,
+    });
+    expect(() => new DeploymentStore(dir, memorySafeStorage()).target(added.id)).toThrow(
+      /sign in to it again/,
+    );
   });
 });

@@ -11,7 +11,10 @@ describe('the desktop log', () => {
     log.hide(token);
     log.info('signed in', { url: 'https://x.example', token, auth: new Secret(token) });
     log.warn(`upstream said: invalid token ${token}`);
-    log.error('request failed', { header: `Bearer ${'another-secret-value'}`, url: 'https://x/?token=abc123' });
+    log.error('request failed', {
+      header: `Bearer ${'another-secret-value'}`,
+      url: 'https://x/?token=abc123',
+    });
     const text = String(out.read());
     expect(text).not.toContain(token);
     expect(text).not.toContain('another-secret-value');

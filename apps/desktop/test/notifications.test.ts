@@ -3,12 +3,24 @@ import type { WorkspaceView } from '../src/main/api/daemonClient';
 import { WorkspaceNotifier } from '../src/main/notifications/notifications';
 
 const view = (patch: Partial<WorkspaceView>): WorkspaceView =>
-  ({ id: 'w1', name: 'dev', owner: 'owner', status: 'starting', agent: null, deadline: null, ...patch }) as WorkspaceView;
+  ({
+    id: 'w1',
+    name: 'dev',
+    owner: 'owner',
+    status: 'starting',
+    agent: null,
+    deadline: null,
+    ...patch,
+  }) as WorkspaceView;
 
 describe('notifications', () => {
   it('announce a workspace becoming ready once, not the ones already ready at sign-in', () => {
     const notifier = new WorkspaceNotifier();
-    expect(notifier.update([view({ id: 'w0', name: 'old', status: 'running', agent: { lifecycle: 'ready', connected: true } })])).toEqual([]);
+    expect(
+      notifier.update([
+        view({ id: 'w0', name: 'old', status: 'running', agent: { lifecycle: 'ready', connected: true } }),
+      ]),
+    ).toEqual([]);
     expect(notifier.update([view({})])).toEqual([]);
     const ready = view({ status: 'running', agent: { lifecycle: 'ready', connected: true } });
     expect(notifier.update([ready]).map((n) => n.title)).toEqual(['dev is ready']);

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../src/main/api/daemonClient';
-import { actionItem, desktopMain, workspaceItem } from './support/desktopWorld';
 import { DaemonProcess, untilRunning, waitFor } from './support/daemonProcess';
+import { actionItem, desktopMain, workspaceItem } from './support/desktopWorld';
 
 const openSshAvailable = (() => {
   try {
@@ -14,10 +14,18 @@ const openSshAvailable = (() => {
   }
 })();
 
-function ssh(config: string, host: string, command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function ssh(
+  config: string,
+  host: string,
+  command: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('ssh', ['-F', config, '-o', 'BatchMode=yes', host, command], { timeout: 30_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      'ssh',
+      ['-F', config, '-o', 'BatchMode=yes', host, command],
+      { timeout: 30_000 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -32,21 +40,27 @@ describe('the desktop against a real daemon', () => {
     daemon = await DaemonProcess.start();
     token = (await daemon.owner()).token;
     api = daemon.client(token);
-    await api.workspaces.create.mutate({ name: 'dev', template: 'local', parameters: { file_server: false } });
+    await api.workspaces.create.mutate({
+      name: 'dev',
+      template: 'local',
+      parameters: { file_server: false },
+    });
     world = desktopMain();
     await world.main.start();
   });
   afterAll(async () => {
     await api?.workspaces.stop.mutate({ name: 'dev' }).catch(() => {});
-    await waitFor('dev to stop', async () => ((await api.workspaces.get.query({ name: 'dev' })).status === 'stopped' ? true : undefined)).catch(() => {});
+    await waitFor('dev to stop', async () =>
+      (await api.workspaces.get.query({ name: 'dev' })).status === 'stopped' ? true : undefined,
+    ).catch(() => {});
     await world?.close();
     await daemon?.close();
   });
 
   it('signs in with a pasted token, refusing a wrong one, and keeps the token out of what it shows', async () => {
-    await expect(world.main.addDeployment({ url: daemon.url, token: 'wrn_not_a_real_token_123' })).rejects.toThrow(
-      /Could not sign in to http:\/\/127\.0\.0\.1/,
-    );
+    await expect(
+      world.main.addDeployment({ url: daemon.url, token: 'wrn_not_a_real_token_123' }),
+    ).rejects.toThrow(/Could not sign in to http:\/\/127\.0\.0\.1/);
     expect(world.main.deployments.list()).toEqual([]);
     const deployment = await world.main.addDeployment({ url: `${daemon.url}/`, token, name: 'Laptop' });
     expect(deployment).toMatchObject({ name: 'Laptop', url: daemon.url, active: true });
@@ -70,7 +84,9 @@ describe('the desktop against a real daemon', () => {
     const start = actionItem(stopped?.items ?? [], 'Start');
     if (!start) throw new Error('no Start item');
     await world.main.perform(start.action);
-    await state?.until((s) => s.workspaces.some((w) => w.name === 'dev' && w.status === 'running' && w.agent?.lifecycle === 'ready'));
+    await state?.until((s) =>
+      s.workspaces.some((w) => w.name === 'dev' && w.status === 'running' && w.agent?.lifecycle === 'ready'),
+    );
     menu = world.main.trayMenu();
     const running = workspaceItem(menu.items, 'dev');
     expect(running?.label).toBe('● dev');
@@ -111,7 +127,11 @@ describe('the desktop against a real daemon', () => {
   });
 
   it('a deleted workspace leaves the tray and the SSH config', async () => {
-    await api.workspaces.create.mutate({ name: 'scratch', template: 'local', parameters: { file_server: false } });
+    await api.workspaces.create.mutate({
+      name: 'scratch',
+      template: 'local',
+      parameters: { file_server: false },
+    });
     const state = world.main.workspaceState();
     await state?.until((s) => s.workspaces.some((w) => w.name === 'scratch'));
     world.main.syncSshConfig();

@@ -3,8 +3,8 @@ import { Secret } from '@warren/core';
 import { connectWorkspaceSsh } from '@warren/core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../src/main/api/daemonClient';
-import { actionItem, desktopMain, workspaceItem } from './support/desktopWorld';
 import { DaemonProcess, freePort, untilRunning, waitFor } from './support/daemonProcess';
+import { actionItem, desktopMain, workspaceItem } from './support/desktopWorld';
 
 /** Runs a shell command in the workspace over SSH and resolves with its output. */
 async function inWorkspace(daemon: DaemonProcess, token: string, command: string): Promise<string> {
@@ -44,7 +44,11 @@ describe('local tunnels: saved port forwards to localhost', () => {
     daemon = await DaemonProcess.start();
     token = (await daemon.owner()).token;
     api = daemon.client(token);
-    await api.workspaces.create.mutate({ name: 'dev', template: 'local', parameters: { file_server: false } });
+    await api.workspaces.create.mutate({
+      name: 'dev',
+      template: 'local',
+      parameters: { file_server: false },
+    });
     await untilRunning(api, 'dev');
     world = desktopMain();
     await world.main.start();
@@ -53,10 +57,14 @@ describe('local tunnels: saved port forwards to localhost', () => {
     // An HTTP server inside the workspace, detached so it outlives the SSH session and a daemon restart.
     remotePort = await freePort();
     const script = `require('http').createServer((q, s) => s.end('served from the workspace')).listen(${remotePort}, '127.0.0.1')`;
-    await inWorkspace(daemon, token, `setsid nohup node -e "${script}" >/dev/null 2>&1 < /dev/null & echo started`);
+    await inWorkspace(
+      daemon,
+      token,
+      `setsid nohup node -e "${script}" >/dev/null 2>&1 < /dev/null & echo $! > http.pid`,
+    );
   });
   afterAll(async () => {
-    await inWorkspace(daemon, token, `pkill -f "listen\\(${remotePort}" || true`).catch(() => {});
+    await inWorkspace(daemon, token, 'kill $(cat http.pid)').catch(() => {});
     await world?.close();
     await api?.workspaces.stop.mutate({ name: 'dev' }).catch(() => {});
     await waitFor('dev to stop', async () =>
@@ -74,7 +82,10 @@ describe('local tunnels: saved port forwards to localhost', () => {
     expect(await waitFor('the forwarded page', () => page(localPort))).toBe('served from the workspace');
     const dev = workspaceItem(world.main.trayMenu().items, 'dev');
     expect(dev?.label).toBe('● dev ⇄');
-    expect(dev?.items).toContainEqual({ type: 'label', label: `localhost:${localPort} → port ${remotePort}` });
+    expect(dev?.items).toContainEqual({
+      type: 'label',
+      label: `localhost:${localPort} → port ${remotePort}`,
+    });
     expect(dev?.items).toContainEqual({ type: 'label', label: 'Ports — forwarding' });
   });
 
@@ -83,7 +94,9 @@ describe('local tunnels: saved port forwards to localhost', () => {
     const [forward] = tunnels.saved('dev');
     if (!forward) throw new Error('no saved forward');
     await daemon.stop();
-    await waitFor('the tunnel to notice', () => (tunnels.status().get('dev')?.state === 'reconnecting' ? true : undefined));
+    await waitFor('the tunnel to notice', () =>
+      tunnels.status().get('dev')?.state === 'reconnecting' ? true : undefined,
+    );
     expect(world.platform.notifications.map((n) => n.kind)).toContain('tunnelDropped');
     expect(workspaceItem(world.main.trayMenu().items, 'dev')?.label).toBe('● dev ⇄…');
     await daemon.restart();
@@ -108,7 +121,9 @@ describe('local tunnels: saved port forwards to localhost', () => {
       const labels = (workspaceItem(world.main.trayMenu().items, 'dev')?.items ?? []).map((item) =>
         'label' in item ? item.label : '',
       );
-      expect(labels).toContain(`Ports — stopped: Local port ${port} is already in use on 127.0.0.1; pick another (LOCAL:REMOTE).`);
+      expect(labels).toContain(
+        `Ports — stopped: Local port ${port} is already in use on 127.0.0.1; pick another (LOCAL:REMOTE).`,
+      );
     } finally {
       await new Promise((resolve) => busy.close(resolve));
     }

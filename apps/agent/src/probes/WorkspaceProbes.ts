@@ -39,7 +39,15 @@ export class WorkspaceProbes {
     this.#metadata.clear();
     this.#apps.clear();
     for (const item of manifest.metadata) {
-      const run = () => void this.#collect(item.key, item.script, durationMs(item.timeout));
+      // A script slower than its interval is not started again until the last run ended.
+      let running = false;
+      const run = () => {
+        if (running) return;
+        running = true;
+        void this.#collect(item.key, item.script, durationMs(item.timeout)).finally(() => {
+          running = false;
+        });
+      };
       run();
       this.#timers.push(setInterval(run, Math.max(1000, durationMs(item.interval))));
     }
@@ -50,7 +58,14 @@ export class WorkspaceProbes {
       }
       const { url, interval, threshold } = app.healthcheck;
       this.#apps.set(app.slug, 'initializing');
-      const check = () => void this.#check(app.slug, url, threshold);
+      let checking = false;
+      const check = () => {
+        if (checking) return;
+        checking = true;
+        void this.#check(app.slug, url, threshold).finally(() => {
+          checking = false;
+        });
+      };
       check();
       this.#timers.push(setInterval(check, Math.max(1000, durationMs(interval))));
     }

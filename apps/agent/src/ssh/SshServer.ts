@@ -171,7 +171,16 @@ export class SshServer {
       .attach(
         id,
         { command, env: { ...sessionEnv, TERM: pty.term, WARREN_SSH: '1' }, cols: pty.cols, rows: pty.rows },
-        { data: (chunk) => channel.write(chunk), exit: (code, signal) => finish(channel, code, signal) },
+        {
+          // A slow client holds the terminal (its writes block) instead of the agent buffering output.
+          data: (chunk) => {
+            if (!channel.write(chunk) && attachment) {
+              attachment.pause();
+              channel.once('drain', () => attachment?.resume());
+            }
+          },
+          exit: (code, signal) => finish(channel, code, signal),
+        },
       )
       .then((attached) => {
         attachment = attached;

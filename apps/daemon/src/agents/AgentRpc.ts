@@ -36,7 +36,8 @@ export class AgentRpc {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return this.#pending.wait(id, agentId, {
       timeoutMs,
-      timedOut: () => new WarrenError('UNAVAILABLE', `The workspace agent did not answer "${op}" within ${timeoutMs} ms.`),
+      timedOut: () =>
+        new WarrenError('UNAVAILABLE', `The workspace agent did not answer "${op}" within ${timeoutMs} ms.`),
       send: () => this.connections.send(agentId, { type: 'request', id, op, params }),
       unreachable: agentGone,
       signal: options.signal,
@@ -48,7 +49,12 @@ export class AgentRpc {
   /** An agent's answer; answers to calls this daemon no longer waits for are dropped. */
   answer(agentId: string, frame: AgentResponseFrame): void {
     // An agent can only answer its own calls, never another workspace's.
-    if (frame.error) this.#pending.reject(frame.id, agentId, new WarrenError(knownCode(frame.error.code), frame.error.message));
+    if (frame.error)
+      this.#pending.reject(
+        frame.id,
+        agentId,
+        new WarrenError(knownCode(frame.error.code), frame.error.message),
+      );
     else this.#pending.resolve(frame.id, agentId, frame.result);
   }
 

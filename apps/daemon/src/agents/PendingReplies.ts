@@ -57,7 +57,15 @@ export class PendingReplies<T> {
           reject(error);
         },
       });
-      if (!options.send()) this.#pending.get(id)?.reject(options.unreachable());
+      let sent: boolean;
+      try {
+        sent = options.send();
+      } catch (error) {
+        // The request could not be sent at all (a frame over the size limit): it fails now.
+        this.#pending.get(id)?.reject(error as WarrenError);
+        return;
+      }
+      if (!sent) this.#pending.get(id)?.reject(options.unreachable());
     });
   }
 
@@ -83,6 +91,7 @@ export class PendingReplies<T> {
 
   /** The agent went away: everything it was asked for fails now. */
   rejectAgent(agentId: string, error: () => WarrenError): void {
-    for (const pending of [...this.#pending.values()]) if (pending.agentId === agentId) pending.reject(error());
+    for (const pending of [...this.#pending.values()])
+      if (pending.agentId === agentId) pending.reject(error());
   }
 }

@@ -10,16 +10,16 @@ import type { AuthResult, AuthService } from '../auth/AuthService';
 import type { LiveSessions } from '../auth/LiveSessions';
 import type { Actor } from '../auth/policy';
 import type { BuildService } from '../builds/BuildService';
-import type { ChatService } from '../chat/ChatService';
 import type { JobQueue } from '../builds/JobQueue';
+import type { ChatService } from '../chat/ChatService';
 import type { GatewayHandler } from '../gateway/GatewayHandler';
 import type { Logger } from '../log/logger';
 import type { ProvisionerIdentity, ProvisionerKeysService } from '../provisioners/ProvisionerKeysService';
 import type { SecretBox } from '../secrets/SecretBox';
 import type { TemplatesService } from '../templates/TemplatesService';
-import type { UsersService } from '../users/UsersService';
 import type { TunnelRelay } from '../tunnels/TunnelRelay';
 import type { WireguardService } from '../tunnels/wireguard/WireguardService';
+import type { UsersService } from '../users/UsersService';
 import type { WorkspacesService } from '../workspaces/WorkspacesService';
 
 export const SESSION_COOKIE = 'warren_session';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sshHostAlias, sshHostEntryLines } from '@warren/core/node';
 import type { Command } from 'commander';
 import { currentSession } from './CliSession';
-import { confirm, canPrompt } from './prompt';
+import { canPrompt, confirm } from './prompt';
 import { identityFile, knownHostsFile, loadOrCreateDeviceKey } from './sshKeys';
 
 export const BLOCK_START = '# ------------START-WARREN------------';
@@ -23,7 +23,10 @@ export function sshConfigBlock(
   warrenCommand: string,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
-  const lines = [BLOCK_START, '# Written by `warren config-ssh`; run it again to update. Edits here are replaced.'];
+  const lines = [
+    BLOCK_START,
+    '# Written by `warren config-ssh`; run it again to update. Edits here are replaced.',
+  ];
   for (const workspace of workspaces) {
     const alias = sshHostAlias(workspace, me);
     const ref = workspace.owner === me ? workspace.name : `${workspace.owner}/${workspace.name}`;
@@ -49,7 +52,8 @@ export function replaceBlock(existing: string, block: string): string {
     const after = existing.slice(end + BLOCK_END.length).replace(/^\n/, '');
     return `${existing.slice(0, start)}${block}${after}`;
   }
-  const separator = existing.length === 0 || existing.endsWith('\n\n') ? '' : existing.endsWith('\n') ? '\n' : '\n\n';
+  const separator =
+    existing.length === 0 || existing.endsWith('\n\n') ? '' : existing.endsWith('\n') ? '\n' : '\n\n';
   return `${existing}${separator}${block}`;
 }
 
@@ -62,7 +66,9 @@ function currentWarrenCommand(): string {
 export function registerConfigSshCommand(program: Command): void {
   program
     .command('config-ssh')
-    .description('add Host warren.NAME entries for your workspaces to your SSH config (ssh, scp, rsync, VS Code)')
+    .description(
+      'add Host warren.NAME entries for your workspaces to your SSH config (ssh, scp, rsync, VS Code)',
+    )
     .option('--ssh-config-file <path>', 'the SSH config to edit', path.join(os.homedir(), '.ssh', 'config'))
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'print the new Warren section instead of writing it')

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import * as coreSsh from '@warren/core/node';
 import type { SshKeyPair } from '@warren/core/node';
+import * as coreSsh from '@warren/core/node';
 import { cliConfigDir } from './CliConfig';
 
 /**

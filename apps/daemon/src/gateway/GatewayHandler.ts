@@ -68,9 +68,12 @@ export class GatewayHandler {
     this.directory = new GatewayDirectory(deps.db, deps.secrets, deps.log, options.directoryRefreshMs);
     this.#auth = new GatewayAuth(deps.auth, deps.live, this.#now);
     this.#limiter = new RateLimiter(this.#now);
-    this.#ledger = new SpendLedger(deps.db, this.#now);
     this.#recorder = new InterceptionRecorder(deps.db, deps.log, (row) =>
       this.#ledger.written(row.user_id, row.cost_pico_usd ?? 0),
+    );
+    this.#ledger = new SpendLedger(
+      (userId, dayStart, monthStart) => this.#recorder.spend(userId, dayStart, monthStart),
+      this.#now,
     );
     this.#upstream = new UpstreamForwarder(deps.log, options.upstreamTimeoutMs);
   }

@@ -1,6 +1,6 @@
 import type { Db } from '../db/database';
 import type { Logger } from '../log/logger';
-import { type InterceptionRow, insertInterceptions } from './gatewayQueries';
+import { type InterceptionRow, insertInterceptions, sumSpend } from './gatewayQueries';
 import { SqliteInterceptionWriter } from './SqliteInterceptionWriter';
 
 const FLUSH_DELAY_MS = 20;
@@ -39,6 +39,17 @@ export class InterceptionRecorder {
   /** Where the rows are written: by the writer thread, or on the main connection. */
   get writer(): 'thread' | 'main connection' {
     return this.#thread?.healthy ? 'thread' : 'main connection';
+  }
+
+  /**
+   * A user's spend since `dayStart` and `monthStart`, in pico-dollars, from the rows written so
+   * far: on the writer thread when there is one, else on the main connection.
+   */
+  spend(userId: string, dayStart: number, monthStart: number): Promise<{ day: number; month: number }> {
+    const onMain = () => sumSpend(this.db.kysely, userId, dayStart, monthStart);
+    const thread = this.#liveThread();
+    // A thread that stopped answers nothing more; the main connection still can.
+    return thread ? thread.spend(userId, dayStart, monthStart).catch(onMain) : onMain();
   }
 
   record(row: InterceptionRow): void {

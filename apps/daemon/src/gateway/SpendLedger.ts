@@ -1,6 +1,3 @@
-import type { Db } from '../db/database';
-import { sumSpend } from './gatewayQueries';
-
 /** How long a user's spend read from the database is trusted before it is read again. */
 export const SPEND_REFRESH_MS = 10_000;
 const DAY_MS = 86_400_000;
@@ -14,6 +11,12 @@ interface Spend {
   readAt: number;
   reading: Promise<void> | undefined;
 }
+
+export type SpendReader = (
+  userId: string,
+  dayStart: number,
+  monthStart: number,
+) => Promise<{ day: number; month: number }>;
 
 export interface BudgetLimits {
   dailyBudgetMicros: number | null;
@@ -37,7 +40,8 @@ export class SpendLedger {
   readonly #unwritten = new Map<string, number>();
 
   constructor(
-    private readonly db: Db,
+    /** Reads a user's spend since the day's and the month's start from the stored rows. */
+    private readonly readSpend: SpendReader,
     private readonly now: () => number = Date.now,
     private readonly refreshMs = SPEND_REFRESH_MS,
   ) {}
@@ -97,7 +101,7 @@ export class SpendLedger {
   }
 
   #read(userId: string, spend: Spend): Promise<void> {
-    spend.reading ??= sumSpend(this.db.kysely, userId, spend.dayStart, spend.monthStart)
+    spend.reading ??= this.readSpend(userId, spend.dayStart, spend.monthStart)
       .then((sums) => {
         const unwritten = this.#unwritten.get(userId) ?? 0;
         spend.day = sums.day + unwritten;

@@ -57,6 +57,11 @@ const insert = db.prepare(
 const insertAll = db.transaction((rows) => {
   for (const row of rows) insert.run(row);
 });
+const spend = db.prepare(
+  'SELECT COALESCE(SUM(CASE WHEN time >= @day THEN cost_pico_usd ELSE 0 END), 0) AS day,' +
+    ' COALESCE(SUM(CASE WHEN time >= @month THEN cost_pico_usd ELSE 0 END), 0) AS month' +
+    ' FROM gateway_interceptions WHERE user_id = @user AND time >= @since',
+);
 parentPort.on('message', (message) => {
   if (message.close) {
     db.close();
@@ -64,8 +69,11 @@ parentPort.on('message', (message) => {
     return;
   }
   try {
-    insertAll(message.rows);
-    parentPort.postMessage({ id: message.id });
+    if (message.spend) parentPort.postMessage({ id: message.id, spend: spend.get(message.spend) });
+    else {
+      insertAll(message.rows);
+      parentPort.postMessage({ id: message.id });
+    }
   } catch (error) {
     parentPort.postMessage({ id: message.id, error: String((error && error.message) || error) });
   }
@@ -73,14 +81,21 @@ parentPort.on('message', (message) => {
 `;
 
 interface Pending {
-  resolve: () => void;
+  resolve: (answer: Answer) => void;
   reject: (error: Error) => void;
 }
 
+interface Answer {
+  id: number;
+  error?: string;
+  spend?: { day: number; month: number };
+}
+
 /**
- * Inserts interception rows into a SQLite file from a worker thread. better-sqlite3 is
- * synchronous: on the event loop, a 100-row insert (and any WAL checkpoint it triggers) held
- * every stream in flight for 1 to 15 ms. Here the loop only hands the values over.
+ * Inserts interception rows into a SQLite file from a worker thread (and sums them for budget
+ * checks there). better-sqlite3 is synchronous: on the event loop, a 100-row insert (and any
+ * WAL checkpoint it triggers) held every stream in flight for 1 to 15 ms. Here the loop only
+ * hands the values over.
  */
 export class SqliteInterceptionWriter {
   readonly #worker: Worker;
@@ -99,7 +114,7 @@ export class SqliteInterceptionWriter {
     });
     // Only an unanswered batch keeps the process alive; close() is what waits for the rest.
     this.#worker.unref();
-    this.#worker.on('message', (message: { id: number; error?: string }) => this.#answered(message));
+    this.#worker.on('message', (answer: Answer) => this.#answered(answer));
     this.#worker.on('error', (error) => this.#fail(error));
     this.#exited = new Promise((resolve) => {
       this.#worker.once('exit', () => {
@@ -118,14 +133,28 @@ export class SqliteInterceptionWriter {
   }
 
   /** Resolves once the rows are committed; rejects (nothing written) when the batch failed. */
-  write(rows: readonly InterceptionRow[]): Promise<void> {
+  async write(rows: readonly InterceptionRow[]): Promise<void> {
+    await this.#ask({ rows: rows.map(toValues) });
+  }
+
+  /**
+   * A user's spend since `dayStart` and since `monthStart` (pico-dollars), read on the thread:
+   * the sum runs over a month of the user's rows, which could hold the event loop for as long
+   * as a batch insert did. Asked after the batches sent so far, so it counts them.
+   */
+  async spend(userId: string, dayStart: number, monthStart: number): Promise<{ day: number; month: number }> {
+    const since = Math.min(dayStart, monthStart);
+    const answer = await this.#ask({ spend: { user: userId, day: dayStart, month: monthStart, since } });
+    return { day: Number(answer.spend?.day ?? 0), month: Number(answer.spend?.month ?? 0) };
+  }
+
+  #ask(message: { rows: Value[][] } | { spend: Record<string, string | number> }): Promise<Answer> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
-    const values = rows.map(toValues);
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       if (this.#pending.size === 0) this.#worker.ref();
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, rows: values });
+      this.#worker.postMessage({ id, ...message });
     });
   }
 
@@ -141,13 +170,13 @@ export class SqliteInterceptionWriter {
     await this.#exited;
   }
 
-  #answered({ id, error }: { id: number; error?: string }): void {
-    const pending = this.#pending.get(id);
+  #answered(answer: Answer): void {
+    const pending = this.#pending.get(answer.id);
     if (!pending) return;
-    this.#pending.delete(id);
+    this.#pending.delete(answer.id);
     if (this.#pending.size === 0) this.#worker.unref();
-    if (error === undefined) pending.resolve();
-    else pending.reject(new Error(error));
+    if (answer.error === undefined) pending.resolve(answer);
+    else pending.reject(new Error(answer.error));
   }
 
   #fail(error: Error): void {

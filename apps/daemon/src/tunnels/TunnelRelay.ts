@@ -13,6 +13,9 @@ export const ACCESS_ENDED_CLOSE_CODE = 4403;
 
 export type StreamRequest = Omit<AgentStreamFrame, 'type' | 'id'>;
 
+/** A tunnel's hold on its user's and key's access: aborted when either ends. */
+export type TunnelAccess = ReturnType<LiveSessions['track']>;
+
 /** Who a tunnel belongs to: what ends it when access ends. */
 export interface TunnelOwner {
   workspaceId: string;
@@ -110,10 +113,18 @@ export class TunnelRelay {
   }
 
   /** Relays until either side closes or access ends. */
-  async relay(client: WebSocket, agent: WebSocket, owner: TunnelOwner): Promise<void> {
+  /**
+   * Registers who a tunnel will belong to, before anything is awaited for it: a suspension or
+   * revocation while the agent dials is then seen too. Release it if the tunnel never opens.
+   */
+  track(owner: Pick<TunnelOwner, 'userId' | 'apiKeyId'>): TunnelAccess {
+    return this.live.track(owner.userId, owner.apiKeyId);
+  }
+
+  async relay(client: WebSocket, agent: WebSocket, owner: TunnelOwner, access: TunnelAccess): Promise<void> {
     const tunnel: Tunnel = { ...owner, client, agent };
     this.#tunnels.add(tunnel);
-    const access = this.live.track(owner.userId, owner.apiKeyId);
+    if (access.signal.aborted) this.#end(tunnel, 'access to the workspace ended');
     const onEnded = () => this.#end(tunnel, 'access to the workspace ended');
     access.signal.addEventListener('abort', onEnded, { once: true });
     this.onActivity(owner.workspaceId);

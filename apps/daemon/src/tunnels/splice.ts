@@ -2,6 +2,8 @@ import type { RawData, WebSocket } from 'ws';
 
 /** Above this many bytes queued toward one side, reading from the other side pauses. */
 const HIGH_WATER_BYTES = 1024 * 1024;
+/** Each side is pinged this often; one that missed a whole interval (a sleeping laptop) is dropped. */
+const PING_INTERVAL_MS = 20_000;
 
 /**
  * Joins two WebSockets into one byte pipe: every binary message from one is sent unchanged to
@@ -19,6 +21,20 @@ export function splice(a: WebSocket, b: WebSocket, onBytes?: (bytes: number) => 
       resolve();
     };
     if (a.readyState !== a.OPEN || b.readyState !== b.OPEN) return end(1001, 'the other end closed');
+    const alive = new Map<WebSocket, boolean>([
+      [a, true],
+      [b, true],
+    ]);
+    for (const socket of [a, b]) socket.on('pong', () => alive.set(socket, true));
+    const pings = setInterval(() => {
+      for (const socket of [a, b]) {
+        if (!alive.get(socket)) return socket.terminate();
+        alive.set(socket, false);
+        socket.ping();
+      }
+    }, PING_INTERVAL_MS);
+    pings.unref();
+    for (const socket of [a, b]) socket.once('close', () => clearInterval(pings));
     forward(a, b, end, onBytes);
     forward(b, a, end, onBytes);
     // Either side may have been paused until now so that nothing it sent was lost.
@@ -42,6 +58,8 @@ function forward(
 ): void {
   let paused = false;
   from.on('message', (data: RawData, isBinary: boolean) => {
+    // Traffic is as good as a pong.
+    from.emit('pong');
     if (!isBinary) return end(1003, 'tunnels carry binary frames only');
     if (to.readyState !== to.OPEN) return;
     const size = byteLength(data);

@@ -1,5 +1,5 @@
 import websocket from '@fastify/websocket';
-import { MAX_SSH_KEY_CHARS, WarrenError, workspaceRefInput } from '@warren/core';
+import { sshPublicKeySchema, WarrenError, workspaceRefInput } from '@warren/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
@@ -10,7 +10,7 @@ import type { AuthService } from '../auth/AuthService';
 import type { Actor } from '../auth/policy';
 import type { EventBus } from '../events/EventBus';
 import type { WorkspacesService } from '../workspaces/WorkspacesService';
-import type { StreamRequest, TunnelOwner, TunnelRelay } from './TunnelRelay';
+import type { StreamRequest, TunnelAccess, TunnelOwner, TunnelRelay } from './TunnelRelay';
 
 export const TUNNEL_SSH_PATH = '/api/v2/tunnels/ssh';
 export const TUNNEL_TERMINAL_PATH = '/api/v2/tunnels/terminal';
@@ -54,18 +54,12 @@ const terminalQuery = z
     command: z.string().max(4096).optional(),
   })
   .strict();
-const sshPublicKey = z
-  .string()
-  .max(MAX_SSH_KEY_CHARS)
-  .regex(
-    /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/,
-    'is not an OpenSSH public key',
-  );
 
 /** What a client's upgrade resolved to, kept between preValidation and the WebSocket handler. */
 interface OpenedTunnel {
   owner: TunnelOwner;
   agentSocket: WebSocket;
+  access: TunnelAccess;
   hello: Record<string, unknown>;
 }
 
@@ -103,14 +97,27 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
         'UNAVAILABLE',
         `The agent of "${workspace.name}" is not connected yet; wait until the workspace is ready.`,
       );
-    const agentSocket = await relay.requestStream(
-      agentRow.id,
-      stream({ id: agentRow.id, hostKey: agentRow.ssh_host_key }),
-    );
+    const streamRequest = stream({ id: agentRow.id, hostKey: agentRow.ssh_host_key });
+    const access = relay.track(actor);
+    let agentSocket: WebSocket;
+    try {
+      agentSocket = await relay.requestStream(agentRow.id, streamRequest);
+    } catch (error) {
+      access.release();
+      throw error;
+    }
     // A client that left while the agent dialled never reaches the handler: drop the stream.
-    request.raw.socket.once('close', () => {
-      if (opened.delete(request)) agentSocket.close(1001, 'the client left');
-    });
+    const dropStream = () => {
+      if (!opened.delete(request)) return;
+      agentSocket.close(1001, 'the client left');
+      access.release();
+    };
+    if (request.raw.socket.destroyed) {
+      agentSocket.close(1001, 'the client left');
+      access.release();
+      throw new WarrenError('UNAVAILABLE', 'The client left before the tunnel opened.');
+    }
+    request.raw.socket.once('close', dropStream);
     opened.set(request, {
       owner: {
         workspaceId: workspace.id,
@@ -119,6 +126,7 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
         apiKeyId: actor.apiKeyId,
       },
       agentSocket,
+      access,
       hello: {
         type: 'connected',
         workspace: { id: workspace.id, owner: workspace.owner, name: workspace.name },
@@ -132,7 +140,7 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
     if (!tunnel) return socket.close(1011, 'not authorised');
     opened.delete(request);
     socket.send(JSON.stringify(tunnel.hello));
-    void relay.relay(socket, tunnel.agentSocket, tunnel.owner);
+    void relay.relay(socket, tunnel.agentSocket, tunnel.owner, tunnel.access);
   };
 
   const refuse = (reply: FastifyReply, error: unknown) => {
@@ -168,7 +176,7 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
   tunnelRoute(TUNNEL_SSH_PATH, (request) => {
     const query = parse(sshQuery, request.query, 'query');
     const clientKey = parse(
-      sshPublicKey,
+      sshPublicKeySchema,
       request.headers[CLIENT_KEY_HEADER],
       `the ${CLIENT_KEY_HEADER} header`,
     );

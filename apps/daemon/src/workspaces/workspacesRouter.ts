@@ -1,5 +1,6 @@
 import {
   type AgentOperationResult,
+  agentOperations,
   buildLogsInput,
   createWorkspaceInput,
   deleteWorkspaceInput,
@@ -102,12 +103,16 @@ export const workspacesRouter = router({
    */
   agentInfo: authedProcedure.input(transitionInput).query(async ({ ctx, input }) => {
     const ws = await ctx.services.workspaces.get(ctx.actor, input);
-    const rpc = ctx.services.agentRpc;
-    const ask = <T>(call: Promise<unknown>) => call.then((r) => r as T).catch(() => null);
-    const [ports, stats] = await Promise.all([
-      ask<AgentOperationResult<'listeningPorts'>>(rpc.call(ws.id, 'listeningPorts', {}, { timeoutMs: 3000 })),
-      ask<AgentOperationResult<'stats'>>(rpc.call(ws.id, 'stats', {}, { timeoutMs: 3000 })),
-    ]);
+    // The agent is the workspace owner's program: what it answers is checked like any input.
+    const ask = <N extends 'listeningPorts' | 'stats'>(op: N) =>
+      ctx.services.agentRpc
+        .call(ws.id, op, {}, { timeoutMs: 3000 })
+        .then((raw) => {
+          const parsed = agentOperations[op].result.safeParse(raw);
+          return parsed.success ? (parsed.data as AgentOperationResult<N>) : null;
+        })
+        .catch(() => null);
+    const [ports, stats] = await Promise.all([ask('listeningPorts'), ask('stats')]);
     const status = ctx.services.tunnels.agentStatus(ws.id);
     return {
       connected: ctx.services.tunnels.connectedAgent(ws.id) !== undefined,

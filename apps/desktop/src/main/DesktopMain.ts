@@ -1,16 +1,20 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
+import type { TRPCUntypedClient } from '@trpc/client';
 import { Secret, WarrenError } from '@warren/core';
 import { connectWorkspaceSsh, loadOrCreateDeviceKey, type SshKeyPair, sshHostAlias } from '@warren/core/node';
-import type { TRPCUntypedClient } from '@trpc/client';
 import type { AppRouter } from './api/AppRouter';
 import { createDaemonClient, createUntypedDaemonClient, type DaemonClient } from './api/daemonClient';
-import { IpcApiServer } from './ipc/IpcApiServer';
-import { desktopRouter } from './ipc/desktopRouter';
 import type { DeepLink } from './deepLinks/deepLink';
-import { type AddDeploymentInput, type Deployment, parseAddDeploymentInput } from './deployments/deploymentSchemas';
 import { DeploymentStore } from './deployments/DeploymentStore';
+import {
+  type AddDeploymentInput,
+  type Deployment,
+  parseAddDeploymentInput,
+} from './deployments/deploymentSchemas';
 import type { SafeStorage } from './deployments/SafeStorage';
+import { desktopRouter } from './ipc/desktopRouter';
+import { IpcApiServer } from './ipc/IpcApiServer';
 import type { Logger } from './log/desktopLog';
 import { type DesktopNotification, tunnelDropped, WorkspaceNotifier } from './notifications/notifications';
 import { proxyCommandLine, SshConfigWriter } from './ssh/SshConfigWriter';
@@ -59,6 +63,7 @@ export interface DesktopMainEvents {
 }
 
 const AUTOSTOP_CHECK_MS = 30_000;
+const AGENT_WAIT_MS = 10_000;
 
 /**
  * The desktop's main process without Electron: the deployments, the active deployment's live
@@ -81,7 +86,9 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
     const knownHostsFile = path.join(sshState, 'known_hosts');
     const socketPath =
       options.proxy.socketPath ??
-      (process.platform === 'win32' ? `\\\\.\\pipe\\warren-desktop-${process.pid}` : path.join(sshState, 'proxy.sock'));
+      (process.platform === 'win32'
+        ? `\\\\.\\pipe\\warren-desktop-${process.pid}`
+        : path.join(sshState, 'proxy.sock'));
     const keyFile = path.join(sshState, 'proxy.key');
     let key: SshKeyPair | undefined;
     this.#deviceKey = () => {
@@ -225,16 +232,29 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
     const wanted = link.deployment?.replace(/\/+$/, '');
     if (wanted) {
       const match = this.deployments.list().find((d) => d.id === wanted || d.url === wanted);
-      if (!match) throw new WarrenError('NOT_FOUND', `This desktop is not signed in to ${wanted}; sign in to it first.`);
+      if (!match)
+        throw new WarrenError(
+          'NOT_FOUND',
+          `This desktop is not signed in to ${wanted}; sign in to it first.`,
+        );
       if (!match.active) await this.switchDeployment(match.id);
     }
     const session = this.#requireSession();
     await session.workspaces.until((s) => s.connection !== 'connecting');
     const name = link.workspace.name;
-    if (!session.workspaces.workspace(name)) throw new WarrenError('NOT_FOUND', `There is no workspace named "${name}".`);
-    const actions = { show: undefined, connect: 'connect', terminal: 'openTerminal', vscode: 'openInVsCode' } as const;
+    if (!session.workspaces.workspace(name))
+      throw new WarrenError('NOT_FOUND', `There is no workspace named "${name}".`);
+    const actions = {
+      show: undefined,
+      connect: 'connect',
+      terminal: 'openTerminal',
+      vscode: 'openInVsCode',
+    } as const;
     const kind = actions[link.action];
-    if (!kind) return this.options.platform.openWindow(`/workspaces/${encodeURIComponent(link.workspace.owner ?? session.workspaces.snapshot().me ?? '')}/${encodeURIComponent(name)}`);
+    if (!kind)
+      return this.options.platform.openWindow(
+        `/workspaces/${encodeURIComponent(link.workspace.owner ?? session.workspaces.snapshot().me ?? '')}/${encodeURIComponent(name)}`,
+      );
     return this.perform({ kind, workspace: name });
   }
 
@@ -252,7 +272,8 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
     try {
       return await new Promise<string>((resolve, reject) =>
         ssh.client.exec('printf %s "$HOME"', (error, channel) => {
-          if (error) return reject(new WarrenError('UPSTREAM', `Could not ask ${workspace} for its home folder.`));
+          if (error)
+            return reject(new WarrenError('UPSTREAM', `Could not ask ${workspace} for its home folder.`));
           let out = '';
           channel.on('data', (chunk: Buffer) => {
             out += chunk.toString('utf8');
@@ -272,24 +293,47 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
     const untyped = createUntypedDaemonClient(target);
     const workspaces = new WorkspaceState(client);
     const tunnels = new TunnelManager(this.#tunnelStore, deployment.id, (workspace) =>
-      connectWorkspaceSsh(this.#requireTarget(), workspace),
+      this.#connectWhenAgentIsBack(workspaces, workspace),
     );
     const notifier = new WorkspaceNotifier();
     const session: Session = { deployment, client, untyped, workspaces, tunnels, notifier };
     workspaces.on('change', (snapshot) => {
       if (this.#session !== session) return;
       if (snapshot.connection === 'connected') {
-        for (const notification of notifier.update(snapshot.workspaces)) this.options.platform.notify(notification);
+        for (const notification of notifier.update(snapshot.workspaces))
+          this.options.platform.notify(notification);
         this.#syncSshConfigQuietly();
       }
       this.emit('change');
     });
     tunnels.on('change', () => this.emit('change'));
-    tunnels.on('dropped', (workspace, detail) => this.options.platform.notify(tunnelDropped(workspace, detail)));
+    tunnels.on('dropped', (workspace, detail) =>
+      this.options.platform.notify(tunnelDropped(workspace, detail)),
+    );
     this.#session = session;
     workspaces.start();
     this.options.log.info('deployment opened', { deployment: deployment.name, url: deployment.url });
     this.emit('change');
+  }
+
+  /**
+   * Dials the workspace; when the server or the agent is away, waits for the workspace stream to
+   * report the agent connected again (up to 10 s) before one more try. The tunnel then comes back
+   * as soon as the agent does, instead of at the forwarder's next backoff tick, which after a
+   * restart can be seconds away; a refusal that waiting cannot fix is passed on at once.
+   */
+  async #connectWhenAgentIsBack(workspaces: WorkspaceState, workspace: string) {
+    try {
+      return await connectWorkspaceSsh(this.#requireTarget(), workspace);
+    } catch (error) {
+      if (!(error instanceof WarrenError) || !['UNAVAILABLE', 'UPSTREAM'].includes(error.code)) throw error;
+      const back = await workspaces.nextChange(
+        (s) => s.connection === 'connected' && s.workspaces.some((w) => w.name === workspace && w.agent?.connected),
+        AGENT_WAIT_MS,
+      );
+      if (!back) throw error;
+      return connectWorkspaceSsh(this.#requireTarget(), workspace);
+    }
   }
 
   async #closeSession(): Promise<void> {
@@ -313,7 +357,8 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
     if (!session) return;
     const snapshot = session.workspaces.snapshot();
     if (snapshot.connection !== 'connected') return;
-    for (const notification of session.notifier.update(snapshot.workspaces)) this.options.platform.notify(notification);
+    for (const notification of session.notifier.update(snapshot.workspaces))
+      this.options.platform.notify(notification);
   }
 
   #target() {

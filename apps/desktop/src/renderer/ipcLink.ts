@@ -36,7 +36,10 @@ export class IpcConnection {
  * process, `desktop` ones the main process itself. Errors arrive in the daemon's shape, so the
  * screens read them the same way as over HTTP.
  */
-export function ipcLink<TRouter extends AnyRouter>(connection: IpcConnection, target: 'daemon' | 'desktop'): TRPCLink<TRouter> {
+export function ipcLink<TRouter extends AnyRouter>(
+  connection: IpcConnection,
+  target: 'daemon' | 'desktop',
+): TRPCLink<TRouter> {
   return () =>
     ({ op }) =>
       observable((observer) => {

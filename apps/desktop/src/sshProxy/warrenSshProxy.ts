@@ -21,12 +21,12 @@ function main(): void {
   });
   const { socket: socketPath, 'key-file': keyFile, workspace, alias } = values;
   if (!socketPath || !keyFile || !workspace || !alias)
-    return fail('usage: warren-ssh-proxy --socket PATH --key-file PATH --workspace NAME --alias ALIAS');
+    fail('usage: warren-ssh-proxy --socket PATH --key-file PATH --workspace NAME --alias ALIAS');
   let key: string;
   try {
     key = fs.readFileSync(keyFile, 'utf8').trim();
   } catch {
-    return fail('Warren desktop is not running (start it, then try again).');
+    fail('Warren desktop is not running (start it, then try again).');
   }
   const socket = net.connect(socketPath);
   socket.once('error', () => fail('Warren desktop is not running (start it, then try again).'));
@@ -37,8 +37,11 @@ function main(): void {
     const newline = buffered.indexOf(0x0a);
     if (newline < 0) return;
     socket.off('data', onData);
-    const reply = JSON.parse(buffered.subarray(0, newline).toString('utf8')) as { ok: boolean; error?: string };
-    if (!reply.ok) return fail(reply.error ?? 'Warren desktop refused the connection.');
+    const reply = JSON.parse(buffered.subarray(0, newline).toString('utf8')) as {
+      ok: boolean;
+      error?: string;
+    };
+    if (!reply.ok) fail(reply.error ?? 'Warren desktop refused the connection.');
     const rest = buffered.subarray(newline + 1);
     if (rest.length > 0) process.stdout.write(rest);
     process.stdin.pipe(socket);
@@ -49,7 +52,7 @@ function main(): void {
   socket.on('data', onData);
 }
 
-function fail(message: string): void {
+function fail(message: string): never {
   process.stderr.write(`warren: ${message}\n`);
   process.exit(1);
 }

@@ -18,7 +18,8 @@ export function ensureBuilt(): void {
     [DAEMON_BIN, 'daemon'],
     [AGENT_BIN, 'agent'],
   ] as const) {
-    if (!fs.existsSync(bundle)) execFileSync(process.execPath, ['build.mjs'], { cwd: path.join(REPO, 'apps', dir) });
+    if (!fs.existsSync(bundle))
+      execFileSync(process.execPath, ['build.mjs'], { cwd: path.join(REPO, 'apps', dir) });
   }
 }
 
@@ -48,7 +49,10 @@ export class DaemonProcess {
 
   static async start(): Promise<DaemonProcess> {
     ensureBuilt();
-    const daemon = new DaemonProcess(await freePort(), fs.mkdtempSync(path.join(os.tmpdir(), 'warren-desktop-')));
+    const daemon = new DaemonProcess(
+      await freePort(),
+      fs.mkdtempSync(path.join(os.tmpdir(), 'warren-desktop-')),
+    );
     await daemon.restart();
     return daemon;
   }
@@ -60,7 +64,9 @@ export class DaemonProcess {
   /** Starts the server process (again) and resolves once it serves. */
   async restart(): Promise<void> {
     fs.mkdirSync(LOG_DIR, { recursive: true });
-    const log = fs.createWriteStream(path.join(LOG_DIR, `daemon-${path.basename(this.dataDir)}.log`), { flags: 'a' });
+    const log = fs.createWriteStream(path.join(LOG_DIR, `daemon-${path.basename(this.dataDir)}.log`), {
+      flags: 'a',
+    });
     const child = spawn(
       process.execPath,
       [DAEMON_BIN, 'server', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir],
@@ -78,7 +84,9 @@ export class DaemonProcess {
         out += chunk;
         if (/Warren is running at/.test(out)) resolve();
       });
-      child.once('exit', (code) => reject(new Error(`warren server exited with ${code} before it was ready`)));
+      child.once('exit', (code) =>
+        reject(new Error(`warren server exited with ${code} before it was ready`)),
+      );
     });
   }
 
@@ -97,8 +105,16 @@ export class DaemonProcess {
   /** The first user and an API token for it (what a person pastes into the desktop). */
   async owner(): Promise<{ username: string; token: string }> {
     const password = `pw-${randomBytes(8).toString('hex')}`;
-    await this.client().setup.createFirstUser.mutate({ username: 'owner', email: 'owner@example.com', password });
-    const { token: session } = await this.client().auth.login.mutate({ login: 'owner', password, sessionIn: 'body' });
+    await this.client().setup.createFirstUser.mutate({
+      username: 'owner',
+      email: 'owner@example.com',
+      password,
+    });
+    const { token: session } = await this.client().auth.login.mutate({
+      login: 'owner',
+      password,
+      sessionIn: 'body',
+    });
     const created = await this.client(session ?? '').tokens.create.mutate({ name: 'desktop' });
     return { username: 'owner', token: created.token };
   }
@@ -110,7 +126,11 @@ export class DaemonProcess {
 }
 
 /** Polls until `check` returns a value, or fails naming what it waited for. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

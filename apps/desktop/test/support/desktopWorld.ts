@@ -57,12 +57,19 @@ export function desktopMain() {
 }
 
 /** A workspace's submenu in the tray, or undefined. */
-export function workspaceItem(items: TrayItem[], name: string): Extract<TrayItem, { type: 'submenu' }> | undefined {
+export function workspaceItem(
+  items: TrayItem[],
+  name: string,
+): Extract<TrayItem, { type: 'submenu' }> | undefined {
   return items.find(
-    (item): item is Extract<TrayItem, { type: 'submenu' }> => item.type === 'submenu' && item.label.split(' ')[1] === name,
+    (item): item is Extract<TrayItem, { type: 'submenu' }> =>
+      item.type === 'submenu' && item.label.split(' ')[1] === name,
   );
 }
 
 export function actionItem(items: TrayItem[], label: string) {
-  return items.find((item): item is Extract<TrayItem, { type: 'action' }> => item.type === 'action' && item.label.startsWith(label));
+  return items.find(
+    (item): item is Extract<TrayItem, { type: 'action' }> =>
+      item.type === 'action' && item.label.startsWith(label),
+  );
 }

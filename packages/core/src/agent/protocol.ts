@@ -34,6 +34,18 @@ export type AgentLogSource = (typeof agentLogSources)[number];
 
 const shortText = (max: number) => z.string().max(max);
 
+/**
+ * One SSH public key in OpenSSH form on one line (`ssh-ed25519 AAAA...`): what agents report as
+ * their host key and clients present, and what ends up in a known_hosts file, so nothing else may.
+ */
+export const sshPublicKeySchema = z
+  .string()
+  .max(MAX_SSH_KEY_CHARS)
+  .regex(
+    /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,2}$/,
+    'is not an OpenSSH public key (TYPE BASE64 on one line)',
+  );
+
 export const agentLogLineSchema = z
   .object({
     /** Milliseconds since the epoch, as the agent saw the line. */
@@ -51,7 +63,7 @@ const helloFrame = z
     arch: shortText(64),
     hostname: shortText(255),
     /** The agent's SSH host key in OpenSSH form (`ssh-ed25519 AAAA...`); the daemon pins it. */
-    sshHostKey: shortText(MAX_SSH_KEY_CHARS).optional(),
+    sshHostKey: sshPublicKeySchema.optional(),
   })
   .strict();
 

@@ -80,7 +80,8 @@ export class WireguardCoordinator {
   readonly #tunnels = new Map<WireguardNodeKey, Set<WireguardNodeKey>>();
   readonly #listeners = new Map<WireguardNodeKey, Set<MapListener>>();
   readonly #acks: MapAcknowledgements;
-  #version = 0;
+  /** Starts from the clock, so a restarted daemon's maps are newer than any an agent applied before. */
+  #version = Date.now();
 
   constructor(options: { ackTimeoutMs?: number } = {}) {
     this.#acks = new MapAcknowledgements(options.ackTimeoutMs ?? ACK_TIMEOUT_MS);

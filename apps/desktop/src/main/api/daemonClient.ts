@@ -42,17 +42,20 @@ function daemonLinks(target: DaemonTarget): TRPCLink<AppRouter>[] {
   const url = `${target.url.replace(/\/+$/, '')}${API_PATH}`;
   const headers = () => ({ authorization: `Bearer ${target.token.reveal()}` });
   return [
-      splitLink({
-        condition: (op) => op.type === 'subscription',
-        true: httpSubscriptionLink({
-          url,
-          EventSource,
-          eventSourceOptions: () => ({
-            fetch: (input: string | URL | Request, init?: RequestInit) =>
-              fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers() } }),
-          }),
+    splitLink({
+      condition: (op) => op.type === 'subscription',
+      true: httpSubscriptionLink({
+        url,
+        EventSource,
+        eventSourceOptions: () => ({
+          fetch: (input: string | URL | Request, init?: RequestInit) =>
+            fetch(input, {
+              ...init,
+              headers: { ...(init?.headers as Record<string, string>), ...headers() },
+            }),
         }),
-        false: httpLink({ url, headers }),
       }),
+      false: httpLink({ url, headers }),
+    }),
   ];
 }

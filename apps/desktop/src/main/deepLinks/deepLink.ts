@@ -27,7 +27,12 @@ const openLink = z
   })
   .strict();
 
-export type DeepLink = { kind: 'open'; workspace: { owner?: string; name: string }; deployment?: string; action: 'show' | 'connect' | 'terminal' | 'vscode' };
+export type DeepLink = {
+  kind: 'open';
+  workspace: { owner?: string; name: string };
+  deployment?: string;
+  action: 'show' | 'connect' | 'terminal' | 'vscode';
+};
 
 /**
  * Parses a `warren://` link the OS handed the app (argv on Windows/Linux, open-url on macOS).
@@ -41,18 +46,27 @@ export function parseDeepLink(text: string): DeepLink {
     throw new WarrenError('INVALID_INPUT', `"${clip(text)}" is not a Warren link.`);
   }
   if (url.protocol !== DEEP_LINK_SCHEME)
-    throw new WarrenError('INVALID_INPUT', `"${clip(text)}" is not a Warren link; it must start with warren://.`);
+    throw new WarrenError(
+      'INVALID_INPUT',
+      `"${clip(text)}" is not a Warren link; it must start with warren://.`,
+    );
   // warren://open?… puts "open" in the host; warren:open?… in the path.
   const verb = (url.host || url.pathname).replace(/^\/+|\/+$/g, '');
-  if (verb !== 'open') throw new WarrenError('INVALID_INPUT', `Warren links can only open a workspace, not "${clip(verb)}".`);
+  if (verb !== 'open')
+    throw new WarrenError('INVALID_INPUT', `Warren links can only open a workspace, not "${clip(verb)}".`);
   const params: Record<string, string> = {};
   for (const [key, value] of url.searchParams) {
     if (key in params) throw new WarrenError('INVALID_INPUT', `The Warren link gives "${clip(key)}" twice.`);
     params[key] = value;
   }
-  if (!params.workspace) throw new WarrenError('INVALID_INPUT', 'The Warren link does not name a workspace (?workspace=NAME).');
+  if (!params.workspace)
+    throw new WarrenError('INVALID_INPUT', 'The Warren link does not name a workspace (?workspace=NAME).');
   const parsed = openLink.safeParse(params);
-  if (!parsed.success) throw new WarrenError('INVALID_INPUT', `The Warren link is not valid: ${describeIssues(parsed.error.issues)}`);
+  if (!parsed.success)
+    throw new WarrenError(
+      'INVALID_INPUT',
+      `The Warren link is not valid: ${describeIssues(parsed.error.issues)}`,
+    );
   const { workspace, deployment, action } = parsed.data;
   return {
     kind: 'open',

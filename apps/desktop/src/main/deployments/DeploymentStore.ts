@@ -34,7 +34,10 @@ export class DeploymentStore {
 
   list(): Deployment[] {
     const data = this.#read();
-    return data.deployments.map(({ encryptedToken: _token, ...rest }) => ({ ...rest, active: rest.id === data.active }));
+    return data.deployments.map(({ encryptedToken: _token, ...rest }) => ({
+      ...rest,
+      active: rest.id === data.active,
+    }));
   }
 
   active(): Deployment | undefined {
@@ -104,7 +107,8 @@ export class DeploymentStore {
   #find(data: DeploymentsFile, id: string) {
     const valid = deploymentIdSchema.safeParse(id);
     const entry = valid.success ? data.deployments.find((deployment) => deployment.id === id) : undefined;
-    if (!entry) throw new WarrenError('NOT_FOUND', `There is no saved Warren server with id "${String(id)}".`);
+    if (!entry)
+      throw new WarrenError('NOT_FOUND', `There is no saved Warren server with id "${String(id)}".`);
     return entry;
   }
 
@@ -118,7 +122,8 @@ export class DeploymentStore {
     try {
       text = fs.readFileSync(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, active: null, deployments: [] };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        return { version: 1, active: null, deployments: [] };
       throw new WarrenError('INTERNAL', `Cannot read ${this.file}: ${(error as Error).message}.`);
     }
     let json: unknown;
@@ -127,7 +132,10 @@ export class DeploymentStore {
     } catch {}
     const parsed = deploymentsFileSchema.safeParse(json);
     if (!parsed.success)
-      throw new WarrenError('INVALID_INPUT', `${this.file} is damaged; delete it and sign in to your servers again.`);
+      throw new WarrenError(
+        'INVALID_INPUT',
+        `${this.file} is damaged; delete it and sign in to your servers again.`,
+      );
     return parsed.data;
   }
 

@@ -73,7 +73,8 @@ export class IpcApiServer {
   ): Promise<void> {
     let procedure: unknown = this.options.desktop();
     for (const part of path.split('.')) procedure = (procedure as Record<string, unknown>)[part];
-    if (typeof procedure !== 'function') throw new WarrenError('NOT_FOUND', `The desktop has no procedure "${path}".`);
+    if (typeof procedure !== 'function')
+      throw new WarrenError('NOT_FOUND', `The desktop has no procedure "${path}".`);
     const result = await (procedure as (input: unknown) => Promise<unknown>)(input);
     if (type !== 'subscription') return send({ t: 'result', id, data: result });
     const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();

@@ -12,7 +12,10 @@ export const ipcRequest = z.discriminatedUnion('t', [
       id: z.number().int().nonnegative(),
       target: z.enum(['daemon', 'desktop']),
       type: z.enum(['query', 'mutation', 'subscription']),
-      path: z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/).max(200),
+      path: z
+        .string()
+        .regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/)
+        .max(200),
       input: z.unknown(),
     })
     .strict(),

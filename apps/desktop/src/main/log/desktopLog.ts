@@ -50,12 +50,20 @@ export class DesktopLog implements Logger {
 
   #write(level: LogLevel, message: string, fields: Record<string, unknown> | undefined): void {
     if (ORDER[level] < ORDER[this.level]) return;
-    const entry = { time: new Date().toISOString(), level, msg: message, ...(redact(fields ?? {}) as object) };
+    const entry = {
+      time: new Date().toISOString(),
+      level,
+      msg: message,
+      ...(redact(fields ?? {}) as object),
+    };
     this.out.write(`${this.#scrub(JSON.stringify(entry))}\n`);
   }
 
   #scrub(text: string): string {
-    let out = text.replace(TOKEN_IN_TEXT, (_match, bearer?: string, query?: string) => `${bearer ?? query}${REDACTED}`);
+    let out = text.replace(
+      TOKEN_IN_TEXT,
+      (_match, bearer?: string, query?: string) => `${bearer ?? query}${REDACTED}`,
+    );
     for (const secret of this.#hidden) out = out.split(secret).join(REDACTED);
     return out;
   }

@@ -8,7 +8,8 @@ export type DesktopNotification =
 /** How long before a workspace's autostop deadline the desktop warns. */
 export const AUTOSTOP_WARNING_MS = 10 * 60_000;
 
-const isReady = (view: WorkspaceView | undefined) => view?.status === 'running' && view.agent?.lifecycle === 'ready';
+const isReady = (view: WorkspaceView | undefined) =>
+  view?.status === 'running' && view.agent?.lifecycle === 'ready';
 
 /**
  * The notifications a change in workspace state deserves, as data (the Electron layer shows
@@ -46,7 +47,11 @@ export class WorkspaceNotifier {
   }
 }
 
-function autostopSoon(view: WorkspaceView, now: number, warnBeforeMs: number): DesktopNotification | undefined {
+function autostopSoon(
+  view: WorkspaceView,
+  now: number,
+  warnBeforeMs: number,
+): DesktopNotification | undefined {
   if (view.status !== 'running' || !view.deadline) return undefined;
   const left = Date.parse(view.deadline) - now;
   if (!(left > 0 && left <= warnBeforeMs)) return undefined;

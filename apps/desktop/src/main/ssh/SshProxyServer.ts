@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { type TunnelTarget, openSshTunnel, rememberHostKey } from '@warren/core/node';
+import { openSshTunnel, rememberHostKey, type TunnelTarget } from '@warren/core/node';
 import type { Logger } from '../log/desktopLog';
 import { MAX_HELLO_BYTES, type ProxyAnswer, type ProxyHello, proxyHello } from './sshProxyProtocol';
 
@@ -60,11 +60,16 @@ export class SshProxyServer {
     try {
       const { hello, rest } = await readHello(socket);
       if (!this.#checkKey(hello))
-        return answer(socket, { ok: false, error: 'The SSH proxy key does not match this Warren desktop; restart Warren.' });
+        return answer(socket, {
+          ok: false,
+          error: 'The SSH proxy key does not match this Warren desktop; restart Warren.',
+        });
       const target = this.options.target();
-      if (!target) return answer(socket, { ok: false, error: 'Warren desktop is not signed in to a server.' });
+      if (!target)
+        return answer(socket, { ok: false, error: 'Warren desktop is not signed in to a server.' });
       const opened = await openSshTunnel(target, hello.workspace, this.options.publicKey());
-      if (opened.connected.hostKey) rememberHostKey(this.options.knownHostsFile, hello.alias, opened.connected.hostKey);
+      if (opened.connected.hostKey)
+        rememberHostKey(this.options.knownHostsFile, hello.alias, opened.connected.hostKey);
       answer(socket, { ok: true }, false);
       if (rest.length > 0) opened.stream.write(rest);
       socket.pipe(opened.stream).pipe(socket);
@@ -108,7 +113,8 @@ function readHello(socket: net.Socket): Promise<{ hello: ProxyHello; rest: Buffe
         json = JSON.parse(buffered.subarray(0, newline).toString('utf8'));
       } catch {}
       const parsed = proxyHello.safeParse(json);
-      if (!parsed.success) return fail('The SSH proxy sent a greeting Warren does not understand; update Warren.');
+      if (!parsed.success)
+        return fail('The SSH proxy sent a greeting Warren does not understand; update Warren.');
       resolve({ hello: parsed.data, rest: buffered.subarray(newline + 1) });
     };
     const fail = (message: string) => {

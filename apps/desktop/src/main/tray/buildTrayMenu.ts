@@ -113,7 +113,15 @@ function workspaceSubmenu(
 
 function workspaceAction(
   label: string,
-  kind: 'start' | 'stop' | 'connect' | 'disconnect' | 'openTerminal' | 'openInVsCode' | 'copySshCommand' | 'openInBrowser',
+  kind:
+    | 'start'
+    | 'stop'
+    | 'connect'
+    | 'disconnect'
+    | 'openTerminal'
+    | 'openInVsCode'
+    | 'copySshCommand'
+    | 'openInBrowser',
   workspace: string,
   enabled: boolean,
 ): TrayItem {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { parsePortForward, PortForwarder, type WorkspaceSsh } from '@warren/core/node';
 import { WarrenError } from '@warren/core';
+import { PortForwarder, parsePortForward, type WorkspaceSsh } from '@warren/core/node';
 import type { TunnelStore } from './TunnelStore';
 import type { SavedForward, TunnelState, WorkspaceTunnels } from './tunnelTypes';
 
@@ -67,7 +67,10 @@ export class TunnelManager extends EventEmitter<TunnelManagerEvents> {
   async open(workspace: string): Promise<SavedForward[]> {
     const forwards = this.saved(workspace);
     if (forwards.length === 0)
-      throw new WarrenError('INVALID_INPUT', `Workspace "${workspace}" has no saved port forwards; add one first.`);
+      throw new WarrenError(
+        'INVALID_INPUT',
+        `Workspace "${workspace}" has no saved port forwards; add one first.`,
+      );
     await this.close(workspace);
     this.#failed.delete(workspace);
     const forwarder = new PortForwarder(() => this.connect(workspace), forwards);
@@ -130,7 +133,8 @@ export class TunnelManager extends EventEmitter<TunnelManagerEvents> {
     const wasConnected = live.state === 'connected';
     live.state = state as TunnelState;
     live.detail = state === 'connected' ? undefined : detail;
-    if (wasConnected && state === 'reconnecting') this.emit('dropped', workspace, detail ?? 'the connection dropped');
+    if (wasConnected && state === 'reconnecting')
+      this.emit('dropped', workspace, detail ?? 'the connection dropped');
     this.#changed();
   }
 

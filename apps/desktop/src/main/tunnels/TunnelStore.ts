@@ -59,7 +59,10 @@ export class TunnelStore {
     } catch {}
     const parsed = tunnelsFileSchema.safeParse(json);
     if (!parsed.success)
-      throw new WarrenError('INVALID_INPUT', `${this.file} is damaged; delete it and save your port forwards again.`);
+      throw new WarrenError(
+        'INVALID_INPUT',
+        `${this.file} is damaged; delete it and save your port forwards again.`,
+      );
     return parsed.data;
   }
 }

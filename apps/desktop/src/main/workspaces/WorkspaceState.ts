@@ -81,6 +81,20 @@ export class WorkspaceState extends EventEmitter<WorkspaceStateEvents> {
     });
   }
 
+  /** Resolves true at the first later change for which `predicate` holds, false after `timeoutMs`. */
+  nextChange(predicate: (snapshot: WorkspaceSnapshot) => boolean, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (result: boolean) => {
+        clearTimeout(timer);
+        this.off('change', check);
+        resolve(result);
+      };
+      const check = (snapshot: WorkspaceSnapshot) => predicate(snapshot) && done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.on('change', check);
+    });
+  }
+
   close(): void {
     this.#closed = true;
     clearTimeout(this.#retry);
@@ -98,7 +112,8 @@ export class WorkspaceState extends EventEmitter<WorkspaceStateEvents> {
       },
       onData: (event) => {
         if ('deleted' in event) {
-          for (const [name, view] of this.#workspaces) if (view.id === event.id) this.#workspaces.delete(name);
+          for (const [name, view] of this.#workspaces)
+            if (view.id === event.id) this.#workspaces.delete(name);
         } else {
           this.#workspaces.set(event.name, event);
         }
@@ -117,7 +132,10 @@ export class WorkspaceState extends EventEmitter<WorkspaceStateEvents> {
 
   async #resync(): Promise<void> {
     try {
-      const [me, list] = await Promise.all([this.client.auth.whoami.query(), this.client.workspaces.list.query({})]);
+      const [me, list] = await Promise.all([
+        this.client.auth.whoami.query(),
+        this.client.workspaces.list.query({}),
+      ]);
       this.#me = me.username;
       this.#workspaces.clear();
       for (const view of list) this.#workspaces.set(view.name, view);

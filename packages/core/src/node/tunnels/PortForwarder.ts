@@ -153,6 +153,11 @@ export class PortForwarder extends EventEmitter<PortForwarderEvents> {
       if (this.#stopped) throw new WarrenError('UNAVAILABLE', 'The port forward was stopped.');
       try {
         const ssh = await this.connect();
+        // Stopped while dialling: this connection has no one to serve.
+        if (this.#stopped) {
+          ssh.close();
+          throw new WarrenError('UNAVAILABLE', 'The port forward was stopped.');
+        }
         this.#ssh = ssh;
         this.#backoffMs = MIN_BACKOFF_MS;
         this.#setState('connected');

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket } from 'ws';
 import { z } from 'zod';
+import { sshPublicKeySchema } from '../../agent/protocol';
 import { isErrorCode, WarrenError } from '../../errors/WarrenError';
 import type { Secret } from '../../secrets/Secret';
 import { tunnelStream, zeroMask } from './tunnelStream';
@@ -9,7 +10,7 @@ import { tunnelStream, zeroMask } from './tunnelStream';
 const connectedFrame = z.object({
   type: z.literal('connected'),
   workspace: z.object({ id: z.string(), owner: z.string(), name: z.string() }),
-  hostKey: z.string().optional(),
+  hostKey: sshPublicKeySchema.optional(),
 });
 export type TunnelConnected = z.infer<typeof connectedFrame>;
 

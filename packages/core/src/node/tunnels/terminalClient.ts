@@ -13,7 +13,8 @@ export const TUNNEL_TERMINAL_PATH = '/api/v2/tunnels/terminal';
 export interface TerminalClientEvents {
   output: [data: Uint8Array];
   exit: [exitCode: number | null, signal: string | null];
-  error: [code: ErrorCode, message: string];
+  /** The agent refused or ended the terminal, with a sentence (not an EventEmitter 'error'). */
+  refused: [code: ErrorCode, message: string];
   close: [];
 }
 
@@ -67,7 +68,7 @@ export class TerminalClient extends EventEmitter<TerminalClientEvents> {
   #deliver(frame: TerminalAgentFrame): void {
     if (frame.type === 'output') this.emit('output', frame.data);
     else if (frame.type === 'exit') this.emit('exit', frame.exitCode, frame.signal);
-    else this.emit('error', frame.code, frame.message);
+    else this.emit('refused', frame.code, frame.message);
   }
 }
 
@@ -91,6 +92,8 @@ export async function openTerminal(
         }
       });
       socket.once('close', () => client.emit('close'));
+      // A broken connection ends in 'close'; an unhandled 'error' would take the process down.
+      socket.on('error', () => socket.terminate());
       return client;
     },
   );

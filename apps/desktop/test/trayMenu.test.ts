@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type { WorkspaceView } from '../src/main/api/daemonClient';
+import type { Deployment } from '../src/main/deployments/deploymentSchemas';
+import { terminalCommand } from '../src/main/platform/terminalCommand';
+import { buildTrayMenu } from '../src/main/tray/buildTrayMenu';
+import { vscodeUri } from '../src/main/tray/trayActions';
+import type { WorkspaceSnapshot } from '../src/main/workspaces/WorkspaceState';
+import { actionItem, workspaceItem } from './support/desktopWorld';
+
+const deployment = (id: string, active: boolean): Deployment => ({
+  id,
+  name: id,
+  url: `https://${id}.example`,
+  active,
+  addedAt: '2026-01-01T00:00:00Z',
+});
+const snapshot = (patch: Partial<WorkspaceSnapshot>): WorkspaceSnapshot => ({
+  connection: 'connected',
+  detail: undefined,
+  workspaces: [],
+  chats: undefined,
+  me: 'ann',
+  ...patch,
+});
+
+describe('the tray menu, built as data', () => {
+  it('offers sign-in when no deployment is active, with the signed-out icon', () => {
+    const menu = buildTrayMenu({ deployments: [], snapshot: undefined, tunnels: new Map() });
+    expect(menu.icon).toBe('tray-signed-out');
+    expect(actionItem(menu.items, 'Sign in')?.action).toEqual({ kind: 'openWindow' });
+    expect(actionItem(menu.items, 'Quit Warren')?.action).toEqual({ kind: 'quit' });
+  });
+
+  it('shows reconnecting with the offline icon and disables workspace actions meanwhile', () => {
+    const ws = {
+      name: 'dev',
+      owner: 'ann',
+      status: 'running',
+      agent: { lifecycle: 'ready', connected: true },
+    } as WorkspaceView;
+    const menu = buildTrayMenu({
+      deployments: [deployment('work', true)],
+      snapshot: snapshot({ connection: 'reconnecting', workspaces: [ws] }),
+      tunnels: new Map(),
+    });
+    expect(menu.icon).toBe('tray-offline');
+    expect(menu.tooltip).toBe('Warren — work: reconnecting…');
+    const items = workspaceItem(menu.items, 'dev')?.items ?? [];
+    expect(actionItem(items, 'Stop')?.enabled).toBe(false);
+    // Copying the SSH command needs no server.
+    expect(actionItem(items, 'Copy SSH command')?.enabled).toBe(true);
+  });
+
+  it('lists recent chats and lets you switch deployments, but only when there is more than one', () => {
+    const menu = buildTrayMenu({
+      deployments: [deployment('work', true), deployment('home', false)],
+      snapshot: snapshot({ chats: [{ id: 'c1', title: null, updatedAt: '2026-01-01T00:00:00Z' }] }),
+      tunnels: new Map(),
+    });
+    const chats = menu.items.find((item) => item.type === 'submenu' && item.label === 'Recent chats');
+    expect(chats).toMatchObject({
+      items: [{ label: 'Untitled chat', action: { kind: 'openChat', chatId: 'c1' } }],
+    });
+    const servers = menu.items.find((item) => item.type === 'submenu' && item.label === 'Switch server');
+    expect(servers).toMatchObject({
+      items: [
+        { label: '✓ work', enabled: false },
+        { label: 'home', enabled: true, action: { kind: 'switchDeployment', deploymentId: 'home' } },
+      ],
+    });
+    expect(
+      buildTrayMenu({ deployments: [deployment('work', true)], snapshot: snapshot({}), tunnels: new Map() })
+        .items,
+    ).not.toContainEqual(expect.objectContaining({ label: 'Switch server' }));
+  });
+
+  it('opens VS Code on the SSH alias and folder, and terminals with each OS own tool', () => {
+    expect(vscodeUri('warren.dev', '/home/ann/my project')).toBe(
+      'vscode://vscode-remote/ssh-remote+warren.dev/home/ann/my%20project',
+    );
+    expect(terminalCommand('darwin', 'ssh warren.dev').file).toBe('osascript');
+    expect(terminalCommand('win32', 'ssh warren.dev').args).toEqual([
+      '/c',
+      'start',
+      'cmd.exe',
+      '/k',
+      'ssh warren.dev',
+    ]);
+    expect(terminalCommand('linux', 'ssh warren.dev', (bin) => bin === 'konsole')).toEqual({
+      file: 'konsole',
+      args: ['-e', 'ssh', 'warren.dev'],
+    });
+  });
+});
