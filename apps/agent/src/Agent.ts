@@ -14,6 +14,7 @@ import {
   WarrenError,
 } from '@warren/core';
 import { tunnelStream } from '@warren/core/node';
+import type { WebSocket } from 'ws';
 import type { AgentConfig } from './AgentConfig';
 import type { AgentLog } from './AgentLog';
 import { DaemonSocket, type DaemonSocketOptions } from './DaemonSocket';
@@ -29,7 +30,6 @@ import { serveTerminalStream } from './streams/terminalStream';
 import { daemonUrlFromConnectUrl, PtyAddonSource } from './terminals/PtyAddonSource';
 import { TerminalSessions } from './terminals/TerminalSessions';
 import { AGENT_VERSION } from './version';
-import type { WebSocket } from 'ws';
 import { WireguardAgent } from './wireguard/WireguardAgent';
 
 export interface AgentOptions {
@@ -80,6 +80,11 @@ export class Agent {
         onUnauthorized: () => {
           if (!this.#stopping) options.exit(1);
         },
+        // Nothing this agent can fix by redialling (its host key is not the pinned one): stop.
+        onRefused: () => {
+          if (!this.#stopping) options.exit(1);
+        },
+        onWritable: () => this.#flush(),
       },
       options.socket,
     );
@@ -168,17 +173,17 @@ export class Agent {
   #serveStream(frame: AgentStreamFrame, socket: WebSocket): void {
     // One bad stream must never take the agent (and every other connection) down.
     try {
-        if (frame.kind === 'ssh' && frame.clientKey) {
-          const stream = tunnelStream(socket);
-          stream.on('error', () => socket.terminate());
-          this.#ssh.serve(stream, frame.clientKey);
-        } else if (frame.kind === 'terminal' && frame.terminal)
-          serveTerminalStream(socket, this.#terminals, frame.terminal);
-        else socket.close(1003, `this agent does not serve ${frame.kind} streams`);
-      } catch (error) {
-        this.options.log.warn('a stream could not be served', { kind: frame.kind, error: String(error) });
-        socket.terminate();
-      }
+      if (frame.kind === 'ssh' && frame.clientKey) {
+        const stream = tunnelStream(socket);
+        stream.on('error', () => socket.terminate());
+        this.#ssh.serve(stream, frame.clientKey);
+      } else if (frame.kind === 'terminal' && frame.terminal)
+        serveTerminalStream(socket, this.#terminals, frame.terminal);
+      else socket.close(1003, `this agent does not serve ${frame.kind} streams`);
+    } catch (error) {
+      this.options.log.warn('a stream could not be served', { kind: frame.kind, error: String(error) });
+      socket.terminate();
+    }
   }
 
   /** Runs one operation the daemon asked for and answers on the control socket. */
@@ -285,10 +290,14 @@ export class Agent {
   }
 
   #flush(): void {
-    const dropped = this.#outbox.drain((text) => this.#socket.send(text));
+    const dropped = this.#outbox.drain((text) => this.#socket.offer(text));
     if (dropped > 0) {
-      this.options.log.warn('log frames were dropped while the daemon was unreachable', { frames: dropped });
-      this.#agentLine(`${dropped} batches of log lines were dropped while the daemon was unreachable`);
+      this.options.log.warn('log frames were dropped: the daemon was unreachable or slower than the output', {
+        frames: dropped,
+      });
+      this.#agentLine(
+        `${dropped} batches of log lines were dropped: the daemon was unreachable or could not keep up with the output`,
+      );
     }
   }
 

@@ -16,12 +16,20 @@ export interface DaemonSocketHandlers {
   onFrame(frame: DaemonToAgentFrame): void;
   /** The daemon refused the token `maxUnauthorized` times in a row; the socket has stopped. */
   onUnauthorized(): void;
+  /** The daemon refused the agent itself (1008, e.g. a changed host key) `maxRefused` times in a row; stopped. */
+  onRefused(reason: string): void;
+  /** The send buffer fell back under the high-water mark after `offer` had refused a frame. */
+  onWritable(): void;
 }
 
 export interface DaemonSocketOptions {
   backoff?: Backoff;
   /** 401s in a row before giving up: a deleted workspace's agent must not dial forever. */
   maxUnauthorized?: number;
+  /** 1008 closes (the daemon refused the agent) in a row before giving up. */
+  maxRefused?: number;
+  /** Queued bytes above which `offer` refuses frames until the socket drains. */
+  highWaterBytes?: number;
   /** The daemon pings every 15 s; this long without a ping or frame means the link is dead. */
   idleTimeoutMs?: number;
   /** A connection that lasted this long starts the backoff over. */
@@ -29,16 +37,23 @@ export interface DaemonSocketOptions {
 }
 
 const UNEXPECTED_STATUS = /Unexpected server response: (\d{3})/;
+/** Close code for a refusal: a frame the other side would not take, or an agent it will not serve. */
+const POLICY_VIOLATION = 1008;
 
 /** The agent's end of the agent WebSocket: dials, redials with backoff, and decodes frames. */
 export class DaemonSocket {
   #ws: WebSocket | undefined;
   #stopped = false;
   #unauthorized = 0;
+  #refused = 0;
+  /** `offer` refused a frame: tell the owner once the buffer drains. */
+  #waitingForDrain = false;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #backoff: Backoff;
   readonly #maxUnauthorized: number;
+  readonly #maxRefused: number;
+  readonly #highWaterBytes: number;
   readonly #idleTimeoutMs: number;
   readonly #stableAfterMs: number;
 
@@ -51,6 +66,8 @@ export class DaemonSocket {
   ) {
     this.#backoff = options.backoff ?? new Backoff();
     this.#maxUnauthorized = options.maxUnauthorized ?? 3;
+    this.#maxRefused = options.maxRefused ?? 3;
+    this.#highWaterBytes = options.highWaterBytes ?? 1024 * 1024;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
     this.#stableAfterMs = options.stableAfterMs ?? 10_000;
   }
@@ -65,9 +82,30 @@ export class DaemonSocket {
 
   /** Writes a frame if a connection is open; false otherwise (the caller keeps it for later). */
   send(text: string): boolean {
-    if (!this.#ws || this.#ws.readyState !== WebSocket.OPEN) return false;
-    this.#ws.send(text);
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(text, () => this.#written(ws));
     return true;
+  }
+
+  /**
+   * Like `send`, but also refuses while more than the high-water mark waits to be written, so
+   * a chatty script cannot fill memory faster than the daemon reads; `onWritable` says when to
+   * offer again. Small control frames use `send` and are never held back.
+   */
+  offer(text: string): boolean {
+    const ws = this.#ws;
+    if (ws && ws.readyState === WebSocket.OPEN && ws.bufferedAmount > this.#highWaterBytes) {
+      this.#waitingForDrain = true;
+      return false;
+    }
+    return this.send(text);
+  }
+
+  #written(ws: WebSocket): void {
+    if (!this.#waitingForDrain || ws !== this.#ws || ws.bufferedAmount > this.#highWaterBytes) return;
+    this.#waitingForDrain = false;
+    this.handlers.onWritable();
   }
 
   /** Stops redialing and closes the connection after what was sent has been written. */
@@ -102,6 +140,7 @@ export class DaemonSocket {
     this.#ws = ws;
     let openedAt: number | undefined;
     let status: number | undefined;
+    let closedByAgent = false;
 
     ws.on('open', () => {
       openedAt = Date.now();
@@ -122,9 +161,12 @@ export class DaemonSocket {
         this.log.error('the daemon sent a frame this agent does not understand', {
           error: (error as Error).message,
         });
-        ws.close(1008, 'invalid frame');
+        closedByAgent = true;
+        ws.close(POLICY_VIOLATION, 'invalid frame');
         return;
       }
+      // The daemon took the hello: earlier refusals were passing (say, a replica out of date).
+      if (frame.type === 'manifest') this.#refused = 0;
       this.handlers.onFrame(frame);
     });
     ws.on('error', (error) => {
@@ -141,6 +183,9 @@ export class DaemonSocket {
       }
       if (this.#stopped) return;
       if (status === 401 && this.#refusedTooOften()) return;
+      if (code === POLICY_VIOLATION && openedAt !== undefined && !closedByAgent) {
+        if (this.#refusedAgentTooOften(reason.toString())) return;
+      }
       const delay = this.#backoff.next();
       this.log.debug('reconnecting', { delayMs: delay });
       this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
@@ -156,6 +201,18 @@ export class DaemonSocket {
     if (this.#unauthorized < this.#maxUnauthorized) return false;
     this.#stopped = true;
     this.handlers.onUnauthorized();
+    return true;
+  }
+
+  #refusedAgentTooOften(reason: string): boolean {
+    this.#refused += 1;
+    this.log.error(
+      `the daemon refused this agent (attempt ${this.#refused} of ${this.#maxRefused}): ${reason || 'no reason given'}`,
+    );
+    if (this.#refused < this.#maxRefused) return false;
+    this.#stopped = true;
+    this.log.error(`giving up: the daemon refused this agent ${this.#refused} times in a row: ${reason}`);
+    this.handlers.onRefused(reason);
     return true;
   }
 

@@ -2,6 +2,7 @@ import { StrictMode, useEffect } from 'react';
 import { ApiProvider } from './api/ApiContext';
 import type { ApiClient } from './api/client';
 import { App } from './app/App';
+import { ErrorBoundary } from './app/ErrorBoundary';
 import { type RoutingMode, startRouter } from './app/router';
 import { loadTheme } from './design/theme';
 import {
@@ -36,7 +37,9 @@ export function WarrenApp({
     <StrictMode>
       <ApiProvider client={client}>
         <TerminalConnectorProvider value={terminal}>
-          <App />
+          <ErrorBoundary whole>
+            <App />
+          </ErrorBoundary>
         </TerminalConnectorProvider>
       </ApiProvider>
     </StrictMode>

@@ -22,25 +22,42 @@ export interface DaemonProcess {
   url: string;
   dataDir: string;
   child: ChildProcess;
-  stop(): Promise<void>;
+  /** Ends the process; `keepData` leaves the data directory for a restart on it. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
-/** `warren server` as a real process on a free loopback port, SQLite in a fresh data directory. */
+/**
+ * `warren server` as a real process on a free loopback port, SQLite in a fresh data directory;
+ * or, to restart one, on the same `listen` address and `dataDir`.
+ */
 export async function startDaemon(
   args: string[] = [],
   env: Record<string, string> = {},
+  at: { listen?: string; dataDir?: string } = {},
 ): Promise<DaemonProcess> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-ui-'));
+  const dataDir = at.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'warren-ui-'));
   fs.mkdirSync(path.join(ARTIFACTS_DIR, 'logs'), { recursive: true });
   const child = spawn(
     process.execPath,
-    [cli, 'server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-format', 'json', ...args],
+    [
+      cli,
+      'server',
+      '--listen',
+      at.listen ?? '127.0.0.1:0',
+      '--data-dir',
+      dataDir,
+      '--log-format',
+      'json',
+      ...args,
+    ],
     {
       env: { ...process.env, WARREN_UI_DIR: path.join(uiDir, 'dist'), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  const log = fs.createWriteStream(path.join(ARTIFACTS_DIR, 'logs', `daemon-${path.basename(dataDir)}.log`));
+  const log = fs.createWriteStream(path.join(ARTIFACTS_DIR, 'logs', `daemon-${path.basename(dataDir)}.log`), {
+    flags: 'a',
+  });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const url = await new Promise<string>((resolve, reject) => {
@@ -58,7 +75,7 @@ export async function startDaemon(
     url,
     dataDir,
     child,
-    async stop() {
+    async stop(options) {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
@@ -66,7 +83,7 @@ export async function startDaemon(
         await exited;
         clearTimeout(timer);
       }
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!options?.keepData) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ephemeralKeyPair } from '@warren/core/node';
-import { utils } from 'ssh2';
+import { ephemeralKeyPair, sshPublicKeyOf, writeFileAtomically } from '@warren/core/node';
 
 export interface HostKey {
   /** OpenSSH private key text, for the SSH server. */
@@ -18,20 +17,13 @@ export function loadOrCreateHostKey(stateDir: string): HostKey {
   const file = path.join(stateDir, 'ssh_host_ed25519_key');
   try {
     const privateKey = fs.readFileSync(file, 'utf8');
-    const parsed = utils.parseKey(privateKey);
-    if (!(parsed instanceof Error) && !Array.isArray(parsed))
-      return { privateKey, publicKey: openSshPublicKey(parsed.type, parsed.getPublicSSH()) };
+    const publicKey = sshPublicKeyOf(privateKey);
+    if (publicKey) return { privateKey, publicKey };
   } catch {
     // Missing or unreadable: make a new one below.
   }
   const pair = ephemeralKeyPair();
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, pair.privateKey, { mode: 0o600 });
-  fs.renameSync(temp, file);
+  writeFileAtomically(file, pair.privateKey, 0o600);
   return pair;
-}
-
-export function openSshPublicKey(type: string, blob: Buffer): string {
-  return `${type} ${blob.toString('base64')}`;
 }

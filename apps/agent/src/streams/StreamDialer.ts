@@ -1,4 +1,10 @@
-import { type AgentStreamFrame, decodeAgentFrame, MAX_AGENT_FRAME_BYTES, type Secret } from '@warren/core';
+import {
+  type AgentStreamFrame,
+  decodeAgentFrame,
+  MAX_AGENT_FRAME_BYTES,
+  type Secret,
+  STANDBY_STREAM_ID,
+} from '@warren/core';
 import { zeroMask } from '@warren/core/node';
 import WebSocket from 'ws';
 import type { AgentLog } from '../AgentLog';
@@ -7,8 +13,6 @@ import type { AgentLog } from '../AgentLog';
 const DIAL_TIMEOUT_MS = 8000;
 /** After a standby socket failed, wait this long before dialling another. */
 const STANDBY_RETRY_MS = 2000;
-/** The id of the stream socket the agent keeps open in advance. */
-export const STANDBY_STREAM_ID = 'standby';
 
 /**
  * Dials the stream sockets the daemon asks for (`stream` frames): one WebSocket per tunnel, at
@@ -63,7 +67,8 @@ export class StreamDialer {
     const retry = () => {
       if (used || this.#standby !== socket) return;
       this.#standby = undefined;
-      if (this.#keepStandby) setTimeout(() => this.#keepStandby && this.keepStandby(onStream), STANDBY_RETRY_MS).unref();
+      if (this.#keepStandby)
+        setTimeout(() => this.#keepStandby && this.keepStandby(onStream), STANDBY_RETRY_MS).unref();
     };
     socket.once('close', retry);
     socket.once('error', retry);

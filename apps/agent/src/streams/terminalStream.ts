@@ -1,9 +1,11 @@
 import {
+  type AgentStreamTerminal,
   decodeTerminalClientFrame,
   encodeTerminalAgentFrame,
   type TerminalAgentFrame,
   WarrenError,
 } from '@warren/core';
+import { rawDataBytes } from '@warren/core/node';
 import type { RawData, WebSocket } from 'ws';
 import type { TerminalAttachment, TerminalSink } from '../terminals/ReconnectingPty';
 import type { TerminalSessions } from '../terminals/TerminalSessions';
@@ -13,12 +15,7 @@ const HIGH_WATER_BYTES = 512 * 1024;
 /** Frames a client may send before its terminal has started (the first attach downloads the addon). */
 const MAX_EARLY_FRAMES = 256;
 
-export interface TerminalStreamRequest {
-  session: string;
-  cols: number;
-  rows: number;
-  command?: string | undefined;
-}
+export type TerminalStreamRequest = AgentStreamTerminal;
 
 /**
  * One client's view of a reconnecting terminal, over a stream socket the daemon relays: terminal
@@ -60,7 +57,7 @@ export function serveTerminalStream(
     }
     try {
       if (!isBinary) throw new WarrenError('INVALID_INPUT', 'Terminal frames are binary.');
-      const frame = decodeTerminalClientFrame(toBytes(data));
+      const frame = decodeTerminalClientFrame(rawDataBytes(data));
       if (frame.type === 'input') attachment.write(frame.data);
       else attachment.resize(frame.cols, frame.rows);
     } catch (error) {
@@ -107,10 +104,4 @@ function utf8Prefix(text: string, maxBytes: number): string {
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length <= maxBytes) return text;
   return new TextDecoder().decode(bytes.subarray(0, maxBytes)).replace(/\uFFFD$/, '');
-}
-
-function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return data;
 }

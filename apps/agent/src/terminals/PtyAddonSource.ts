@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import {
   terminalAddonKey,
   WarrenError,
 } from '@warren/core';
+import { writeFileAtomically } from '@warren/core/node';
 import { currentAddonTarget, loadPtyAddon, type PtyAddon } from './PtyAddon';
 
 export interface PtyAddonSourceOptions {
@@ -94,9 +95,7 @@ export class PtyAddonSource {
       );
     }
     // Write then rename: a process that loaded the old file keeps its copy, and no one sees half a file.
-    const part = `${file}.${randomBytes(6).toString('hex')}.part`;
-    fs.writeFileSync(part, body, { mode: 0o700 });
-    fs.renameSync(part, file);
+    writeFileAtomically(file, body, 0o700);
     return file;
   }
 

@@ -1,5 +1,13 @@
-import { type AgentStatusFrame, type DaemonToAgentFrame, encodeAgentFrame } from '@warren/core';
+import { type AgentStatusFrame, type DaemonToAgentFrame, encodeAgentFrame, WarrenError } from '@warren/core';
 import type { WebSocket } from 'ws';
+
+/** What a call to, or tunnel into, a workspace whose agent has no live socket here fails with. */
+export function agentNotConnected(): WarrenError {
+  return new WarrenError(
+    'UNAVAILABLE',
+    "The workspace's agent is not connected; start the workspace and wait until it is ready.",
+  );
+}
 
 /** Close code for a connection that a newer one from the same agent replaced. */
 export const REPLACED_CLOSE_CODE = 4000;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type AgentResponseFrame, type ErrorCode, isErrorCode, WarrenError } from '@warren/core';
-import type { AgentConnections } from './AgentConnections';
+import { type AgentConnections, agentNotConnected } from './AgentConnections';
 import { PendingReplies } from './PendingReplies';
 
 /** How long a call waits for the agent's answer unless the caller says otherwise. */
@@ -24,13 +24,7 @@ export class AgentRpc {
   /** Sends one operation to the workspace's connected agent and resolves with its raw result. */
   call(workspaceId: string, op: string, params: unknown, options: AgentCallOptions = {}): Promise<unknown> {
     const agentId = this.connections.agentOf(workspaceId);
-    if (!agentId)
-      return Promise.reject(
-        new WarrenError(
-          'UNAVAILABLE',
-          "The workspace's agent is not connected; start the workspace and wait until it is ready.",
-        ),
-      );
+    if (!agentId) return Promise.reject(agentNotConnected());
     if (options.signal?.aborted) return Promise.reject(cancelled(op));
     const id = randomUUID();
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -7,6 +7,7 @@ import {
   encodeAgentFrame,
   WarrenError,
 } from '@warren/core';
+import { rawDataBytes } from '@warren/core/node';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import type { TunnelRelay } from '../tunnels/TunnelRelay';
@@ -17,6 +18,13 @@ import type { AgentService, AgentSession } from './AgentService';
 import { bearerToken } from './agentToken';
 
 export const AGENT_CONNECT_PATH = '/api/v2/agents/connect';
+/**
+ * Frames waiting to be handled before the daemon stops reading the agent's socket. Each frame
+ * is handled after the previous one (a database write for logs), so a chatty script could
+ * otherwise queue frames faster than they are stored, without bound; paused, TCP's window holds
+ * the agent back and its own send buffer fills instead.
+ */
+const MAX_QUEUED_FRAMES = 64;
 
 export interface AgentSocketOptions {
   agents: AgentService;
@@ -82,6 +90,8 @@ class AgentLink {
   #rejected = false;
   #alive = true;
   #queue: Promise<void> = Promise.resolve();
+  #queued = 0;
+  #paused = false;
   readonly #agentId: string;
   readonly #log: FastifyRequest['log'];
 
@@ -110,7 +120,7 @@ class AgentLink {
     });
     socket.on('message', (data, isBinary) => {
       this.#alive = true;
-      this.#queue = this.#queue.then(() => this.#receive(data, isBinary));
+      this.#enqueue(data, isBinary);
     });
     socket.on('close', (code) => {
       clearInterval(ping);
@@ -129,18 +139,30 @@ class AgentLink {
     });
   }
 
+  #enqueue(data: RawData, isBinary: boolean): void {
+    this.#queued += 1;
+    if (!this.#paused && this.#queued > MAX_QUEUED_FRAMES) {
+      this.#paused = true;
+      this.socket.pause();
+    }
+    this.#queue = this.#queue.then(async () => {
+      await this.#receive(data, isBinary);
+      this.#queued -= 1;
+      // Resume at half, not at the limit, so a busy agent does not toggle the socket every frame.
+      if (this.#paused && this.#queued <= MAX_QUEUED_FRAMES / 2) {
+        this.#paused = false;
+        this.socket.resume();
+      }
+    });
+  }
+
   async #receive(data: RawData, isBinary: boolean): Promise<void> {
     if (this.#rejected) return;
     let frame: AgentToDaemonFrame;
     try {
       if (isBinary)
         throw new WarrenError('INVALID_INPUT', 'Agent frames are JSON text; a binary frame arrived.');
-      const bytes = Array.isArray(data)
-        ? Buffer.concat(data)
-        : data instanceof ArrayBuffer
-          ? new Uint8Array(data)
-          : data;
-      frame = decodeAgentFrame(bytes, 'to-daemon');
+      frame = decodeAgentFrame(rawDataBytes(data), 'to-daemon');
       if (!this.#greeted && frame.type !== 'hello') {
         throw new WarrenError('INVALID_INPUT', `The first agent frame must be "hello", not "${frame.type}".`);
       }
@@ -200,13 +222,27 @@ class AgentLink {
     }
   }
 
-  /** A failure to persist ends the connection (the agent reconnects and resends its state) rather than the daemon. */
+  /**
+   * A failure to persist ends the connection (the agent reconnects and resends its state) rather
+   * than the daemon. A refusal (a WarrenError, e.g. a host key that differs from the pinned one)
+   * closes with 1008 and its sentence, which is also stored as an agent log line: the agent
+   * gives up after a few such closes, and `warren logs` shows why.
+   */
   async #safely(work: () => Promise<unknown>): Promise<void> {
     try {
       await work();
     } catch (error) {
-      this.#log.error({ err: error }, 'agent frame could not be handled');
-      this.#close(1011, 'The daemon could not handle the frame.');
+      if (!(error instanceof WarrenError) || error.code === 'INTERNAL') {
+        this.#log.error({ err: error }, 'agent frame could not be handled');
+        return this.#close(1011, 'The daemon could not handle the frame.');
+      }
+      this.#log.warn({ reason: error.message, code: error.code }, 'refusing the agent');
+      await this.options.agents
+        .appendLogs(this.#agentId, 'agent', [
+          { time: Date.now(), line: `The daemon refused this agent: ${error.message}` },
+        ])
+        .catch((failure: unknown) => this.#log.error({ err: failure }, 'could not store the refusal'));
+      this.#close(1008, error.message);
     }
   }
 
@@ -214,6 +250,8 @@ class AgentLink {
     if (this.#rejected) return;
     this.#rejected = true;
     this.socket.close(code, closeReason(reason));
+    // The closing handshake needs the agent's close frame read.
+    if (this.#paused) this.socket.resume();
   }
 }
 

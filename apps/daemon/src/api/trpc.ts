@@ -2,6 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { describeIssues, type errorCodes, WarrenError } from '@warren/core';
 import { authorizeProcedure, procedurePolicy } from '../auth/policy';
+import { chatAuditDiff } from '../chat/chatAudit';
 import { actorOf, type Context } from './context';
 
 const trpcCodeFor: Record<keyof typeof errorCodes, TRPC_ERROR_CODE_KEY> = {
@@ -108,7 +109,11 @@ export const procedure = t.procedure
     const actor = actorOf(ctx);
     const failure = result.ok ? undefined : result.error;
     let diff = ctx.audit.diff;
-    if (diff === undefined) diff = { input: await getRawInput().catch(() => undefined) };
+    if (diff === undefined) {
+      const input = await getRawInput().catch(() => undefined);
+      // Chat input is people's words: only ids and lengths, even when it failed validation.
+      diff = path.startsWith('chats.') ? chatAuditDiff(input) : { input };
+    }
     try {
       await ctx.services.audit.record({
         actorId: actor?.userId ?? ctx.audit.actor?.id ?? null,

@@ -28,8 +28,12 @@ export class ChatLive {
   draining = false;
   /** The worker for the queue, while it runs; resolves when the queue is empty or held. */
   worker: Promise<void> | undefined;
-  /** Set while an edit or delete rewrites the history: the worker starts no new turn. */
-  queueHeld = false;
+  /**
+   * How many callers (an edit, a delete, a parent's interrupt, shutdown) hold the queue: while
+   * any does, the worker starts no new turn. A count, so one caller's release cannot restart a
+   * worker another still holds back (an edit finishing while a delete is under way).
+   */
+  holds = 0;
   /** Set once the chat is deleted. */
   closed = false;
   readonly #listeners = new Set<Listener>();
@@ -103,6 +107,20 @@ export class ChatLive {
       offClose();
       signal.removeEventListener('abort', onEnd);
     }
+  }
+
+  get queueHeld(): boolean {
+    return this.holds > 0;
+  }
+
+  /**
+   * A creation time for a new message, later than every message the chat has: queued messages
+   * run in creation order, so two sent in the same millisecond must not tie (and fall back to
+   * their random ids).
+   */
+  nextCreatedAt(now: number): number {
+    const latest = Math.max(0, ...this.messages.map((m) => Date.parse(m.createdAt)));
+    return Math.max(now, latest + 1);
   }
 
   message(id: string): ChatMessage | undefined {

@@ -43,13 +43,7 @@ export class ChatModelRouter {
     private readonly direct: boolean,
   ) {}
 
-  /** The model a chat names, if the directory offers it: "provider/model" or a bare name. */
-  async resolve(requested: string): Promise<GatewayModel | undefined> {
-    const snapshot = await this.gateway.directory.snapshot();
-    return snapshot.resolve('anthropic', requested) ?? snapshot.resolve('openai', requested);
-  }
-
-  /** Like resolve, but refuses a model that is unknown or not allowed for the caller's roles. */
+  /** The model a chat names ("provider/model" or a bare name); refuses one unknown or not allowed for the caller's roles. */
   async require(requested: string, roles: readonly string[]): Promise<GatewayModel> {
     const snapshot = await this.gateway.directory.snapshot();
     const model = snapshot.resolve('anthropic', requested) ?? snapshot.resolve('openai', requested);
@@ -92,15 +86,9 @@ export class ChatModelRouter {
   #inProcessFetch(call: ChatModelCall, userKey: Secret | undefined): typeof fetch {
     const family = call.model.provider.family;
     return async (input, init) => {
-      const headers = new Headers(init?.headers);
-      // Whatever auth the SDK set is the placeholder: the gateway is told who calls by `actor`.
-      headers.delete('authorization');
-      headers.delete('x-api-key');
-      if (userKey) {
-        const auth = credentialHeader(family, userKey.reveal());
-        headers.set(auth.name, auth.value);
-        headers.set(GOVERNANCE_HEADER, DELEGATED);
-      }
+      // The gateway is told who calls by `actor`; a user's own key goes with the delegated marker.
+      const headers = withCredential(init, family, userKey);
+      if (userKey) headers.set(GOVERNANCE_HEADER, DELEGATED);
       const request = new Request(input, { ...init, headers });
       return this.gateway.handle(request, { actor: call.actor, chatId: call.chatId });
     };
@@ -114,14 +102,8 @@ export class ChatModelRouter {
         'UNAVAILABLE',
         `The AI provider "${provider.name}" has no API key configured. Ask an administrator to add one.`,
       );
-    const fetchWithKey: typeof fetch = (input, init) => {
-      const headers = new Headers(init?.headers);
-      headers.delete('authorization');
-      headers.delete('x-api-key');
-      const auth = credentialHeader(provider.family, key.reveal());
-      headers.set(auth.name, auth.value);
-      return fetch(input, { ...init, headers });
-    };
+    const fetchWithKey: typeof fetch = (input, init) =>
+      fetch(input, { ...init, headers: withCredential(init, provider.family, key) });
     const base = `${provider.origin}${provider.basePath}${provider.family === 'anthropic' ? '/v1' : ''}`;
     return {
       model: languageModel(provider.family, base, fetchWithKey, call.model.name),
@@ -129,6 +111,25 @@ export class ChatModelRouter {
       credential: userKey ? 'byok' : 'central',
     };
   }
+}
+
+/**
+ * The request's headers with the SDK's auth (always the placeholder) removed and, if given,
+ * `key` in the provider's own auth header.
+ */
+function withCredential(
+  init: RequestInit | undefined,
+  family: 'openai' | 'anthropic',
+  key: Secret | undefined,
+): Headers {
+  const headers = new Headers(init?.headers);
+  headers.delete('authorization');
+  headers.delete('x-api-key');
+  if (key) {
+    const auth = credentialHeader(family, key.reveal());
+    headers.set(auth.name, auth.value);
+  }
+  return headers;
 }
 
 /**

@@ -18,7 +18,8 @@ import type { ChatLive } from './ChatLive';
 import { ChatModelRouter } from './ChatModelRouter';
 import { ChatStore } from './ChatStore';
 import * as q from './chatQueries';
-import { generateTitle } from './chatTitle';
+import { PARENT_STOPPED_NOTE, recoverTurns } from './chatRecovery';
+import { ChatTitles } from './chatTitle';
 import { toChat } from './chatViews';
 import { subagentTools } from './subagentTools';
 import { type TurnOptions, TurnRunner } from './TurnRunner';
@@ -39,9 +40,9 @@ export interface ChatServiceOptions extends Partial<TurnOptions> {
   directProvider?: boolean;
 }
 
-const RESTART_NOTE = 'The Warren server restarted during this turn, so it was stopped here.';
 const SHUTDOWN_NOTE = 'The Warren server stopped during this turn, so it was stopped here.';
 const SUBAGENT_TITLE_CHARS = 80;
+const TURN_STOPPED = 'The turn was interrupted, so no subagent was started.';
 
 /**
  * Chats: create, list, read, delete; queue messages, interrupt and edit turns; stream a chat's
@@ -52,6 +53,7 @@ export class ChatService {
   readonly #store: ChatStore;
   readonly #runner: TurnRunner;
   readonly #models: ChatModelRouter;
+  readonly #titles: ChatTitles;
   readonly #now: () => number;
   /** Chats whose worker is running a turn or about to. */
   readonly #working = new Set<ChatLive>();
@@ -64,6 +66,7 @@ export class ChatService {
     this.#now = deps.now ?? Date.now;
     this.#store = new ChatStore(deps.db, this.#now);
     this.#models = new ChatModelRouter(deps.gateway, options.directProvider ?? false);
+    this.#titles = new ChatTitles(this.#models, this.#store, deps.log);
     this.#runner = new TurnRunner(
       deps.db,
       this.#store,
@@ -71,7 +74,7 @@ export class ChatService {
       {
         tools: (live, actor) => this.#tools(live, actor),
         started: (live) => this.#activity(live),
-        after: (live, actor) => generateTitle(this.#models, this.#store, live, actor),
+        after: (live, actor) => this.#titles.schedule(live, actor),
       },
       deps.log,
       { maxSteps: options.maxSteps ?? 25, flushMs: options.flushMs ?? 250 },
@@ -79,41 +82,21 @@ export class ChatService {
     );
   }
 
-  /** After a restart: turns that were running are marked interrupted (saying why); queues resume. */
+  /** After a restart: cut-off turns are marked interrupted (chatRecovery), then the queues resume. */
   async start(): Promise<void> {
-    const { running, queued } = await q.chatsWithUnfinishedTurns(this.deps.db.kysely);
-    for (const chatId of running) {
-      const live = await this.#store.acquire(chatId);
-      if (!live) continue;
-      await live.exclusive(async () => {
-        for (const m of live.messages.filter((x) => x.status === 'running')) {
-          const parts =
-            m.role === 'assistant'
-              ? [...m.parts, { type: 'error' as const, message: RESTART_NOTE }]
-              : undefined;
-          await this.#store.updateMessage(live, m.id, { status: 'interrupted', ...(parts ? { parts } : {}) });
-        }
-        await this.#store.updateChat(live, { status: 'idle' });
-      });
-      this.#store.release(live);
-    }
-    if (running.length)
-      this.deps.log.warn(
-        { chats: running.length },
-        'chat turns cut short by a restart were marked interrupted',
-      );
-    for (const chatId of queued) await this.#kick(chatId);
+    for (const chatId of await recoverTurns(this.deps.db, this.#store, this.deps.log, this.#now()))
+      await this.#kick(chatId);
   }
 
   /** Stops every running turn (each is recorded as interrupted) and waits for them to finish. */
   async close(): Promise<void> {
     this.#closing = true;
     const workers = [...this.#working].map((live) => {
-      live.queueHeld = true;
+      live.holds += 1;
       live.turnAbort?.abort(SHUTDOWN_NOTE);
       return live.worker;
     });
-    await Promise.allSettled(workers);
+    await Promise.allSettled([...workers, this.#titles.close()]);
   }
 
   async create(actor: Actor, input: z.output<typeof createChatInput>): Promise<Chat> {
@@ -123,21 +106,24 @@ export class ChatService {
       : undefined;
     const now = this.#now();
     const id = randomUUID();
-    await q.insertChat(this.deps.db.kysely, {
-      id,
-      owner_id: actor.userId,
-      workspace_id: workspace?.id ?? null,
-      model: model.ref,
-      system_prompt: input.systemPrompt ?? null,
-      title: input.title ?? null,
-      parent_chat_id: null,
-      model_override: null,
-      api_key_id: actor.apiKeyId,
-      status: 'idle',
-      created_at: now,
-      updated_at: now,
-    });
-    if (input.message) await this.send(actor, { chatId: id, text: input.message });
+    await this.#store.createChat(
+      {
+        id,
+        owner_id: actor.userId,
+        workspace_id: workspace?.id ?? null,
+        model: model.ref,
+        system_prompt: input.systemPrompt ?? null,
+        title: input.title ?? null,
+        parent_chat_id: null,
+        model_override: null,
+        api_key_id: actor.apiKeyId,
+        status: 'idle',
+        created_at: now,
+        updated_at: now,
+      },
+      input.message,
+    );
+    if (input.message) await this.#kick(id);
     return this.#view(id);
   }
 
@@ -154,22 +140,34 @@ export class ChatService {
     return this.#with(actor, chatId, 'read', async (live) => ({ chat: live.chat, messages: live.messages }));
   }
 
-  /** Deletes the chat, its messages and its subagents' chats; a running turn is stopped first. */
+  /**
+   * Deletes the chat, its messages and its subagents' chats. The chat is held first (its turn
+   * stopped, so it starts no subagent), then its subagents; they stay held, so no edit or
+   * interrupt finishing meanwhile restarts a worker on a chat being deleted.
+   */
   async delete(actor: Actor, chatId: string): Promise<void> {
     await this.#with(actor, chatId, 'write', async (live) => {
-      // Its subagents go with it (the rows cascade): stop their turns first.
-      for (const child of await q.listChats(this.deps.db.kysely, { parentChatId: chatId })) {
-        const held = await this.#store.acquire(child.id);
-        if (!held) continue;
-        await this.#hold(held);
-        this.#store.forget(child.id);
-        held.close();
-        this.#store.release(held);
-      }
       await this.#hold(live);
-      await q.deleteChat(this.deps.db.kysely, chatId);
-      this.#store.forget(chatId);
-      live.close();
+      const children: ChatLive[] = [];
+      try {
+        for (const row of await q.listChats(this.deps.db.kysely, { parentChatId: chatId })) {
+          const child = await this.#store.acquire(row.id);
+          if (!child) continue;
+          children.push(child);
+          await this.#hold(child);
+        }
+        await q.deleteChat(this.deps.db.kysely, chatId);
+      } catch (error) {
+        for (const held of [...children, live]) this.#unhold(held);
+        throw error;
+      } finally {
+        for (const child of children) this.#store.release(child);
+      }
+      // The rows cascade; whoever still holds these in memory sees them closed.
+      for (const gone of [...children, live]) {
+        this.#store.forget(gone.chat.id);
+        gone.close();
+      }
     });
   }
 
@@ -193,11 +191,15 @@ export class ChatService {
     });
   }
 
-  /** Stops the running turn; what it produced so far stays, marked interrupted. Queued messages then run. */
+  /**
+   * Stops the running turn; what it produced so far stays, marked interrupted. Queued messages
+   * then run. The turn's subagents stop too: their turns are interrupted and their queues dropped.
+   */
   async interrupt(actor: Actor, chatId: string): Promise<{ interrupted: boolean }> {
     return this.#with(actor, chatId, 'write', async (live) => {
       const turn = live.turnAbort;
       turn?.abort();
+      if (turn) await this.#stopSubagents(chatId);
       return { interrupted: turn !== undefined };
     });
   }
@@ -227,9 +229,12 @@ export class ChatService {
           return live.message(target.id) ?? target;
         });
       }
-      await this.#hold(live);
+      const cutTurn = await this.#hold(live);
       try {
+        if (cutTurn) await this.#stopSubagents(live.chat.id);
         return await live.exclusive(async () => {
+          if (live.closed)
+            throw new WarrenError('NOT_FOUND', 'The chat was deleted while the message was being edited.');
           const current = live.message(input.messageId) ?? target;
           const from = current.seq ?? 0;
           const later = live.messages.filter((m) => m.seq !== null && m.seq >= from);
@@ -237,16 +242,17 @@ export class ChatService {
             live,
             later.map((m) => m.id),
           );
+          // The replaced message's place in time: the new text runs before anything queued after it.
           return this.#store.addMessage(live, {
             role: 'user',
             parts,
             status: 'queued',
             apiKeyId: actor.apiKeyId,
+            createdAt: Date.parse(current.createdAt),
           });
         });
       } finally {
-        live.queueHeld = false;
-        this.#startWorker(live);
+        this.#unhold(live);
       }
     });
   }
@@ -262,39 +268,45 @@ export class ChatService {
     }
   }
 
-  /** A subagent: a child chat in the same workspace, its first message queued with the parent turn's API key. */
+  /**
+   * A subagent: a child chat in the same workspace, its first message queued with the parent
+   * turn's API key. `turn` is the parent turn's signal: once it is aborted no subagent starts,
+   * and one that started before is found and stopped by the interrupt.
+   */
   async spawnSubagent(
     parent: ChatLive,
     actor: Actor,
     input: { prompt: string; model?: string | undefined },
+    turn: AbortSignal | undefined,
   ): Promise<Chat> {
     const model = input.model ? await this.#models.require(input.model, actor.roles) : undefined;
+    if (turn?.aborted || parent.closed) throw new WarrenError('UNAVAILABLE', TURN_STOPPED);
     const now = this.#now();
     const id = randomUUID();
-    await q.insertChat(this.deps.db.kysely, {
-      id,
-      owner_id: parent.ids.ownerId,
-      workspace_id: parent.ids.workspaceId,
-      model: model?.ref ?? parent.chat.model,
-      system_prompt: parent.chat.systemPrompt,
-      title: input.prompt.split('\n')[0]?.slice(0, SUBAGENT_TITLE_CHARS) || 'Subagent',
-      parent_chat_id: parent.chat.id,
-      model_override: model?.ref ?? null,
-      api_key_id: actor.apiKeyId,
-      status: 'idle',
-      created_at: now,
-      updated_at: now,
-    });
+    await this.#store.createChat(
+      {
+        id,
+        owner_id: parent.ids.ownerId,
+        workspace_id: parent.ids.workspaceId,
+        model: model?.ref ?? parent.chat.model,
+        system_prompt: parent.chat.systemPrompt,
+        title: input.prompt.split('\n')[0]?.slice(0, SUBAGENT_TITLE_CHARS) || 'Subagent',
+        parent_chat_id: parent.chat.id,
+        model_override: model?.ref ?? null,
+        api_key_id: actor.apiKeyId,
+        status: 'idle',
+        created_at: now,
+        updated_at: now,
+      },
+      input.prompt,
+    );
     const child = await this.#store.require(id);
     try {
-      await child.exclusive(() =>
-        this.#store.addMessage(child, {
-          role: 'user',
-          parts: [{ type: 'text', text: input.prompt }],
-          status: 'queued',
-          apiKeyId: actor.apiKeyId,
-        }),
-      );
+      // Checked and started in one step: an interrupt after this lists the child and stops it.
+      if (turn?.aborted) {
+        await child.exclusive(() => this.#store.interruptMessages(child, 'queued', PARENT_STOPPED_NOTE));
+        throw new WarrenError('UNAVAILABLE', TURN_STOPPED);
+      }
       this.#startWorker(child);
       return child.chat;
     } finally {
@@ -357,11 +369,36 @@ export class ChatService {
     this.#store.release(live);
   }
 
-  /** Stops the running turn and keeps new ones from starting until the caller is done. */
-  async #hold(live: ChatLive): Promise<void> {
-    live.queueHeld = true;
-    live.turnAbort?.abort();
+  /**
+   * Stops the running turn and keeps new ones from starting until #unhold; true if a turn was
+   * running. Holds count, so each caller releases only its own.
+   */
+  async #hold(live: ChatLive): Promise<boolean> {
+    live.holds += 1;
+    const turn = live.turnAbort;
+    turn?.abort();
     await live.worker;
+    return turn !== undefined;
+  }
+
+  #unhold(live: ChatLive): void {
+    live.holds -= 1;
+    if (live.holds === 0) this.#startWorker(live);
+  }
+
+  /** Stops a chat's subagents: each running turn interrupted, each queued message dropped. */
+  async #stopSubagents(chatId: string): Promise<void> {
+    for (const row of await q.listChats(this.deps.db.kysely, { parentChatId: chatId })) {
+      const child = await this.#store.acquire(row.id);
+      if (!child) continue;
+      try {
+        await this.#hold(child);
+        await child.exclusive(() => this.#store.interruptMessages(child, 'queued', PARENT_STOPPED_NOTE));
+      } finally {
+        this.#unhold(child);
+        this.#store.release(child);
+      }
+    }
   }
 
   async #with<T>(

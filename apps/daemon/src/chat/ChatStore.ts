@@ -79,32 +79,43 @@ export class ChatStore {
 
   // Changes. Call them inside live.exclusive() so rows and deltas keep one order.
 
-  async addMessage(
-    live: ChatLive,
-    message: {
-      role: 'user' | 'assistant';
-      parts: ChatPart[];
-      status: ChatMessageStatus;
-      apiKeyId: string | null;
-      seq?: number;
-    },
-  ): Promise<ChatMessage> {
-    const now = this.now();
-    const row: q.ChatMessageRow = {
-      id: randomUUID(),
-      chat_id: live.chat.id,
-      seq: message.seq ?? null,
-      role: message.role,
-      parts: JSON.stringify(message.parts),
-      api_key_id: message.apiKeyId,
-      status: message.status,
-      created_at: now,
-      updated_at: now,
-    };
+  /**
+   * Adds a message. `createdAt` places it in the queue: by default after every message the chat
+   * has; an edit passes the replaced message's, so the new text runs before what waits behind it.
+   */
+  async addMessage(live: ChatLive, message: NewMessage): Promise<ChatMessage> {
+    const row = messageRow(live.chat.id, message, live.nextCreatedAt(this.now()), this.now());
     await q.insertMessage(this.db.kysely, row);
     const view = toMessage(row);
     live.emit({ type: 'message', message: view });
     return view;
+  }
+
+  /** A chat and, if given, its first message (queued), in one transaction: never a chat whose first message was lost. */
+  async createChat(row: q.ChatInsert, firstMessage: string | undefined): Promise<void> {
+    await this.db.kysely.transaction().execute(async (trx) => {
+      await q.insertChat(trx, row);
+      if (firstMessage === undefined) return;
+      const message: NewMessage = {
+        role: 'user',
+        parts: [{ type: 'text', text: firstMessage }],
+        status: 'queued',
+        apiKeyId: row.api_key_id,
+      };
+      await q.insertMessage(trx, messageRow(row.id, message, row.created_at, row.created_at));
+    });
+  }
+
+  /**
+   * Marks the chat's messages of `status` interrupted, with `note` as an error part on each
+   * assistant message and each queued one (a running user message stays as it was sent).
+   */
+  async interruptMessages(live: ChatLive, status: 'running' | 'queued', note: string): Promise<void> {
+    for (const m of live.messages.filter((x) => x.status === status)) {
+      const noted = m.role === 'assistant' || status === 'queued';
+      const parts: ChatPart[] = [...m.parts, { type: 'error', message: note }];
+      await this.updateMessage(live, m.id, { status: 'interrupted', ...(noted ? { parts } : {}) });
+    }
   }
 
   /** Sets a message's status (and seq, parts); emitted as one delta. */
@@ -143,9 +154,60 @@ export class ChatStore {
     live.emit({ type: 'messages-removed', messageIds: ids });
   }
 
+  /**
+   * A turn's end: its messages' statuses and the chat's, written in one transaction so a failed
+   * write cannot leave the chat "running" with no turn, then emitted.
+   */
+  async settle(
+    live: ChatLive,
+    messages: { id: string; status: ChatMessageStatus }[],
+    chatStatus: ChatsTable['status'],
+  ): Promise<void> {
+    const now = this.now();
+    await this.db.kysely.transaction().execute(async (trx) => {
+      for (const m of messages) await q.updateMessage(trx, m.id, { status: m.status }, now);
+      await q.updateChat(trx, live.chat.id, { status: chatStatus }, now);
+    });
+    const updatedAt = new Date(now).toISOString();
+    for (const m of messages)
+      if (live.message(m.id))
+        live.emit({ type: 'message-status', messageId: m.id, status: m.status, updatedAt });
+    live.emit({ type: 'chat', chat: { ...live.chat, status: chatStatus, updatedAt } });
+  }
+
   async updateChat(live: ChatLive, change: Partial<Pick<ChatsTable, 'status' | 'title'>>): Promise<void> {
     const now = this.now();
     await q.updateChat(this.db.kysely, live.chat.id, change, now);
     live.emit({ type: 'chat', chat: { ...live.chat, ...change, updatedAt: new Date(now).toISOString() } });
   }
+}
+
+export interface NewMessage {
+  role: 'user' | 'assistant';
+  parts: ChatPart[];
+  status: ChatMessageStatus;
+  apiKeyId: string | null;
+  seq?: number;
+  /** Milliseconds; see addMessage. */
+  createdAt?: number;
+}
+
+/** The row for a new message (also written directly where a chat and its first message are created together). */
+export function messageRow(
+  chatId: string,
+  message: NewMessage,
+  createdAt: number,
+  now: number,
+): q.ChatMessageRow {
+  return {
+    id: randomUUID(),
+    chat_id: chatId,
+    seq: message.seq ?? null,
+    role: message.role,
+    parts: JSON.stringify(message.parts),
+    api_key_id: message.apiKeyId,
+    status: message.status,
+    created_at: message.createdAt ?? createdAt,
+    updated_at: now,
+  };
 }

@@ -10,6 +10,7 @@ import type { ChatStore } from './ChatStore';
 import { activeKeyHolder } from './chatQueries';
 import { toModelMessages } from './modelHistory';
 import { scrubber } from './scrub';
+import { workspaceRefusal } from './turnAccess';
 
 export interface TurnOptions {
   /** Model calls (steps) one turn may make before it stops. */
@@ -23,8 +24,8 @@ export interface TurnHooks {
   tools(live: ChatLive, actor: Actor): ToolSet;
   /** When a turn starts (the workspace counts it as activity). */
   started(live: ChatLive): void;
-  /** After a turn that ended well (title generation). */
-  after(live: ChatLive, actor: Actor): Promise<void>;
+  /** After a turn that ended well (title generation): must not block the queue, so it returns nothing to wait on. */
+  after(live: ChatLive, actor: Actor): void;
 }
 
 export const INACTIVE_KEY_MESSAGE =
@@ -57,7 +58,7 @@ export class TurnRunner {
 
   /** Starts working through the chat's queue unless a worker already is. */
   kick(live: ChatLive): void {
-    if (live.draining || live.queueHeld || !live.nextQueued()) return;
+    if (live.draining || live.queueHeld || live.closed || !live.nextQueued()) return;
     live.draining = true;
     this.store.retain(live);
     live.worker = this.#drain(live).finally(() => this.store.release(live));
@@ -66,7 +67,7 @@ export class TurnRunner {
   async #drain(live: ChatLive): Promise<void> {
     try {
       for (;;) {
-        const next = live.queueHeld ? undefined : live.nextQueued();
+        const next = live.queueHeld || live.closed ? undefined : live.nextQueued();
         // Cleared in the same step as the check, so a message queued after it kicks a new worker.
         if (!next) {
           live.stopDraining();
@@ -80,12 +81,42 @@ export class TurnRunner {
     }
   }
 
+  /**
+   * One turn. Whatever fails (a model call, a database write), the abort is cleared and the
+   * statuses are settled, so the chat is never left "running" with no turn behind it; a failed
+   * settle is rethrown and stops the worker (start() repairs the rows after a restart).
+   */
   async #turn(live: ChatLive, user: ChatMessage): Promise<void> {
     const abort = new AbortController();
     live.turnAbort = abort;
+    let assistantId: string | undefined;
+    let outcome: { status: 'done' | 'error' | 'interrupted'; actor: Actor | undefined };
+    try {
+      const assistant = await this.#begin(live, user);
+      assistantId = assistant.id;
+      outcome = await this.#run(live, live.message(user.id) ?? user, assistant, abort);
+    } catch (error) {
+      this.log.error({ err: error, chatId: live.chat.id }, 'chat turn failed to record its progress');
+      outcome = { status: 'error', actor: undefined };
+    } finally {
+      live.turnAbort = undefined;
+    }
+    const { status, actor } = outcome;
+    const ids = assistantId ? [assistantId, user.id] : [user.id];
+    await live.exclusive(() =>
+      this.store.settle(
+        live,
+        ids.map((id) => ({ id, status })),
+        status === 'error' ? 'error' : 'idle',
+      ),
+    );
+    if (status === 'done' && actor) this.hooks.after(live, actor);
+  }
+
+  async #begin(live: ChatLive, user: ChatMessage): Promise<ChatMessage> {
     const history = live.messages.filter((m) => m.seq !== null && m.status !== 'queued');
     const seq = Math.max(0, ...history.map((m) => m.seq ?? 0)) + 1;
-    const assistant = await live.exclusive(async () => {
+    return live.exclusive(async () => {
       await this.store.updateMessage(live, user.id, { seq, status: 'running' });
       await this.store.updateChat(live, { status: 'running' });
       return this.store.addMessage(live, {
@@ -96,7 +127,17 @@ export class TurnRunner {
         seq: seq + 1,
       });
     });
-    const started = live.message(user.id) ?? user;
+  }
+
+  async #run(
+    live: ChatLive,
+    started: ChatMessage,
+    assistant: ChatMessage,
+    abort: AbortController,
+  ): Promise<{ status: 'done' | 'error' | 'interrupted'; actor: Actor | undefined }> {
+    const history = live.messages.filter(
+      (m) => m.seq !== null && m.status !== 'queued' && started.seq !== null && m.seq < started.seq,
+    );
     this.hooks.started(live);
     const secrets: { reveal(): string }[] = [];
     const draft = new AssistantDraft(
@@ -109,31 +150,17 @@ export class TurnRunner {
     let actor: Actor | undefined;
     try {
       actor = await this.#attribute(started);
-      if (!actor) draft.fail(INACTIVE_KEY_MESSAGE);
-      else await this.#stream(live, actor, [...history, started], draft, abort.signal, secrets);
+      const refusal = actor ? await workspaceRefusal(this.db, live.ids) : INACTIVE_KEY_MESSAGE;
+      if (refusal) draft.fail(refusal);
+      else if (actor) await this.#stream(live, actor, [...history, started], draft, abort.signal, secrets);
     } catch (error) {
       if (!abort.signal.aborted) draft.fail(describeError(error));
-    } finally {
-      live.turnAbort = undefined;
     }
     const aborted = draft.aborted || abort.signal.aborted;
     if (aborted && typeof abort.signal.reason === 'string') draft.note(abort.signal.reason);
     const status = draft.failure !== undefined ? 'error' : aborted ? 'interrupted' : 'done';
     await draft.flush();
-    await live.exclusive(async () => {
-      await this.store.updateMessage(live, assistant.id, { status });
-      await this.store.updateMessage(live, user.id, { status });
-      await this.store.updateChat(live, { status: status === 'error' ? 'error' : 'idle' });
-    });
-    if (status === 'done' && actor) {
-      await this.hooks.after(live, actor).catch((error) => {
-        // The message only: an SDK error also carries the request body (the conversation).
-        this.log.warn(
-          { chatId: live.chat.id, reason: scrubber(secrets)(describeError(error)) },
-          'chat title not generated',
-        );
-      });
-    }
+    return { status, actor };
   }
 
   /** The user behind the API key that queued the message, if that key may still act; else the turn fails closed. */

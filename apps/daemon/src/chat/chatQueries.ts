@@ -16,7 +16,9 @@ function chatsWithNames(db: Db) {
     .select(['users.username as owner', 'workspaces.name as workspace']);
 }
 
-export async function insertChat(db: Db, row: Selectable<ChatsTable>): Promise<void> {
+export type ChatInsert = Selectable<ChatsTable>;
+
+export async function insertChat(db: Db, row: ChatInsert): Promise<void> {
   await db.insertInto('chats').values(row).execute();
 }
 
@@ -90,17 +92,57 @@ export async function deleteMessages(db: Db, ids: string[]): Promise<void> {
   if (ids.length) await db.deleteFrom('chat_messages').where('id', 'in', ids).execute();
 }
 
-/** Chats with a turn that was running or waiting when the daemon stopped. */
-export async function chatsWithUnfinishedTurns(db: Db): Promise<{ running: string[]; queued: string[] }> {
+/**
+ * Chats with a turn that was running or waiting when the daemon stopped; `parents` maps each
+ * subagent's chat among them to its parent chat.
+ */
+export async function chatsWithUnfinishedTurns(
+  db: Db,
+): Promise<{ running: string[]; queued: string[]; parents: Map<string, string> }> {
   const rows = await db
     .selectFrom('chat_messages')
-    .select(['chat_id', 'status'])
-    .where('status', 'in', ['running', 'queued'])
+    .innerJoin('chats', 'chats.id', 'chat_messages.chat_id')
+    .select(['chat_messages.chat_id', 'chat_messages.status', 'chats.parent_chat_id'])
+    .where('chat_messages.status', 'in', ['running', 'queued'])
     .execute();
   const pick = (status: string) => [
     ...new Set(rows.filter((r) => r.status === status).map((r) => r.chat_id)),
   ];
-  return { running: pick('running'), queued: pick('queued') };
+  const parents = new Map<string, string>();
+  for (const r of rows) if (r.parent_chat_id) parents.set(r.chat_id, r.parent_chat_id);
+  return { running: pick('running'), queued: pick('queued'), parents };
+}
+
+/** Chats marked running with no running message (a write failed mid-turn): they are idle. */
+export async function idleStrandedChats(db: Db, now: number): Promise<number> {
+  const result = await db
+    .updateTable('chats')
+    .set({ status: 'idle', updated_at: now })
+    .where('status', '=', 'running')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('chat_messages')
+            .select('chat_messages.id')
+            .whereRef('chat_messages.chat_id', '=', 'chats.id')
+            .where('chat_messages.status', '=', 'running'),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** A chat's workspace as a turn needs it: whose it is, and whether it was deleted. */
+export function workspaceForTurn(
+  db: Db,
+  workspaceId: string,
+): Promise<{ owner_id: string; deleted_at: number | null } | undefined> {
+  return db
+    .selectFrom('workspaces')
+    .select(['owner_id', 'deleted_at'])
+    .where('id', '=', workspaceId)
+    .executeTakeFirst();
 }
 
 /**

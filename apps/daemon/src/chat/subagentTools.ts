@@ -1,3 +1,4 @@
+import { WarrenError } from '@warren/core';
 import { type ToolSet, tool, zodSchema } from 'ai';
 import { z } from 'zod';
 import type { Actor } from '../auth/policy';
@@ -7,6 +8,8 @@ import { truncateForModel } from './workspaceTools';
 
 /** How long wait_subagent waits by default before it answers "still running". */
 const DEFAULT_WAIT_SECONDS = 600;
+/** Subagents one turn may start: each is a worker and model calls, and a looping model must not start hundreds. */
+export const MAX_SUBAGENTS_PER_TURN = 8;
 
 // Input schemas built once: the SDK derives each one's JSON schema on first use and keeps it.
 const spawnInput = zodSchema(
@@ -28,14 +31,22 @@ const waitInput = zodSchema(
  * calls are the same person's, recorded against its own chat id.
  */
 export function subagentTools(chats: ChatService, parent: ChatLive, actor: Actor): ToolSet {
+  // Built once per turn, so this counts the turn's subagents.
+  let started = 0;
   return {
     spawn_subagent: tool({
       description:
         'Start a subagent on a self-contained task; it works in the same workspace with the same tools. ' +
         'Returns its chat id at once; call wait_subagent for its answer. Several may run at the same time.',
       inputSchema: spawnInput,
-      execute: async ({ prompt, model }) => {
-        const child = await chats.spawnSubagent(parent, actor, { prompt, model });
+      execute: async ({ prompt, model }, { abortSignal }) => {
+        if (started >= MAX_SUBAGENTS_PER_TURN)
+          throw new WarrenError(
+            'TOO_MANY_REQUESTS',
+            `This turn already started ${MAX_SUBAGENTS_PER_TURN} subagents, the most one turn may start: wait for them and use their answers.`,
+          );
+        started += 1;
+        const child = await chats.spawnSubagent(parent, actor, { prompt, model }, abortSignal);
         return `Subagent started: chatId ${child.id} (model ${child.model}).`;
       },
     }),

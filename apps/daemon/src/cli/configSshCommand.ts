@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sshHostAlias, sshHostEntryLines } from '@warren/core/node';
+import { sshHostAlias, sshHostEntryLines, writeFileAtomically } from '@warren/core/node';
 import type { Command } from 'commander';
 import { currentSession } from './CliSession';
 import { canPrompt, confirm } from './prompt';
@@ -44,11 +44,15 @@ export function sshConfigBlock(
   return `${lines.join('\n')}\n`;
 }
 
-/** The config with Warren's block replaced (or appended), everything else kept byte for byte. */
+/**
+ * The config with Warren's block replaced (or appended), everything else kept byte for byte.
+ * The end marker is looked for after the start marker: a stray end line above the block (a
+ * hand edit, a half-removed block) must not make the block be appended a second time.
+ */
 export function replaceBlock(existing: string, block: string): string {
   const start = existing.indexOf(BLOCK_START);
-  const end = existing.indexOf(BLOCK_END);
-  if (start >= 0 && end > start) {
+  const end = start < 0 ? -1 : existing.indexOf(BLOCK_END, start + BLOCK_START.length);
+  if (end >= 0) {
     const after = existing.slice(end + BLOCK_END.length).replace(/^\n/, '');
     return `${existing.slice(0, start)}${block}${after}`;
   }
@@ -93,9 +97,8 @@ export function registerConfigSshCommand(program: Command): void {
         return void process.stdout.write('Nothing changed.\n');
       loadOrCreateDeviceKey();
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      const temp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(temp, updated, { mode: 0o600 });
-      fs.renameSync(temp, file);
+      // Through a symlink (dotfile managers) and keeping the file's mode; 0600 for a new one.
+      writeFileAtomically(file, updated);
       process.stdout.write(
         `Updated ${file}: ${workspaces.length} workspace${workspaces.length === 1 ? '' : 's'}.\n` +
           (workspaces[0] ? `Try: ssh warren.${workspaces[0].name}\n` : ''),

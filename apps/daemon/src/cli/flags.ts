@@ -1,4 +1,4 @@
-import { WarrenError, workspaceRefInput } from '@warren/core';
+import { splitWorkspaceRef, WarrenError, workspaceRefInput } from '@warren/core';
 import { InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
 
@@ -51,7 +51,5 @@ export function autostopMinutes(raw: string): number {
 
 /** A workspace argument: `name` (yours) or `owner/name`, checked like the API checks it. */
 export function workspaceRef(raw: string): { owner?: string; name: string } {
-  const slash = raw.indexOf('/');
-  const ref = slash < 0 ? { name: raw } : { owner: raw.slice(0, slash), name: raw.slice(slash + 1) };
-  return parseFlags(workspaceRefInput, ref);
+  return parseFlags(workspaceRefInput, splitWorkspaceRef(raw));
 }

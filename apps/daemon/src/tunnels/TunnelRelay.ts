@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AgentStreamFrame, encodeAgentFrame, WarrenError } from '@warren/core';
 import type { WebSocket } from 'ws';
-import type { AgentConnections } from '../agents/AgentConnections';
+import { type AgentConnections, agentNotConnected } from '../agents/AgentConnections';
 import { PendingReplies } from '../agents/PendingReplies';
 import type { LiveSessions } from '../auth/LiveSessions';
 import { splice } from './splice';
@@ -63,7 +63,7 @@ export class TunnelRelay {
       timedOut: () =>
         new WarrenError('UNAVAILABLE', 'The workspace agent did not open the connection in time.'),
       send: () => this.connections.send(agentId, { type: 'stream', id, ...request } as AgentStreamFrame),
-      unreachable: notConnected,
+      unreachable: agentNotConnected,
     });
   }
 
@@ -154,7 +154,7 @@ export class TunnelRelay {
 
   /** The agent's control socket closed: its tunnels and the streams it was asked for end. */
   agentGone(agentId: string): void {
-    this.#pending.rejectAgent(agentId, notConnected);
+    this.#pending.rejectAgent(agentId, agentNotConnected);
     this.#standby.get(agentId)?.close(1001, "the agent's control socket closed");
     this.#standby.delete(agentId);
     this.#closeWhere((t) => t.agentId === agentId, "the workspace's agent disconnected");
@@ -196,11 +196,4 @@ export class TunnelRelay {
         socket.close(code, reason);
     }
   }
-}
-
-function notConnected(): WarrenError {
-  return new WarrenError(
-    'UNAVAILABLE',
-    "The workspace's agent is not connected; start the workspace and wait until it is ready.",
-  );
 }

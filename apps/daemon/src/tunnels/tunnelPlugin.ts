@@ -1,5 +1,15 @@
 import websocket from '@fastify/websocket';
-import { sshPublicKeySchema, WarrenError, workspaceRefInput } from '@warren/core';
+import {
+  agentStreamTerminalSchema,
+  CLIENT_KEY_HEADER,
+  STANDBY_STREAM_ID,
+  splitWorkspaceRef,
+  sshPublicKeySchema,
+  TUNNEL_SSH_PATH,
+  TUNNEL_TERMINAL_PATH,
+  WarrenError,
+  workspaceRefInput,
+} from '@warren/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
@@ -12,13 +22,7 @@ import type { EventBus } from '../events/EventBus';
 import type { WorkspacesService } from '../workspaces/WorkspacesService';
 import type { StreamRequest, TunnelAccess, TunnelOwner, TunnelRelay } from './TunnelRelay';
 
-export const TUNNEL_SSH_PATH = '/api/v2/tunnels/ssh';
-export const TUNNEL_TERMINAL_PATH = '/api/v2/tunnels/terminal';
 export const AGENT_STREAM_PATH = '/api/v2/agents/streams/:id';
-/** The stream id an agent dials to keep one stream socket ready in advance. */
-export const STANDBY_STREAM_ID = 'standby';
-/** The client's SSH public key (OpenSSH form) for the one connection it opens. */
-export const CLIENT_KEY_HEADER = 'x-warren-ssh-key';
 
 export interface TunnelPluginOptions {
   relay: TunnelRelay;
@@ -33,10 +37,7 @@ const workspaceParam = z
   .min(1)
   .max(100)
   .transform((raw, ctx) => {
-    const slash = raw.indexOf('/');
-    const parsed = workspaceRefInput.safeParse(
-      slash < 0 ? { name: raw } : { owner: raw.slice(0, slash), name: raw.slice(slash + 1) },
-    );
+    const parsed = workspaceRefInput.safeParse(splitWorkspaceRef(raw));
     if (!parsed.success) {
       ctx.addIssue({ code: 'custom', message: 'must be NAME or OWNER/NAME' });
       return z.NEVER;
@@ -45,13 +46,15 @@ const workspaceParam = z
   });
 
 const sshQuery = z.object({ workspace: workspaceParam }).strict();
+/** The agent's own limits (agentStreamTerminalSchema), so a terminal the daemon accepts the agent opens. */
+const streamTerminal = agentStreamTerminalSchema.shape;
 const terminalQuery = z
   .object({
     workspace: workspaceParam,
-    session: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "-" or "_"'),
-    cols: z.coerce.number().int().min(1).max(1000).default(80),
-    rows: z.coerce.number().int().min(1).max(1000).default(24),
-    command: z.string().max(4096).optional(),
+    session: streamTerminal.session,
+    cols: z.coerce.number().pipe(streamTerminal.cols).default(80),
+    rows: z.coerce.number().pipe(streamTerminal.rows).default(24),
+    command: streamTerminal.command,
   })
   .strict();
 
@@ -211,7 +214,10 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
       const token = bearerToken(request.headers.authorization);
       const session = token ? await agents.authenticate(token) : undefined;
       const { id } = request.params as { id: string };
-      const standby = id === STANDBY_STREAM_ID && session !== undefined && relay.connectedAgent(session.workspace.id) === session.agent.id;
+      const standby =
+        id === STANDBY_STREAM_ID &&
+        session !== undefined &&
+        relay.connectedAgent(session.workspace.id) === session.agent.id;
       if (!session || !(standby || relay.claims(id, session.agent.id)))
         return reply
           .code(404)

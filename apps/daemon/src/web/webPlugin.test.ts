@@ -12,8 +12,10 @@ afterEach(async () => {
 });
 
 /** A daemon-shaped server: an API route and the JSON 404 beside the web plugin. */
-async function serve(dir: string) {
-  const app = Fastify();
+async function serve(dir: string, logLines?: string[]) {
+  const app = Fastify(
+    logLines ? { logger: { level: 'info', stream: { write: (line: string) => logLines.push(line) } } } : {},
+  );
   apps.push(app);
   app.get('/api/trpc/setup.status', async () => ({ ok: true }));
   app.setNotFoundHandler((request, reply) =>
@@ -72,9 +74,17 @@ test('missing assets, unknown API paths and escapes answer the JSON 404, not the
   expect((await app.inject({ url: '/api/trpc/setup.status' })).json()).toEqual({ ok: true });
 });
 
-test('a server whose UI is not built says so and how to build it', async () => {
-  const app = await serve(fs.mkdtempSync(path.join(os.tmpdir(), 'warren-web-empty-')));
+test('a server whose UI is not built says so and how to build it, without naming its folders', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-web-empty-'));
+  const logLines: string[] = [];
+  const app = await serve(dir, logLines);
   const res = await app.inject({ url: '/workspaces' });
   expect(res.statusCode).toBe(503);
   expect(res.body).toContain('pnpm --filter @warren/ui build');
+  expect(res.body).not.toContain(dir);
+  expect(res.body).not.toContain(os.tmpdir());
+  await app.inject({ url: '/' });
+  // The operator learns the folder once, at startup, not from every request.
+  expect(logLines.filter((line) => line.includes(dir))).toHaveLength(1);
+  expect(logLines.filter((line) => line.includes('not built'))).toHaveLength(1);
 });

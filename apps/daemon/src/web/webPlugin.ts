@@ -29,11 +29,14 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const notBuiltPage = (dir: string) => `<!doctype html>
+// Names no path: the page is public, and the server's folders are nobody's business but the
+// operator's, who finds the folder in the log line written at startup.
+const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Warren: the web UI is not built</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
 <h1>The Warren web UI is not built on this server</h1>
-<p>The server is running and its API answers, but it found no web UI in <code>${dir.replace(/[<>&]/g, '')}</code>.</p>
+<p>The server is running and its API answers, but it found no built web UI in its UI folder
+(the server's log names the folder at startup).</p>
 <p>Build it with <code>pnpm --filter @warren/ui build</code> (or <code>pnpm build</code> at the repository root),
 or point <code>WARREN_UI_DIR</code> at a built copy, then reload this page. No restart is needed.</p>
 </body></html>
@@ -46,18 +49,24 @@ or point <code>WARREN_UI_DIR</code> at a built copy, then reload this page. No r
 export async function webPlugin(app: FastifyInstance, options: WebOptions = {}): Promise<void> {
   const dir = options.dir ?? resolveWebDir();
   const assetsDir = path.join(dir, 'assets');
+  // Once, at startup: a request for a page that is not built must not write a log line each time.
+  const built = await fs.stat(path.join(dir, 'index.html')).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  if (built) app.log.info({ dir }, 'serving the web UI');
+  else app.log.warn({ dir }, 'the web UI is not built: / answers with a page that says how to build it');
 
   async function sendIndex(request: FastifyRequest, reply: FastifyReply) {
     let html: Buffer;
     try {
       html = await fs.readFile(path.join(dir, 'index.html'));
     } catch {
-      request.log.warn({ dir }, 'the web UI is not built');
       return reply
         .code(503)
         .header('content-type', 'text/html; charset=utf-8')
         .header('cache-control', 'no-store')
-        .send(notBuiltPage(dir));
+        .send(NOT_BUILT_PAGE);
     }
     const etag = `"${createHash('sha256').update(html).digest('base64url').slice(0, 27)}"`;
     reply

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type ChatPart, messageText } from '@warren/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dialects } from '../harness';
+import { WORKSPACE_DENIED_MESSAGE, WORKSPACE_GONE_MESSAGE } from '../../src/chat/turnAccess';
+import { dialects, rememberSecret } from '../harness';
 import { settle } from '../workspaceHelpers';
 import { ChatWatcher, interceptionsOf, useChatWorld } from './chatWorld';
 
@@ -117,4 +118,53 @@ describe.each(dialects)('chat tools in a real workspace on %s', (dialect) => {
     ]);
     expect(messageText(answer ?? { parts: [] })).toBe('The workspace went away while the command ran.');
   }, 30_000);
+
+  it('a turn in a workspace deleted since the chat began ends with an error, no model call and no tool', async () => {
+    w.fake.script([{ toolCalls: [{ name: 'run_command', arguments: { command: 'true' } }] }]);
+    const chat = await w.client().chats.create.mutate({ model, title: 'Gone', workspace: 'agentic' });
+    const db = w.t.daemon.db.kysely;
+    await db
+      .updateTable('workspaces')
+      .set({ deleted_at: Date.now() })
+      .where('id', '=', workspaceId)
+      .execute();
+    try {
+      const watcher = new ChatWatcher(w.client(), chat.id);
+      await w.client().chats.send.mutate({ chatId: chat.id, text: 'Run it.' });
+      const state = await watcher.settled();
+      watcher.close();
+      expect(state.messages.at(-1)?.status).toBe('error');
+      expect(state.messages.at(-1)?.parts).toEqual([{ type: 'error', message: WORKSPACE_GONE_MESSAGE }]);
+      expect(w.fake.pendingReplies()).toBe(1);
+    } finally {
+      await db.updateTable('workspaces').set({ deleted_at: null }).where('id', '=', workspaceId).execute();
+    }
+  });
+
+  it('a turn whose chat owner may no longer change the workspace ends with an error before any tool runs', async () => {
+    w.fake.script([{ toolCalls: [{ name: 'run_command', arguments: { command: 'true' } }] }]);
+    const password = rememberSecret(`member-pw-${dialect}-${workspaceId}`);
+    await w.client().users.create.mutate({
+      username: `member-${dialect}`,
+      email: `member-${dialect}@example.com`,
+      password,
+    });
+    const { token } = await w.t
+      .client()
+      .auth.login.mutate({ login: `member-${dialect}`, password, sessionIn: 'body' });
+    const member = w.t.client(rememberSecret(token ?? ''));
+    const chat = await member.chats.create.mutate({ model, title: 'Not mine any more' });
+    // As if the member's workspace had changed hands after the chat began: it is the owner's now.
+    await w.t.daemon.db.kysely
+      .updateTable('chats')
+      .set({ workspace_id: workspaceId })
+      .where('id', '=', chat.id)
+      .execute();
+    const watcher = new ChatWatcher(member, chat.id);
+    await member.chats.send.mutate({ chatId: chat.id, text: 'Run it.' });
+    const state = await watcher.settled();
+    watcher.close();
+    expect(state.messages.at(-1)?.parts).toEqual([{ type: 'error', message: WORKSPACE_DENIED_MESSAGE }]);
+    expect(w.fake.pendingReplies()).toBe(1);
+  });
 });

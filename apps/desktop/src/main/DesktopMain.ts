@@ -328,7 +328,9 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
     } catch (error) {
       if (!(error instanceof WarrenError) || !['UNAVAILABLE', 'UPSTREAM'].includes(error.code)) throw error;
       const back = await workspaces.nextChange(
-        (s) => s.connection === 'connected' && s.workspaces.some((w) => w.name === workspace && w.agent?.connected),
+        (s) =>
+          s.connection === 'connected' &&
+          s.workspaces.some((w) => w.name === workspace && w.agent?.connected),
         AGENT_WAIT_MS,
       );
       if (!back) throw error;

@@ -4,6 +4,7 @@ import { agentSpecSchema } from '../templates/manifest';
 import { wireguardEndpointSchema } from '../wireguard/addressSyntax';
 import { wireguardNetworkMapSchema } from '../wireguard/networkMap';
 import { wireguardKeySchema } from '../wireguard/wireguardKey';
+import { terminalAttachSchema, terminalSizeSchema } from './terminalFrames';
 
 /**
  * The agent <-> daemon protocol on the agent WebSocket (`/api/v2/agents/connect`): one JSON
@@ -18,6 +19,14 @@ export const MAX_LOG_LINES_PER_FRAME = 1000;
 export const MAX_LOG_LINE_CHARS = 16 * 1024;
 /** An SSH public key in OpenSSH form is far shorter than this (an RSA-16384 key is ~2.8 KB). */
 export const MAX_SSH_KEY_CHARS = 8192;
+
+/** Where clients open tunnels; the daemon serves these paths, the CLI and desktop dial them. */
+export const TUNNEL_SSH_PATH = '/api/v2/tunnels/ssh';
+export const TUNNEL_TERMINAL_PATH = '/api/v2/tunnels/terminal';
+/** The client's SSH public key (OpenSSH form) for the one connection it opens. */
+export const CLIENT_KEY_HEADER = 'x-warren-ssh-key';
+/** The stream id an agent dials to keep one stream socket ready in advance. */
+export const STANDBY_STREAM_ID = 'standby';
 
 export const agentLifecycleStates = [
   'created',
@@ -160,6 +169,20 @@ export const agentStreamKinds = ['ssh', 'terminal'] as const;
 export type AgentStreamKind = (typeof agentStreamKinds)[number];
 
 /**
+ * The terminal a `terminal` stream serves, in the agent's own attach shapes (terminalFrames.ts),
+ * so every request the daemon accepts is one the agent accepts too.
+ */
+export const agentStreamTerminalSchema = z
+  .object({
+    session: terminalAttachSchema.shape.id,
+    cols: terminalSizeSchema.shape.cols,
+    rows: terminalSizeSchema.shape.rows,
+    command: terminalAttachSchema.shape.command,
+  })
+  .strict();
+export type AgentStreamTerminal = z.infer<typeof agentStreamTerminalSchema>;
+
+/**
  * The daemon asks the agent to dial `/api/v2/agents/streams/<id>` (with its agent token) and
  * serve one byte stream there, which the daemon splices to a client's socket:
  * - `ssh`: an SSH connection to the agent's server, which accepts only `clientKey` (the key
@@ -172,15 +195,7 @@ const streamFrame = z
     id: frameId,
     kind: z.enum(agentStreamKinds),
     clientKey: shortText(MAX_SSH_KEY_CHARS).optional(),
-    terminal: z
-      .object({
-        session: frameId,
-        cols: z.number().int().min(1).max(1000),
-        rows: z.number().int().min(1).max(1000),
-        command: shortText(4096).optional(),
-      })
-      .strict()
-      .optional(),
+    terminal: agentStreamTerminalSchema.optional(),
   })
   .strict()
   .refine((frame) => (frame.kind === 'ssh' ? frame.clientKey !== undefined : frame.terminal !== undefined), {

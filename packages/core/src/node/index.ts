@@ -1,10 +1,12 @@
 /** Node-only parts of core (sockets, SSH): the CLI, the desktop's main process and tests use them. */
 
 export * from '../wireguard/node/index';
+export * from './fs/writeFileAtomically';
 export * from './ssh/index';
 export * from './tunnels/coalesceSocketWrites';
 export * from './tunnels/openTunnel';
 export * from './tunnels/PortForwarder';
+export * from './tunnels/rawDataBytes';
 export * from './tunnels/spliceChannel';
 export * from './tunnels/terminalClient';
 export * from './tunnels/tunnelStream';

@@ -42,6 +42,12 @@ export const workspaceRefInput = z
   .object({ owner: z.string().max(32).optional(), name: workspaceNameSchema })
   .strict();
 
+/** `NAME` or `OWNER/NAME` as typed on a command line or in a URL, split for workspaceRefInput. */
+export function splitWorkspaceRef(raw: string): { owner?: string; name: string } {
+  const slash = raw.indexOf('/');
+  return slash < 0 ? { name: raw } : { owner: raw.slice(0, slash), name: raw.slice(slash + 1) };
+}
+
 /** Autostop after this many minutes without activity; 0 turns it off. At most 30 days. */
 const autostopMinutesSchema = z
   .number()

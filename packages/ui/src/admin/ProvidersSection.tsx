@@ -89,7 +89,8 @@ export function ProvidersSection({ canEdit }: { canEdit: boolean }) {
           ]}
         />
       )}
-      <AddProviderDialog open={adding} onClose={() => setAdding(false)} onAdded={providers.reload} />
+      {/* Mounted only while open, so a key typed and abandoned is gone when it opens again. */}
+      {adding ? <AddProviderDialog onClose={() => setAdding(false)} onAdded={providers.reload} /> : null}
       <ConfirmDialog
         open={deleting !== undefined}
         title={`Delete provider ${deleting ?? ''}?`}
@@ -111,15 +112,7 @@ export function ProvidersSection({ canEdit }: { canEdit: boolean }) {
   );
 }
 
-function AddProviderDialog({
-  open,
-  onClose,
-  onAdded,
-}: {
-  open: boolean;
-  onClose: () => void;
-  onAdded: () => void;
-}) {
+function AddProviderDialog({ onClose, onAdded }: { onClose: () => void; onAdded: () => void }) {
   const [values, setValues] = useState({
     name: '',
     kind: 'openai',
@@ -149,7 +142,7 @@ function AddProviderDialog({
     }
   }
   return (
-    <Dialog open={open} title="Add AI provider" onClose={onClose}>
+    <Dialog open title="Add AI provider" onClose={onClose}>
       <form onSubmit={submit} aria-label="Add AI provider">
         <TextField label="Name" hint="Lowercase, e.g. openai or local-ollama." {...bind('name')} />
         <SelectField

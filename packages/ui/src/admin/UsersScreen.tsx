@@ -95,7 +95,8 @@ export default function UsersScreen() {
       {editing ? (
         <RolesDialog user={editing} onClose={() => setEditing(undefined)} onSaved={users.reload} />
       ) : null}
-      <AddUserDialog open={adding} onClose={() => setAdding(false)} onAdded={users.reload} />
+      {/* Mounted only while open, so a password typed and abandoned is gone when it opens again. */}
+      {adding ? <AddUserDialog onClose={() => setAdding(false)} onAdded={users.reload} /> : null}
       <ConfirmDialog
         open={suspending !== undefined}
         title={`${suspending?.status === 'active' ? 'Suspend' : 'Reactivate'} ${suspending?.username ?? ''}?`}
@@ -180,15 +181,7 @@ function RolesDialog({
   );
 }
 
-function AddUserDialog({
-  open,
-  onClose,
-  onAdded,
-}: {
-  open: boolean;
-  onClose: () => void;
-  onAdded: () => void;
-}) {
+function AddUserDialog({ onClose, onAdded }: { onClose: () => void; onAdded: () => void }) {
   const form = useForm(newUserForm, { username: '', email: '', password: '' });
   const add = useMutation((api, input: { username: string; email: string; password: string }) =>
     api.users.create.mutate(input),
@@ -204,7 +197,7 @@ function AddUserDialog({
     }
   }
   return (
-    <Dialog open={open} title="Add user" onClose={onClose}>
+    <Dialog open title="Add user" onClose={onClose}>
       <form onSubmit={submit} noValidate aria-label="Add user">
         <TextField
           label="Username"

@@ -85,19 +85,41 @@ interface Unsubscribable {
   unsubscribe(): void;
 }
 
+/** What tRPC calls back with; a link that never reports a state (the desktop's IPC) just omits it. */
+export interface SubscriptionHandlers<T> {
+  onData: (value: T) => void;
+  onError: (e: unknown) => void;
+  onStarted: () => void;
+  onStopped: () => void;
+  onComplete: () => void;
+  onConnectionStateChange: (state: { state: string; error: unknown }) => void;
+}
+
+export const RECONNECTING_MESSAGE = 'Live updates stopped; reconnecting…';
+
+/** Codes that another try cannot fix: the thing is gone, or the person may not see it. */
+const FINAL_CODES = new Set(['NOT_FOUND', 'FORBIDDEN', 'UNAUTHORIZED', 'INVALID_INPUT', 'BAD_REQUEST']);
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 30_000;
+
 /**
- * Keeps one subscription open per `key`. tRPC's SSE link reconnects by itself; an error that
- * ends the stream is reported once as a sentence. `onStarted` runs once the stream is open:
- * streams carry only what happens after that, so it is where a screen reloads its snapshot.
+ * Keeps one subscription open per `key`. A stream that ends (the daemon restarted and closed
+ * it, or dropped the connection) is opened again with a growing pause, with "reconnecting…"
+ * shown meanwhile; one that ends for good (NOT_FOUND when a chat is deleted, FORBIDDEN) shows
+ * the daemon's sentence instead. `onStarted` runs each time the stream opens: streams carry
+ * only what happens after that, so it is where a screen reloads its snapshot. `isLast` says
+ * which value ends a stream by design (a build's end marker), after which nothing reopens it.
  */
 export function useSubscription<T>(
   key: string | undefined,
-  open: (
-    api: ApiClient,
-    handlers: { onData: (value: T) => void; onError: (e: unknown) => void; onStarted: () => void },
-  ) => Unsubscribable,
+  open: (api: ApiClient, handlers: SubscriptionHandlers<T>) => Unsubscribable,
   onData: (value: T) => void,
   onStarted?: () => void,
+  options?: {
+    isLast?: (value: T) => boolean;
+    /** The sentence for a stream that ended because its thing is gone (NOT_FOUND). */
+    notFound?: string;
+  },
 ): { error: string | undefined } {
   const api = useApi();
   const [error, setError] = useState<string>();
@@ -107,18 +129,69 @@ export function useSubscription<T>(
   openRef.current = open;
   const startedRef = useRef(onStarted);
   startedRef.current = onStarted;
+  const isLastRef = useRef(options?.isLast);
+  isLastRef.current = options?.isLast;
+  const notFoundRef = useRef(options?.notFound);
+  notFoundRef.current = options?.notFound;
   useEffect(() => {
     if (key === undefined) return;
     setError(undefined);
-    const sub = openRef.current(api, {
-      onData: (value) => onDataRef.current(value),
-      onStarted: () => startedRef.current?.(),
-      onError: (e) => {
-        noticeSignedOut(e);
-        setError(errorMessage(e));
-      },
-    });
-    return () => sub.unsubscribe();
+    let closed = false;
+    let finished = false;
+    let failures = 0;
+    let sub: Unsubscribable | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const connect = () => {
+      let ended = false;
+      // onStopped, onComplete and onError may each arrive for one ending: act on the first.
+      const end = (e?: unknown) => {
+        if (ended || closed) return;
+        ended = true;
+        sub?.unsubscribe();
+        if (e !== undefined) {
+          noticeSignedOut(e);
+          const code = errorCode(e);
+          if (code !== undefined && FINAL_CODES.has(code)) {
+            closed = true;
+            setError((code === 'NOT_FOUND' && notFoundRef.current) || errorMessage(e));
+            return;
+          }
+        }
+        if (finished) return;
+        setError(RECONNECTING_MESSAGE);
+        const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** failures++);
+        timer = setTimeout(connect, delay);
+      };
+      sub = openRef.current(api, {
+        onData: (value) => {
+          // Values flowing means the stream is healthy: the next drop starts the backoff anew.
+          failures = 0;
+          if (isLastRef.current?.(value)) finished = true;
+          onDataRef.current(value);
+        },
+        onStarted: () => {
+          if (closed) return;
+          setError(undefined);
+          startedRef.current?.();
+        },
+        onError: (e) => end(e),
+        onStopped: () => end(),
+        onComplete: () => end(),
+        // The SSE link retries a dropped connection by itself; say so while it does.
+        onConnectionStateChange: (state) => {
+          if (!closed && state.state === 'connecting' && state.error) setError(RECONNECTING_MESSAGE);
+        },
+      });
+      // A link may end the stream synchronously, before `sub` was assigned above.
+      if (ended) sub.unsubscribe();
+    };
+    connect();
+    return () => {
+      closed = true;
+      clearTimeout(timer);
+      sub?.unsubscribe();
+    };
   }, [api, key]);
   return { error };
 }

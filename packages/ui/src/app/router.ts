@@ -29,7 +29,7 @@ export const useRouter = create<RouterStore>((set, get) => ({
     if (options?.replace) history.replaceState(null, '', url);
     else history.pushState(null, '', url);
     set({ path });
-    // A new screen starts at the top, and focus moves to its heading for screen readers.
+    // A new screen starts at the top; its Page moves focus to the heading once it renders.
     window.scrollTo(0, 0);
   },
   sync() {
@@ -58,8 +58,17 @@ export function matchRoute(pattern: string, path: string): Record<string, string
   const params: Record<string, string> = {};
   for (const [i, part] of want.entries()) {
     const value = got[i] ?? '';
-    if (part.startsWith(':')) params[part.slice(1)] = decodeURIComponent(value);
-    else if (part !== value) return undefined;
+    if (!part.startsWith(':')) {
+      if (part !== value) return undefined;
+      continue;
+    }
+    // A typed or pasted address such as /chat/%E0 is not valid percent-encoding: it matches
+    // nothing (the "Nothing here" page) rather than throwing URIError out of rendering.
+    try {
+      params[part.slice(1)] = decodeURIComponent(value);
+    } catch {
+      return undefined;
+    }
   }
   return params;
 }

@@ -1,4 +1,5 @@
 import type { ChatMessage, ChatPart } from '@warren/core';
+import { memo } from 'react';
 import { Badge, StatusBadge } from '../design';
 import { Markdown } from './Markdown';
 
@@ -49,7 +50,11 @@ function prettyJson(text: string): string {
   }
 }
 
-export function ChatMessageView({ message }: { message: ChatMessage }) {
+/**
+ * One message. Memoized: while a turn streams only the growing message changes, and core's
+ * applyChatEvent keeps every other message the same object, so only that one re-renders.
+ */
+export const ChatMessageView = memo(function ChatMessageView({ message }: { message: ChatMessage }) {
   const results = new Map(
     message.parts.flatMap((p) => (p.type === 'tool-result' ? [[p.toolCallId, p] as const] : [])),
   );
@@ -97,4 +102,4 @@ export function ChatMessageView({ message }: { message: ChatMessage }) {
       })}
     </article>
   );
-}
+});

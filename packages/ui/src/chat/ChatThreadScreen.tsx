@@ -1,4 +1,4 @@
-import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, type RefObject, useEffect, useRef, useState } from 'react';
 import { useMutation } from '../api/hooks';
 import { Button, ErrorMessage, LoadingBlock, Page, StatusBadge, TextAreaField } from '../design';
 import { ChatMessageView } from './ChatMessageView';
@@ -11,19 +11,33 @@ export default function ChatThreadScreen({ chatId }: { chatId: string }) {
   const send = useMutation((api, input: { chatId: string; text: string }) => api.chats.send.mutate(input));
   const interrupt = useMutation((api, id: string) => api.chats.interrupt.mutate({ chatId: id }));
   const bottom = useRef<HTMLDivElement>(null);
+  const follow = useFollowBottom(bottom);
   const lastLength = state?.messages.reduce((n, m) => n + m.parts.length, 0);
   // biome-ignore lint/correctness/useExhaustiveDependencies: follow the conversation as it grows.
   useEffect(() => {
+    // Only while the person is at the bottom: someone scrolled up to read is left there.
     // Braces matter: newer browsers return a promise from scrollIntoView, and an effect may only return a cleanup.
-    bottom.current?.scrollIntoView({ block: 'end' });
+    if (follow.current) bottom.current?.scrollIntoView({ block: 'end' });
   }, [lastLength, state?.messages.length]);
+  // A ref, not `send.pending`: two Enters in one frame both see the state from before the first.
+  const sending = useRef(false);
 
   async function submit(event?: FormEvent) {
     event?.preventDefault();
-    if (!text.trim()) return;
-    if (await send.run({ chatId, text })) setText('');
+    const sent = text;
+    if (!sent.trim() || sending.current) return;
+    sending.current = true;
+    try {
+      // Keep whatever was typed while the send was on its way.
+      if (await send.run({ chatId, text: sent })) setText((now) => (now === sent ? '' : now));
+    } finally {
+      sending.current = false;
+    }
   }
   const onKeyDown = (event: KeyboardEvent) => {
+    // Enter while an input method is composing (Japanese, Chinese, …) picks a candidate; 229 is
+    // what browsers report for such keys where isComposing is not set.
+    if (event.nativeEvent.isComposing || event.keyCode === 229) return;
     // Enter sends; Shift+Enter is a new line.
     if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault();
@@ -57,7 +71,8 @@ export default function ChatThreadScreen({ chatId }: { chatId: string }) {
         {state.chat.workspace ? ` in workspace ${state.chat.workspace}` : ', without a workspace'}
       </p>
       <ErrorMessage>{error ?? interrupt.error}</ErrorMessage>
-      <div className="chat-log" role="log" aria-label="Conversation">
+      {/* Busy during a turn: a screen reader reads the finished answer, not every token. */}
+      <div className="chat-log" role="log" aria-label="Conversation" aria-busy={running}>
         {state.messages.map((m) => (
           <ChatMessageView key={m.id} message={m} />
         ))}
@@ -82,4 +97,21 @@ export default function ChatThreadScreen({ chatId }: { chatId: string }) {
       </form>
     </Page>
   );
+}
+
+/**
+ * Whether the end of the conversation is in view (or nearly: the composer sits over the
+ * last lines). Measured on every scroll of the page or any scroll box, our own included.
+ */
+function useFollowBottom(end: RefObject<HTMLElement | null>): RefObject<boolean> {
+  const follow = useRef(true);
+  useEffect(() => {
+    const measure = () => {
+      const el = end.current;
+      if (el) follow.current = el.getBoundingClientRect().top <= window.innerHeight + 120;
+    };
+    window.addEventListener('scroll', measure, { capture: true, passive: true });
+    return () => window.removeEventListener('scroll', measure, { capture: true });
+  }, [end]);
+  return follow;
 }

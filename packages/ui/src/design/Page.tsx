@@ -1,6 +1,11 @@
 import { type ReactNode, useEffect, useRef } from 'react';
+import { useRouter } from '../app/router';
 
-/** A screen: its heading takes focus on arrival so keyboard and screen-reader users know where they are. */
+/**
+ * A screen: its heading takes focus on arrival so keyboard and screen-reader users know where
+ * they are. Only on arrival: a title that changes later (a chat named after its first turn)
+ * must not pull focus out of a field the person is typing in.
+ */
 export function Page({
   title,
   actions,
@@ -11,10 +16,14 @@ export function Page({
   children: ReactNode;
 }) {
   const heading = useRef<HTMLHeadingElement>(null);
+  const pathname = useRouter((s) => s.path.split('?')[0]);
   useEffect(() => {
     document.title = `${title} · Warren`;
-    heading.current?.focus({ preventScroll: true });
   }, [title]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: arriving at a new address is what moves focus.
+  useEffect(() => {
+    heading.current?.focus({ preventScroll: true });
+  }, [pathname]);
   return (
     <>
       <header className="page-header">

@@ -17,6 +17,7 @@ import {
   TextField,
   toast,
 } from '../design';
+import { SecretOnce } from './SecretOnce';
 
 const lifetimes = [
   { value: String(7 * 86400), label: '7 days' },
@@ -117,19 +118,7 @@ export function TokensSettings() {
         }
       >
         <p>Copy it now: Warren stores only a hash, so it cannot show this token again.</p>
-        <div className="secret-once" data-testid="new-token">
-          {created?.token}
-        </div>
-        <p>
-          <Button
-            onClick={async () => {
-              await navigator.clipboard?.writeText(created?.token ?? '');
-              toast('The token was copied.');
-            }}
-          >
-            Copy to clipboard
-          </Button>
-        </p>
+        <SecretOnce secret={created?.token ?? ''} testId="new-token" />
       </Dialog>
       <ConfirmDialog
         open={revoking !== undefined}

@@ -32,6 +32,9 @@ export function BuildLog({ owner, name, build }: { owner: string; name: string; 
           current.length > 0 && (current.at(-1)?.seq ?? 0) >= event.seq ? current : [...current, event],
         );
     },
+    undefined,
+    // The end marker is the last thing a build's log sends: nothing to reconnect for after it.
+    { isLast: (event) => 'end' in event },
   );
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll when lines arrive.
   useEffect(() => {

@@ -21,11 +21,14 @@
  * first, and the client's map (or registration reply) follows once the agent acknowledged it, or
  * after ACK_TIMEOUT_MS if it never does.
  *
- * Access is enforced by the agent's own device: it has a client as a peer only while the tunnel is
- * open, and WireGuard drops packets from keys it does not know. The router decides who may reach
- * which workspace; this service only records tunnels it was told
- * to open and drops them when told to (workspace stopped, user suspended, grant revoked). State is
- * in memory: after a daemon restart every node re-registers and gets fresh addresses.
+ * Access is enforced in two layers. WireGuard: an agent has a client device as a peer from the
+ * first tunnel the router opened for it until the device or the agent leaves (key revoked, user
+ * suspended, device unregistered, workspace stopped), and drops packets from keys it does not
+ * know. SSH: each connection still needs a grant (`wireguard_accept`, at most
+ * MAX_WIREGUARD_GRANT_SECONDS) for that one client key, so a peer without a fresh grant from the
+ * router gets no shell. Tunnels are not closed one by one: the router decides who may reach which
+ * workspace, and this service only records tunnels and drops nodes. State is in memory: after a
+ * daemon restart every node re-registers and gets fresh addresses.
  */
 import {
   describeIssues,
@@ -130,14 +133,6 @@ export class WireguardCoordinator {
     await this.#changed([client, agent]);
   }
 
-  closeTunnel(clientId: string, agentId: string): void {
-    const client: WireguardNodeKey = `client:${clientId}`;
-    const agent: WireguardNodeKey = `agent:${agentId}`;
-    if (!this.#tunnels.get(client)?.delete(agent)) return;
-    this.#tunnels.get(agent)?.delete(client);
-    void this.#changed([client, agent]);
-  }
-
   /** An agent disconnected for good (its workspace stopped): its peers drop it at once. */
   removeAgent(agentId: string): void {
     this.#remove(`agent:${agentId}`);
@@ -150,18 +145,6 @@ export class WireguardCoordinator {
   /** The workspace stopped or was deleted: every client loses its agents as peers now. */
   dropWorkspace(workspaceId: string): void {
     for (const node of this.#nodesOwnedBy('agent', workspaceId)) this.#remove(`agent:${node.id}`);
-  }
-
-  /** The user was suspended or deleted (or their token revoked): their devices lose every peer. */
-  dropUser(userId: string): void {
-    for (const node of this.#nodesOwnedBy('client', userId)) this.#remove(`client:${node.id}`);
-  }
-
-  /** The user's access to one workspace was revoked: their tunnels to its agents close. */
-  revokeAccess(userId: string, workspaceId: string): void {
-    const agents = this.#nodesOwnedBy('agent', workspaceId).map((n) => n.id);
-    for (const client of this.#nodesOwnedBy('client', userId))
-      for (const agentId of agents) this.closeTunnel(client.id, agentId);
   }
 
   /** The map a node should apply now. */

@@ -3,7 +3,7 @@ import type { WorkspaceView } from '../api/daemonClient';
 import type { Deployment } from '../deployments/deploymentSchemas';
 import type { WorkspaceTunnels } from '../tunnels/tunnelTypes';
 import type { WorkspaceSnapshot } from '../workspaces/WorkspaceState';
-import type { TrayIcon, TrayItem, TrayMenu } from './trayActions';
+import type { TrayIcon, TrayItem, TrayMenu, WorkspaceActionKind } from './trayActions';
 
 export interface TrayMenuInput {
   deployments: Deployment[];
@@ -86,7 +86,7 @@ function workspaceSubmenu(
   const ready = running && workspace.agent?.lifecycle === 'ready';
   const online = snapshot.connection === 'connected';
   const alias = sshHostAlias(workspace, snapshot.me ?? workspace.owner);
-  const act = (label: string, kind: Parameters<typeof workspaceAction>[1], enabled: boolean): TrayItem =>
+  const act = (label: string, kind: WorkspaceActionKind, enabled: boolean): TrayItem =>
     workspaceAction(label, kind, name, enabled && online);
   const items: TrayItem[] = [{ type: 'label', label: statusLine(workspace) }];
   if (running) items.push(act('Stop', 'stop', true));
@@ -113,15 +113,7 @@ function workspaceSubmenu(
 
 function workspaceAction(
   label: string,
-  kind:
-    | 'start'
-    | 'stop'
-    | 'connect'
-    | 'disconnect'
-    | 'openTerminal'
-    | 'openInVsCode'
-    | 'copySshCommand'
-    | 'openInBrowser',
+  kind: WorkspaceActionKind,
   workspace: string,
   enabled: boolean,
 ): TrayItem {

@@ -1,2 +1,3 @@
 export * from './deviceKey';
 export * from './sshConfigEntries';
+export * from './sshPublicKeyOf';

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { RawData, WebSocket } from 'ws';
+import { TUNNEL_TERMINAL_PATH } from '../../agent/protocol';
 import {
   decodeTerminalAgentFrame,
   encodeTerminalClientFrame,
@@ -7,8 +8,7 @@ import {
 } from '../../agent/terminalFrames';
 import type { ErrorCode } from '../../errors/WarrenError';
 import { openTunnel, type TunnelTarget } from './openTunnel';
-
-export const TUNNEL_TERMINAL_PATH = '/api/v2/tunnels/terminal';
+import { rawDataBytes } from './rawDataBytes';
 
 export interface TerminalClientEvents {
   output: [data: Uint8Array];
@@ -86,7 +86,7 @@ export async function openTerminal(
       const client = new TerminalClient(socket);
       socket.on('message', (data: RawData) => {
         try {
-          client.onFrame(decodeTerminalAgentFrame(toBytes(data)));
+          client.onFrame(decodeTerminalAgentFrame(rawDataBytes(data)));
         } catch {
           socket.close(1008, 'bad terminal frame');
         }
@@ -98,10 +98,4 @@ export async function openTerminal(
     },
   );
   return stream;
-}
-
-function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return data;
 }

@@ -1,15 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
+import { CLIENT_KEY_HEADER, TUNNEL_SSH_PATH } from '../../agent/protocol';
 import { WarrenError } from '../../errors/WarrenError';
 
 // ssh2 is CommonJS: Node's ESM loader gives it only a default export.
 const { Client, utils } = ssh2;
 
 import { openTunnel, type TunnelConnected, type TunnelTarget } from './openTunnel';
-
-export const TUNNEL_SSH_PATH = '/api/v2/tunnels/ssh';
-export const CLIENT_KEY_HEADER = 'x-warren-ssh-key';
 
 /** A client key pair: private in OpenSSH form, public as `ssh-ed25519 AAAA...`. */
 export interface SshKeyPair {

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { WarrenError } from '../../errors/WarrenError';
 import { openedWireguardTunnelSchema } from '../../wireguard/wireguardTunnel';
+import { splitWorkspaceRef } from '../../workspaces/schemas';
 import { coalesceSocketWrites } from './coalesceSocketWrites';
 import type { WireguardClientDevice } from './WireguardClientDevice';
 import { ephemeralKeyPair, type SshKeyPair, sshOverStream, type WorkspaceSsh } from './workspaceSsh';
@@ -20,9 +21,7 @@ export async function connectWorkspaceSshOverWireguard(
   options: { keyPair?: SshKeyPair; keepaliveIntervalMs?: number } = {},
 ): Promise<WorkspaceSsh> {
   const keys = options.keyPair ?? ephemeralKeyPair();
-  const slash = workspace.indexOf('/');
-  const ref =
-    slash < 0 ? { name: workspace } : { owner: workspace.slice(0, slash), name: workspace.slice(slash + 1) };
+  const ref = splitWorkspaceRef(workspace);
   const answer = openedWireguardTunnelSchema.safeParse(
     await device.control.openTunnel({ ...ref, deviceId: device.deviceId, sshPublicKey: keys.publicKey }),
   );
