@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import websocket from '@fastify/websocket';
 import { type AgentSpec, encodeAgentFrame, Secret } from '@warren/core';
+import { ephemeralKeyPair } from '@warren/core/node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -74,6 +76,9 @@ async function startAgentWorld(dialect: TestDialect): Promise<AgentWorld> {
   const app = Fastify({
     loggerInstance: createLogger({ level: 'debug', format: 'json', destination }),
   }) as unknown as FastifyInstance;
+  // At the root, as the daemon does: then a refused upgrade (the agent's standby stream dial,
+  // which this server does not route) has its socket destroyed instead of left half open.
+  await app.register(websocket);
   await app.register(agentSocketPlugin, { agents, connections, pingIntervalMs: 1000 });
   await app.register(agentBinaryPlugin, { binaryPath: agentBundle });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -486,6 +491,64 @@ describe.each(dialects)('workspace agents on %s', (dialect) => {
       expect(agent.output()).toMatch(/refused the agent token \(401/);
     });
 
+    it('gives up and says why when the daemon refuses its host key, and `warren logs` shows why', async () => {
+      const a = await seedAgent(world.db);
+      // Pinned on an earlier connection: the fresh agent below makes a different key.
+      await world.agents.markConnected(a.agentId, '0.0.0', ephemeralKeyPair().publicKey);
+      const agent = spawnAgent(world, a.token);
+      expect(await agent.exited).toBe(1);
+      expect(agent.output()).toMatch(/giving up: the daemon refused this agent 3 times in a row: .*host key/);
+      const lines = (await world.agents.listLogs(a.agentId)).map((l) => `${l.source}: ${l.line}`);
+      expect(lines).toContain(
+        "agent: The daemon refused this agent: The agent's SSH host key differs from the one pinned when it first connected; rebuild the workspace to trust a new key.",
+      );
+    });
+
+    it('a startup script printing two million lines keeps the daemon’s memory bounded and loses no line silently', async () => {
+      const total = 2_000_000;
+      const a = await seedAgent(world.db, { startupScript: `yes | head -n ${total}`, scriptTimeout: '5m' });
+      global.gc?.();
+      const before = process.memoryUsage().rss;
+      let peak = before;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().rss);
+      }, 100);
+      try {
+        spawnAgent(world, a.token);
+        await waitFor('ready', async () => (await lifecycleOf(world, a.agentId)) === 'ready', 240_000);
+      } finally {
+        clearInterval(sampler);
+      }
+      const count = async (source: string) =>
+        Number(
+          (
+            await world.db.kysely
+              .selectFrom('agent_logs')
+              .select((eb) => eb.fn.countAll().as('n'))
+              .where('agent_id', '=', a.agentId)
+              .where('source', '=', source as 'agent')
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const dropNotices = () =>
+        world.db.kysely
+          .selectFrom('agent_logs')
+          .select('line')
+          .where('agent_id', '=', a.agentId)
+          .where('source', '=', 'agent')
+          .where('line', 'like', '%batches of log lines were dropped%')
+          .execute();
+      // The notice is a log line of its own, batched after the drop: it may trail `ready`.
+      await waitFor('every line or a dropped notice', async () =>
+        (await count('startup_script')) === total ? true : (await dropNotices()).length > 0,
+      );
+      expect(await count('startup_script')).toBeGreaterThan(0);
+      // Said once per backlog, not once per dropped frame.
+      expect((await dropNotices()).length).toBeLessThan(5);
+      // Unbounded, the daemon held every queued frame: hundreds of megabytes for this script.
+      expect(peak - before).toBeLessThan(160 * 1024 * 1024);
+    }, 300_000);
+
     it('never hands its token to scripts or prints it', async () => {
       const a = await seedAgent(world.db, { startupScript: 'env; echo "token=[$WARREN_AGENT_TOKEN]"' });
       spawnAgent(world, a.token);
@@ -519,6 +582,55 @@ describe.each(dialects)('workspace agents on %s', (dialect) => {
       arch: 'x64',
       hostname: 'h',
     });
+
+    it('reads no faster than it stores: a flooding agent loses no line and the daemon’s memory stays bounded', async () => {
+      const a = await seedAgent(world.db);
+      const frames = 2000;
+      const linesPerFrame = 1000;
+      // In another process, so the flood's own send buffer (which grows while the daemon waits) is not counted here.
+      const flood = `
+        const WebSocket = require('ws');
+        const ws = new WebSocket(process.argv[1] + '${AGENT_CONNECT_PATH}', { headers: { authorization: 'Bearer ' + process.env.TOKEN } });
+        ws.on('open', () => {
+          ws.send(process.argv[2]);
+          const lines = Array.from({ length: ${linesPerFrame} }, () => ({ time: Date.now(), line: 'y' }));
+          const frame = JSON.stringify({ type: 'logs', source: 'startup_script', lines });
+          for (let i = 0; i < ${frames}; i++) ws.send(frame);
+        });
+        ws.on('error', (e) => { console.error(e.message); process.exit(1); });`;
+      const child = spawn(process.execPath, ['-e', flood, world.url.replace(/^http/, 'ws'), hello], {
+        cwd: import.meta.dirname,
+        env: { PATH: process.env.PATH, TOKEN: a.token.reveal() },
+        stdio: 'ignore',
+      });
+      try {
+        global.gc?.();
+        const before = process.memoryUsage().rss;
+        let peak = before;
+        const stored = async () =>
+          Number(
+            (
+              await world.db.kysely
+                .selectFrom('agent_logs')
+                .select((eb) => eb.fn.countAll().as('n'))
+                .where('agent_id', '=', a.agentId)
+                .executeTakeFirstOrThrow()
+            ).n,
+          );
+        await waitFor(
+          'every line stored',
+          async () => {
+            peak = Math.max(peak, process.memoryUsage().rss);
+            return (await stored()) === frames * linesPerFrame;
+          },
+          120_000,
+        );
+        // Read as fast as it arrives, the daemon held ~90 MB of frames waiting for the database.
+        expect(peak - before).toBeLessThan(48 * 1024 * 1024);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }, 150_000);
 
     it('answers hello with the manifest built from the template version', async () => {
       const a = await seedAgent(world.db, {

@@ -107,7 +107,21 @@ test('a broken address shows "Nothing here", and a page whose code fails to load
   expect(pageErrors).toEqual([]);
 });
 
-test('an abandoned "Add provider" dialog does not keep the key typed into it', async () => {
+test('abandoned "Add user" and "Add provider" dialogs do not keep the secrets typed into them', async () => {
+  await nav().getByRole('link', { name: 'Users', exact: true }).click();
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await page
+    .getByRole('dialog', { name: 'Add user' })
+    .getByLabel('First password')
+    .fill('abandoned-password');
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog', { name: 'Add user' }).waitFor({ state: 'hidden' });
+  await page.getByRole('button', { name: 'Add user' }).click();
+  expect(await page.getByRole('dialog', { name: 'Add user' }).getByLabel('First password').inputValue()).toBe(
+    '',
+  );
+  await page.keyboard.press('Escape');
+
   await nav().getByRole('link', { name: 'AI providers', exact: true }).click();
   await page.getByRole('button', { name: 'Add provider' }).click();
   let dialog = page.getByRole('dialog', { name: 'Add AI provider' });
@@ -178,6 +192,35 @@ test('another chat at the next address starts clean, not with the last chat in i
   await conversation().getByText('Hello, Ada.').waitFor();
   expect(await conversation().getByText('Second chat here.').count()).toBe(0);
   expect(await composer().inputValue()).toBe('');
+});
+
+test('a streaming answer leaves a reader scrolled up alone, and is busy until it is complete', async () => {
+  const lines = Array.from({ length: 120 }, (_, i) => `Line ${i + 1} of a long answer.`);
+  fake.script([{ text: lines.join('\n\n'), chunkChars: 40, chunkDelayMs: 40 }]);
+  await composer().fill('Tell me a long story.');
+  await composer().press('Enter');
+  await conversation().getByText('Line 20 of a long answer.').waitFor({ timeout: 30_000 });
+  // One announcement when the turn is done, not one per token.
+  expect(await conversation().getAttribute('aria-busy')).toBe('true');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await conversation().getByText('Line 120 of a long answer.').waitFor({ timeout: 30_000 });
+  await expect.poll(() => conversation().getAttribute('aria-busy')).toBe('false');
+  expect(await page.evaluate(() => window.scrollY)).toBe(0);
+
+  // Back at the bottom, the conversation is followed again.
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await composer().fill('And one more thing.');
+  await composer().press('Enter');
+  await conversation().getByText('echo: And one more thing.').waitFor({ timeout: 30_000 });
+  // The newest message is in view above the composer, not hidden under it.
+  const newest = conversation().getByRole('article').last();
+  await expect
+    .poll(async () => {
+      const message = await newest.boundingBox();
+      const form = await page.getByRole('form', { name: 'Send a message' }).boundingBox();
+      return Boolean(message && form && message.y + message.height <= form.y + 1 && message.y >= 0);
+    })
+    .toBe(true);
 });
 
 test('a daemon restart under an open chat says so, then live updates resume by themselves', async () => {

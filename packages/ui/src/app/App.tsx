@@ -3,6 +3,7 @@ import { useApi } from '../api/ApiContext';
 import { useSession } from '../api/session';
 import { Button, ErrorMessage, LoadingBlock, Toaster } from '../design';
 import { WorkspacesScreen } from '../workspaces/WorkspacesScreen';
+import { ErrorBoundary } from './ErrorBoundary';
 import { Layout } from './Layout';
 import { matchRoute, navigate, useRouter } from './router';
 
@@ -62,8 +63,17 @@ function SignedInRoutes() {
   }, [pathname]);
   for (const [pattern, render] of routes) {
     const params = matchRoute(pattern, path);
+    // Keyed by address: another chat or workspace is a new screen with fresh state, not the
+    // last one's messages under a new heading. The boundary keeps the navigation usable when
+    // a screen fails, and resets when the person goes elsewhere.
     if (params)
-      return <Suspense fallback={<LoadingBlock label="Loading the page…" />}>{render(params)}</Suspense>;
+      return (
+        <ErrorBoundary resetKey={pathname}>
+          <Suspense key={pathname} fallback={<LoadingBlock label="Loading the page…" />}>
+            {render(params)}
+          </Suspense>
+        </ErrorBoundary>
+      );
   }
   return pathname === '/' ? <LoadingBlock /> : <NotFound />;
 }

@@ -76,7 +76,6 @@ export default function ChatThreadScreen({ chatId }: { chatId: string }) {
         {state.messages.map((m) => (
           <ChatMessageView key={m.id} message={m} />
         ))}
-        <div ref={bottom} />
       </div>
       <form onSubmit={submit} aria-label="Send a message" className="chat-composer">
         <TextAreaField
@@ -95,6 +94,9 @@ export default function ChatThreadScreen({ chatId }: { chatId: string }) {
           {running ? 'Queue message' : 'Send'}
         </Button>
       </form>
+      {/* After the composer, not inside the log: the composer sticks to the bottom of the
+          window, so lining up the log's own end there would hide the newest lines under it. */}
+      <div ref={bottom} />
     </Page>
   );
 }
