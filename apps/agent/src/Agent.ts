@@ -32,6 +32,9 @@ import { TerminalSessions } from './terminals/TerminalSessions';
 import { AGENT_VERSION } from './version';
 import { WireguardAgent } from './wireguard/WireguardAgent';
 
+/** How often a lasting backlog is reported while frames keep being dropped. */
+const DROPPED_NOTICE_INTERVAL_MS = 5000;
+
 export interface AgentOptions {
   config: AgentConfig;
   log: AgentLog;
@@ -62,6 +65,9 @@ export class Agent {
   readonly #wireguard: WireguardAgent;
   readonly #terminals: TerminalSessions;
   readonly #probes: WorkspaceProbes;
+  /** Log frames the outbox dropped since the last notice about it. */
+  #dropped = 0;
+  #droppedNoticeAt = 0;
   /** Requests from the daemon still running, so a `cancel` can stop them. */
   readonly #requests = new Map<string, AbortController>();
 
@@ -290,15 +296,20 @@ export class Agent {
   }
 
   #flush(): void {
-    const dropped = this.#outbox.drain((text) => this.#socket.offer(text));
-    if (dropped > 0) {
-      this.options.log.warn('log frames were dropped: the daemon was unreachable or slower than the output', {
-        frames: dropped,
-      });
-      this.#agentLine(
-        `${dropped} batches of log lines were dropped: the daemon was unreachable or could not keep up with the output`,
-      );
-    }
+    this.#dropped += this.#outbox.drain((text) => this.#socket.offer(text));
+    // One notice per backlog (or every few seconds of one): a notice per dropped frame would
+    // itself flood the outbox it reports on.
+    if (this.#dropped === 0) return;
+    if (!this.#outbox.isEmpty && Date.now() - this.#droppedNoticeAt < DROPPED_NOTICE_INTERVAL_MS) return;
+    const dropped = this.#dropped;
+    this.#dropped = 0;
+    this.#droppedNoticeAt = Date.now();
+    this.options.log.warn('log frames were dropped: the daemon was unreachable or slower than the output', {
+      frames: dropped,
+    });
+    this.#agentLine(
+      `${dropped} batches of log lines were dropped: the daemon was unreachable or could not keep up with the output`,
+    );
   }
 
   /** Every connection opens with hello, then what waited, then the current state. */
