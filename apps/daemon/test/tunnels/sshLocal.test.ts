@@ -134,7 +134,9 @@ describe.skipIf(!openSshAvailable)('SSH into a local workspace through the relay
 
   it('suspending the user ends their open connections at once', async () => {
     const sam = await addPerson(t, token, 'sam');
-    await t.client(sam.token).workspaces.create.mutate({ name: 'samdev', template: 'local', parameters: { file_server: false } });
+    await t
+      .client(sam.token)
+      .workspaces.create.mutate({ name: 'samdev', template: 'local', parameters: { file_server: false } });
     await settle(t.client(sam.token), 'samdev', 'running', 60_000);
     const connection = await connectWorkspaceSsh({ url: t.url, token: new Secret(sam.token) }, 'samdev');
     const closed = new Promise<number>((resolve) => {
