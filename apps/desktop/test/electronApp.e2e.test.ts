@@ -42,6 +42,9 @@ describe.skipIf(!binary.path)('the packaged main process under real Electron', (
     try {
       const window = await app.firstWindow();
       expect(await window.title()).toBe('Warren');
+      // The built renderer got its IPC port from the real preload and asked the main process
+      // whether it is signed in anywhere: a fresh profile is not, so the desktop sign-in shows.
+      await window.getByRole('heading', { name: 'Sign in to a Warren server' }).waitFor();
       expect(await app.evaluate(({ app: electronApp }) => electronApp.getPath('userData'))).toBe(userData);
       await window.close();
       // The tray keeps the app alive: the main process still answers.

@@ -1,32 +1,8 @@
 import net from 'node:net';
-import { Secret } from '@warren/core';
-import { connectWorkspaceSsh } from '@warren/core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../src/main/api/daemonClient';
-import { DaemonProcess, freePort, untilRunning, waitFor } from './support/daemonProcess';
+import { DaemonProcess, freePort, inWorkspace, untilRunning, waitFor } from './support/daemonProcess';
 import { actionItem, desktopMain, workspaceItem } from './support/desktopWorld';
-
-/** Runs a shell command in the workspace over SSH and resolves with its output. */
-async function inWorkspace(daemon: DaemonProcess, token: string, command: string): Promise<string> {
-  const ssh = await connectWorkspaceSsh({ url: daemon.url, token: new Secret(token) }, 'dev');
-  try {
-    return await new Promise<string>((resolve, reject) =>
-      ssh.client.exec(command, (error, channel) => {
-        if (error) return reject(error);
-        let out = '';
-        channel.on('data', (chunk: Buffer) => {
-          out += chunk;
-        });
-        channel.stderr.on('data', (chunk: Buffer) => {
-          out += chunk;
-        });
-        channel.on('close', () => resolve(out));
-      }),
-    );
-  } finally {
-    ssh.close();
-  }
-}
 
 const page = async (port: number) => {
   const response = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
@@ -60,11 +36,12 @@ describe('local tunnels: saved port forwards to localhost', () => {
     await inWorkspace(
       daemon,
       token,
+      'dev',
       `setsid nohup node -e "${script}" >/dev/null 2>&1 < /dev/null & echo $! > http.pid`,
     );
   });
   afterAll(async () => {
-    await inWorkspace(daemon, token, 'kill $(cat http.pid)').catch(() => {});
+    await inWorkspace(daemon, token, 'dev', 'kill $(cat http.pid)').catch(() => {});
     await world?.close();
     await api?.workspaces.stop.mutate({ name: 'dev' }).catch(() => {});
     await waitFor('dev to stop', async () =>

@@ -150,6 +150,21 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
     return deployment;
   }
 
+  /**
+   * Forgets a daemon and its token (the renderer's sign-out, after the daemon revoked the token);
+   * when it was the live one, the next saved one opens, or none.
+   */
+  async removeDeployment(id: string): Promise<Deployment | undefined> {
+    const wasLive = this.#session?.deployment.id === id;
+    this.deployments.remove(id);
+    if (!wasLive) return this.deployments.active();
+    await this.#closeSession();
+    const next = this.deployments.active();
+    if (next) this.#open(next);
+    else this.emit('change');
+    return next;
+  }
+
   /** The live deployment's API client, for the renderer's IPC bridge; the token stays in here. */
   client(): DaemonClient {
     if (!this.#session) throw new WarrenError('UNAUTHORIZED', 'Sign in to a Warren server first.');
@@ -190,7 +205,7 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
       case 'openWindow':
         return platform.openWindow();
       case 'openChat':
-        return platform.openWindow(`/chats/${encodeURIComponent(action.chatId)}`);
+        return platform.openWindow(`/chat/${encodeURIComponent(action.chatId)}`);
       case 'switchDeployment':
         await this.switchDeployment(action.deploymentId);
         return;

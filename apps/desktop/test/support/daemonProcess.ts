@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Secret } from '@warren/core';
+import { connectWorkspaceSsh } from '@warren/core/node';
 import { createDaemonClient, type DaemonClient } from '../../src/main/api/daemonClient';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..', '..', '..');
@@ -156,4 +157,31 @@ export function untilRunning(client: DaemonClient, name: string, timeoutMs = 90_
     },
     timeoutMs,
   );
+}
+
+/** Runs a shell command in the workspace over SSH (the test's own hands) and resolves with its output. */
+export async function inWorkspace(
+  daemon: { url: string },
+  token: string,
+  workspace: string,
+  command: string,
+): Promise<string> {
+  const ssh = await connectWorkspaceSsh({ url: daemon.url, token: new Secret(token) }, workspace);
+  try {
+    return await new Promise<string>((resolve, reject) =>
+      ssh.client.exec(command, (error, channel) => {
+        if (error) return reject(error);
+        let out = '';
+        channel.on('data', (chunk: Buffer) => {
+          out += chunk;
+        });
+        channel.stderr.on('data', (chunk: Buffer) => {
+          out += chunk;
+        });
+        channel.on('close', () => resolve(out));
+      }),
+    );
+  } finally {
+    ssh.close();
+  }
 }

@@ -19,6 +19,10 @@ export function desktopRouter(main: DesktopMain) {
       switch: t.procedure
         .input(z.object({ id: deploymentIdSchema }).strict())
         .mutation(({ input }) => main.switchDeployment(input.id)),
+      /** Forgets the server and its token; answers the deployment that is live now, if any. */
+      remove: t.procedure
+        .input(z.object({ id: deploymentIdSchema }).strict())
+        .mutation(async ({ input }) => (await main.removeDeployment(input.id)) ?? null),
     }),
     tunnels: t.router({
       status: t.procedure.query(() => [...main.tunnels().status().values()]),
