@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from '@trpc/client';
+import { killWorkspaceProcesses } from '@warren/core/test-support/workspaceProcesses';
 import { EventSource } from 'eventsource';
 import pg from 'pg';
 import type { AppRouter } from '../src/api/appRouter';
@@ -142,6 +143,7 @@ export async function startTestDaemon(
       await daemon.close();
       await new Promise<void>((resolve) => logStream.end(resolve));
       await database?.drop();
+      killWorkspaceProcesses(dataDir);
       fs.rmSync(dataDir, { recursive: true, force: true });
       if (leaks.length > 0) throw new Error(`Secrets stored in the clear: ${leaks.join('; ')}`);
     },

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { killWorkspaceProcesses } from '@warren/core/test-support/workspaceProcesses';
 
 const repo = path.resolve(import.meta.dirname, '..', '..', '..');
 export const uiDir = path.resolve(import.meta.dirname, '..');
@@ -83,7 +84,10 @@ export async function startDaemon(
         await exited;
         clearTimeout(timer);
       }
-      if (!options?.keepData) fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!options?.keepData) {
+        killWorkspaceProcesses(dataDir);
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Secret } from '@warren/core';
 import { connectWorkspaceSsh } from '@warren/core/node';
+import { killWorkspaceProcesses } from '@warren/core/test-support/workspaceProcesses';
 import { createDaemonClient, type DaemonClient } from '../../src/main/api/daemonClient';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..', '..', '..');
@@ -122,6 +123,7 @@ export class DaemonProcess {
 
   async close(): Promise<void> {
     await this.stop();
+    killWorkspaceProcesses(this.dataDir);
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
