@@ -6,13 +6,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Secret } from '@warren/core';
 import { connectWorkspaceSsh } from '@warren/core/node';
 import { createDaemonClient } from '../../apps/desktop/src/main/api/daemonClient';
 import { DesktopMain } from '../../apps/desktop/src/main/DesktopMain';
+import { freePort } from '../../packages/core/test-support/freePort';
 
 const { WARREN_DAEMON_BIN: DAEMON_BIN = '', WARREN_AGENT_BIN: AGENT_BIN = '' } = process.env;
 const WORKSPACES = Number(process.env.BENCH_WORKSPACES ?? 200);
@@ -20,14 +20,6 @@ const FORWARDS = Number(process.env.BENCH_FORWARDS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 class Daemon {
   child: ChildProcess | undefined;

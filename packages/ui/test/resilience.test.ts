@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { freePort } from '@warren/core/test-support/freePort';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 // The one scripted model upstream the daemon's gateway and chat tests use (Node built-ins only).
@@ -23,15 +23,6 @@ let fake: FakeModelProvider;
 const pageErrors: string[] = [];
 const upstreamKey = `sk-ui-test-${Math.random().toString(36).slice(2)}`;
 const password = `resilient-${Math.random().toString(36).slice(2)}`;
-
-/** A loopback port free right now, so a restarted daemon can come back on the same address. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   ensureBuilt();

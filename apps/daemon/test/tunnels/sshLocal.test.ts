@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Secret } from '@warren/core';
 import { connectWorkspaceSsh, ephemeralKeyPair, openSshTunnel } from '@warren/core/node';
+import { freePort } from '@warren/core/test-support/freePort';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../cliProcess';
 import { rememberSecret, startTestDaemon, type TestDaemon } from '../harness';
@@ -12,14 +12,6 @@ import { ensureAgentBuilt, settle, waitFor } from '../workspaceHelpers';
 import { type CliHome, cliHome, configSsh, openSshAvailable, scp, ssh } from './tunnelHelpers';
 
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe.skipIf(!openSshAvailable)('SSH into a local workspace through the relay', () => {
   let t: TestDaemon;
