@@ -147,7 +147,10 @@ async function killProcessGroup(
   const deadline = Date.now() + graceMs;
   await exited.catch(() => undefined);
   while ((await groupAlive(pgid)) && Date.now() < deadline) await delay(25);
-  signalGroup(pgid, 'SIGKILL');
+  if (!signalGroup(pgid, 'SIGKILL')) return;
+  // SIGKILL is delivered, not instant: the result says the tree is gone only once it is.
+  const killDeadline = Date.now() + 2000;
+  while ((await groupAlive(pgid)) && Date.now() < killDeadline) await delay(10);
 }
 
 /** False when no process of the group is left. */
