@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { waitFor as waitUntil } from '@warren/core/test-support/waitFor';
 import type { TestDaemon } from './harness';
 
 export const agentBundle = path.resolve(import.meta.dirname, '..', '..', 'agent', 'dist', 'warren-agent.mjs');
@@ -14,25 +15,13 @@ export function ensureAgentBuilt(): void {
   }
 }
 
-/** Polls until `check` returns a value, or fails naming what it waited for. */
-export async function waitFor<T>(
+/** Polls until `check` returns a value; a failed build ends the wait at once. */
+export function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-      if ((error as Error).message.startsWith('build failed')) throw error;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`Timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+  return waitUntil(what, check, timeoutMs, (error) => error.message.startsWith('build failed'));
 }
 
 /** Waits until the workspace reaches `status` (and, for running, its agent is ready); fails fast on a failed build. */

@@ -14,9 +14,11 @@ const PING_INTERVAL_MS = 20_000;
 export function splice(a: WebSocket, b: WebSocket, onBytes?: (bytes: number) => void): Promise<void> {
   return new Promise((resolve) => {
     let done = false;
+    let pings: NodeJS.Timeout | undefined;
     const end = (code: number, reason: string) => {
       if (done) return;
       done = true;
+      clearInterval(pings);
       for (const socket of [a, b]) closeQuietly(socket, code, reason);
       resolve();
     };
@@ -25,8 +27,12 @@ export function splice(a: WebSocket, b: WebSocket, onBytes?: (bytes: number) => 
       [a, true],
       [b, true],
     ]);
-    for (const socket of [a, b]) socket.on('pong', () => alive.set(socket, true));
-    const pings = setInterval(() => {
+    // A pong, or any traffic, shows a side is still there.
+    for (const socket of [a, b]) {
+      socket.on('pong', () => alive.set(socket, true));
+      socket.on('message', () => alive.set(socket, true));
+    }
+    pings = setInterval(() => {
       for (const socket of [a, b]) {
         if (!alive.get(socket)) return socket.terminate();
         alive.set(socket, false);
@@ -34,7 +40,6 @@ export function splice(a: WebSocket, b: WebSocket, onBytes?: (bytes: number) => 
       }
     }, PING_INTERVAL_MS);
     pings.unref();
-    for (const socket of [a, b]) socket.once('close', () => clearInterval(pings));
     forward(a, b, end, onBytes);
     forward(b, a, end, onBytes);
     // Either side may have been paused until now so that nothing it sent was lost.
@@ -58,8 +63,6 @@ function forward(
 ): void {
   let paused = false;
   from.on('message', (data: RawData, isBinary: boolean) => {
-    // Traffic is as good as a pong.
-    from.emit('pong');
     if (!isBinary) return end(1003, 'tunnels carry binary frames only');
     if (to.readyState !== to.OPEN) return;
     const size = byteLength(data);

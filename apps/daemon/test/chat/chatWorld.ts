@@ -3,7 +3,7 @@ import { applyChatEvent, type ChatState, type ChatStreamEvent, messageText } fro
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { DaemonOptions } from '../../src/server';
 import { type FakeModelProvider, startFakeModelProvider } from '../ai/FakeModelProvider';
-import { addModel, addProvider, newProviderKey, userIdOf } from '../gateway/gatewayFixtures';
+import { addFakeProviders, addModel, newProviderKey, userIdOf } from '../gateway/gatewayFixtures';
 import { ANTHROPIC_PRICES, OPENAI_PRICES } from '../gateway/wireSamples';
 import { startTestDaemon, type TestDaemon, type TestDialect } from '../harness';
 
@@ -35,20 +35,7 @@ export async function startChatWorld(
   const fake = await startFakeModelProvider({ apiKey: [centralKeys.openai, centralKeys.anthropic] });
   const t = await startTestDaemon(dialect, options);
   const { token, username, password } = await t.setupOwner();
-  const providers = {
-    openai: await addProvider(t, {
-      name: 'openai',
-      kind: 'openai',
-      baseUrl: `${fake.url}/v1`,
-      keys: [centralKeys.openai],
-    }),
-    anthropic: await addProvider(t, {
-      name: 'anthropic',
-      kind: 'anthropic',
-      baseUrl: fake.url,
-      keys: [centralKeys.anthropic],
-    }),
-  };
+  const providers = await addFakeProviders(t, fake.url, centralKeys);
   await addModel(t, providers.openai, 'gpt-4.1', OPENAI_PRICES);
   await addModel(t, providers.openai, 'gpt-4.1-mini', OPENAI_PRICES);
   await addModel(t, providers.anthropic, 'claude-sonnet-4-5', ANTHROPIC_PRICES);

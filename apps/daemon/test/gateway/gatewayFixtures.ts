@@ -243,6 +243,28 @@ export function capturedReply(request: RecordedRequest): ScriptedReply {
   return { body: anthropicJson(model) };
 }
 
+/** An OpenAI and an Anthropic provider, one central key each, both answered by the fake at `fakeUrl`. */
+export async function addFakeProviders(
+  t: TestDaemon,
+  fakeUrl: string,
+  centralKeys: { openai: string; anthropic: string },
+): Promise<{ openai: string; anthropic: string }> {
+  return {
+    openai: await addProvider(t, {
+      name: 'openai',
+      kind: 'openai',
+      baseUrl: `${fakeUrl}/v1`,
+      keys: [centralKeys.openai],
+    }),
+    anthropic: await addProvider(t, {
+      name: 'anthropic',
+      kind: 'anthropic',
+      baseUrl: fakeUrl,
+      keys: [centralKeys.anthropic],
+    }),
+  };
+}
+
 /** A daemon with an OpenAI and an Anthropic provider (one central key each) in front of one fake. */
 export interface GatewayWorld {
   t: TestDaemon;
@@ -266,20 +288,7 @@ async function startGatewayWorld(dialect: TestDialect, options: DaemonOptions = 
     openai: newProviderKey('sk-central-openai'),
     anthropic: newProviderKey('sk-ant-central'),
   };
-  const providers = {
-    openai: await addProvider(t, {
-      name: 'openai',
-      kind: 'openai',
-      baseUrl: `${fake.url}/v1`,
-      keys: [centralKeys.openai],
-    }),
-    anthropic: await addProvider(t, {
-      name: 'anthropic',
-      kind: 'anthropic',
-      baseUrl: fake.url,
-      keys: [centralKeys.anthropic],
-    }),
-  };
+  const providers = await addFakeProviders(t, fake.url, centralKeys);
   await addModel(t, providers.openai, 'gpt-4.1', OPENAI_PRICES);
   await addModel(t, providers.anthropic, 'claude-sonnet-4-5', ANTHROPIC_PRICES);
   return {

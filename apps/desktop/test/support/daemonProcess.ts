@@ -1,13 +1,17 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Secret } from '@warren/core';
 import { connectWorkspaceSsh } from '@warren/core/node';
+import { freePort } from '@warren/core/test-support/freePort';
+import { waitFor as waitUntil } from '@warren/core/test-support/waitFor';
 import { killWorkspaceProcesses } from '@warren/core/test-support/workspaceProcesses';
 import { createDaemonClient, type DaemonClient } from '../../src/main/api/daemonClient';
+
+/** The tests here take a free port from this module, as they do the daemon. */
+export { freePort };
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..', '..', '..');
 export const DAEMON_BIN = path.join(REPO, 'apps', 'daemon', 'dist', 'warren.mjs');
@@ -23,14 +27,6 @@ export function ensureBuilt(): void {
     if (!fs.existsSync(bundle))
       execFileSync(process.execPath, ['build.mjs'], { cwd: path.join(REPO, 'apps', dir) });
   }
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
@@ -129,23 +125,12 @@ export class DaemonProcess {
 }
 
 /** Polls until `check` returns a value, or fails naming what it waited for. */
-export async function waitFor<T>(
+export function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 30_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`Timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+  return waitUntil(what, check, timeoutMs);
 }
 
 /** Waits until the workspace is running with its agent ready (or fails fast on a failed build). */
