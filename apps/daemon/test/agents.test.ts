@@ -6,6 +6,7 @@ import path from 'node:path';
 import websocket from '@fastify/websocket';
 import { type AgentSpec, encodeAgentFrame, Secret } from '@warren/core';
 import { ephemeralKeyPair } from '@warren/core/node';
+import { waitFor as waitUntil } from '@warren/core/test-support/waitFor';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -226,18 +227,9 @@ async function seedAgent(db: Db, spec: Partial<AgentSpec> = {}): Promise<SeededA
   return { agentId: agent.id, workspaceId: workspaceId as string, token };
 }
 
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Polls until `check` gives a truthy value (false and null mean not yet). */
+function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 15_000) {
+  return waitUntil(what, async () => (await check()) || undefined, timeoutMs);
 }
 
 interface AgentProcess {
@@ -515,7 +507,7 @@ describe.each(dialects)('workspace agents on %s', (dialect) => {
       }, 100);
       try {
         spawnAgent(world, a.token);
-        await waitFor('ready', async () => (await lifecycleOf(world, a.agentId)) === 'ready', 240_000);
+        await waitFor('ready', async () => (await lifecycleOf(world, a.agentId)) === 'ready', 150_000);
       } finally {
         clearInterval(sampler);
       }
@@ -538,9 +530,12 @@ describe.each(dialects)('workspace agents on %s', (dialect) => {
           .where('source', '=', 'agent')
           .where('line', 'like', '%batches of log lines were dropped%')
           .execute();
-      // The notice is a log line of its own, batched after the drop: it may trail `ready`.
-      await waitFor('every line or a dropped notice', async () =>
-        (await count('startup_script')) === total ? true : (await dropNotices()).length > 0,
+      // The notice is a log line of its own, batched after the drop: it may trail `ready`, and on
+      // a loaded machine (PostgreSQL beside the whole suite) the last batches can take a while.
+      await waitFor(
+        'every line or a dropped notice',
+        async () => ((await count('startup_script')) === total ? true : (await dropNotices()).length > 0),
+        120_000,
       );
       expect(await count('startup_script')).toBeGreaterThan(0);
       // Said once per backlog, not once per dropped frame.

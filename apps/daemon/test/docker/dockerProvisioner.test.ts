@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type DockerResources, Secret, WarrenError } from '@warren/core';
+import { waitFor as waitUntil } from '@warren/core/test-support/waitFor';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerName, homeVolumeName, WARREN_LABELS } from '../../src/provisioners/docker/containerSpec';
@@ -47,15 +48,7 @@ function serveAgent(port = 0): Promise<http.Server> {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>) => waitUntil(what, probe, 60_000);
 
 describe.skipIf(!docker.available)('DockerProvisioner against a real Docker Engine', () => {
   const api = new Dockerode();
