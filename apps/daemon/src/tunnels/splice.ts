@@ -1,3 +1,4 @@
+import { tickCorker } from '@warren/core/node';
 import type { RawData, WebSocket } from 'ws';
 
 /** Above this many bytes queued toward one side, reading from the other side pauses. */
@@ -62,11 +63,14 @@ function forward(
   onBytes?: (bytes: number) => void,
 ): void {
   let paused = false;
+  // The messages of one read (an SSH flight: several packets) leave in one write, not one each.
+  const cork = tickCorker(rawSocket(to));
   from.on('message', (data: RawData, isBinary: boolean) => {
     if (!isBinary) return end(1003, 'tunnels carry binary frames only');
     if (to.readyState !== to.OPEN) return;
     const size = byteLength(data);
     onBytes?.(size);
+    cork();
     to.send(data, { binary: true }, () => {
       if (paused && to.bufferedAmount < HIGH_WATER_BYTES / 2) {
         paused = false;
@@ -78,6 +82,11 @@ function forward(
       from.pause();
     }
   });
+}
+
+/** ws keeps its TCP socket private; a server-side WebSocket always has one. */
+function rawSocket(socket: WebSocket): { cork(): void; uncork(): void } {
+  return (socket as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
 }
 
 function byteLength(data: RawData): number {

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { createWebSocketStream, type WebSocket } from 'ws';
+import { coalesceSocketWrites } from './coalesceSocketWrites';
 
 /**
  * Buffering of a tunnel's byte stream each way. With the default 16 KiB, every 32 KiB SSH packet
@@ -18,9 +19,10 @@ export function tunnelStream(socket: WebSocket): Duplex {
     writableHighWaterMark: TUNNEL_STREAM_BUFFER_BYTES,
   });
   // ssh2 writes each packet in pieces (length, ciphertext, tag: three writes with Node's AES-GCM),
-  // and each write was a frame of its own that the relay handled one by one. Writes that queue up
-  // while a frame goes out now leave together, so a frame carries whole packets, several at a time.
+  // and each write was a frame of its own that the relay handled one by one. The writes of one
+  // tick, and those that queue up while a frame goes out, now leave together as one frame.
   stream._writev = (chunks, callback) => sendCoalesced(socket, chunks, callback);
+  coalesceSocketWrites(stream);
   // The relay ended the tunnel: both directions are over, so SSH hears it at once.
   socket.once('close', () => stream.destroy());
   return stream;
