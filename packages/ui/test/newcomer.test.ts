@@ -1,44 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-// The one scripted model upstream the daemon's gateway and chat tests use (Node built-ins only).
-import {
-  type FakeModelProvider,
-  startFakeModelProvider,
-} from '../../../apps/daemon/test/ai/FakeModelProvider';
-import { launchChromium, seriousViolations, snap } from './browser';
-import { type DaemonProcess, ensureBuilt, startDaemon } from './daemonProcess';
+import type { Page } from 'playwright-core';
+import { beforeAll, expect, test } from 'vitest';
+import type { FakeModelProvider } from '../../../apps/daemon/test/ai/FakeModelProvider';
+import { seriousViolations, snap } from './browser';
+import type { DaemonProcess } from './daemonProcess';
+import { uiWorld } from './uiWorld';
 
+const world = uiWorld();
+const { pageErrors, upstreamKey } = world;
+const password = `newcomer-${Math.random().toString(36).slice(2)}`;
 let daemon: DaemonProcess;
-let browser: Browser;
 let page: Page;
 let fake: FakeModelProvider;
-/** Uncaught errors in the page: a screen that threw is a failure even if it still shows something. */
-const pageErrors: string[] = [];
-const upstreamKey = `sk-ui-test-${Math.random().toString(36).slice(2)}`;
-const password = `newcomer-${Math.random().toString(36).slice(2)}`;
-
-beforeAll(async () => {
-  ensureBuilt();
-  fake = await startFakeModelProvider({ apiKey: upstreamKey });
-  daemon = await startDaemon();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.on('pageerror', (error) => pageErrors.push(error.stack ?? error.message));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await daemon?.stop();
-  await fake?.close();
-});
-
-// What the page showed when a step failed, and any error it threw, for whoever reads the artifacts.
-afterEach(async ({ task }) => {
-  if (task.result?.state !== 'fail' || !page) return;
-  await snap(page, `failed-${task.name.replace(/\W+/g, '-').slice(0, 60)}`);
-  if (pageErrors.length) console.error(`errors in the page: ${pageErrors.join('\n')}`);
+beforeAll(() => {
+  ({ daemon, page, fake } = world);
 });
 
 /** Every main screen: a screenshot for the record, and no serious or critical axe violation. */

@@ -1,50 +1,25 @@
-import { freePort } from '@warren/core/test-support/freePort';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-// The one scripted model upstream the daemon's gateway and chat tests use (Node built-ins only).
-import {
-  type FakeModelProvider,
-  startFakeModelProvider,
-} from '../../../apps/daemon/test/ai/FakeModelProvider';
-import { launchChromium, snap } from './browser';
-import { type DaemonProcess, ensureBuilt, startDaemon } from './daemonProcess';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, expect, test } from 'vitest';
+import type { FakeModelProvider } from '../../../apps/daemon/test/ai/FakeModelProvider';
+import { snap } from './browser';
+import { type DaemonProcess, startDaemon } from './daemonProcess';
+import { uiWorld } from './uiWorld';
 
 /**
  * What goes wrong around the screens rather than in them: a daemon restart under an open
  * chat, a deleted chat, a broken address, a page whose code cannot load, a browser with no
  * clipboard API, and the small ways a composer or a dialog can surprise the person using it.
  */
+const world = uiWorld();
+const { pageErrors, upstreamKey } = world;
+const password = `resilient-${Math.random().toString(36).slice(2)}`;
 let daemon: DaemonProcess;
-let listen: string;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let fake: FakeModelProvider;
-const pageErrors: string[] = [];
-const upstreamKey = `sk-ui-test-${Math.random().toString(36).slice(2)}`;
-const password = `resilient-${Math.random().toString(36).slice(2)}`;
-
-beforeAll(async () => {
-  ensureBuilt();
-  fake = await startFakeModelProvider({ apiKey: upstreamKey });
-  listen = `127.0.0.1:${await freePort()}`;
-  daemon = await startDaemon([], {}, { listen });
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.stack ?? error.message));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await daemon?.stop();
-  await fake?.close();
-});
-
-afterEach(async ({ task }) => {
-  if (task.result?.state !== 'fail' || !page) return;
-  await snap(page, `failed-${task.name.replace(/\W+/g, '-').slice(0, 60)}`);
-  if (pageErrors.length) console.error(`errors in the page: ${pageErrors.join('\n')}`);
+let context: BrowserContext;
+let listen: string;
+beforeAll(() => {
+  ({ daemon, page, fake, context, listen } = world);
 });
 
 /** Moves the app's router as a back/forward button would, without reloading the page. */
@@ -220,6 +195,7 @@ test('a daemon restart under an open chat says so, then live updates resume by t
   await notice.waitFor({ timeout: 30_000 });
   await snap(page, 'resilience-02-reconnecting');
   daemon = await startDaemon([], {}, { listen, dataDir: daemon.dataDir });
+  world.daemon = daemon;
   await notice.waitFor({ state: 'hidden', timeout: 60_000 });
   // The stream is live again: a new turn streams in without a reload.
   await composer().fill('Still there?');
@@ -249,7 +225,7 @@ test('a chat deleted while open says so in a sentence', async () => {
 
 test('copying a token never claims success the browser did not allow', async () => {
   // Plain-HTTP origins have no navigator.clipboard at all: this context is such a browser.
-  const plain = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const plain = await world.browser.newContext({ viewport: { width: 1280, height: 860 } });
   await plain.addCookies(await context.cookies());
   await plain.addInitScript(() =>
     Object.defineProperty(Navigator.prototype, 'clipboard', { get: () => undefined }),

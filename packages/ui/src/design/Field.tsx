@@ -46,6 +46,26 @@ function useFieldFrame(id: string | undefined, hint: ReactNode, error: string | 
   };
 }
 
+/** A labelled control above its hint and error; `control` gets the id and ARIA links. */
+function Field({
+  label,
+  hint,
+  error,
+  id,
+  control,
+}: FieldFrame & { id: string | undefined; control: (links: ControlLinks) => ReactNode }) {
+  const frame = useFieldFrame(id, hint, error);
+  return (
+    <div className="field">
+      <label htmlFor={frame.control.id}>{label}</label>
+      {control(frame.control)}
+      {frame.text}
+    </div>
+  );
+}
+
+type ControlLinks = ReturnType<typeof useFieldFrame>['control'];
+
 export function TextField({
   label,
   hint,
@@ -53,13 +73,11 @@ export function TextField({
   id,
   ...rest
 }: FieldFrame & InputHTMLAttributes<HTMLInputElement>) {
-  const frame = useFieldFrame(id, hint, error);
   return (
-    <div className="field">
-      <label htmlFor={frame.control.id}>{label}</label>
-      <input className="input" {...frame.control} {...rest} />
-      {frame.text}
-    </div>
+    <Field
+      {...{ label, hint, error, id }}
+      control={(links) => <input className="input" {...links} {...rest} />}
+    />
   );
 }
 
@@ -70,13 +88,11 @@ export function TextAreaField({
   id,
   ...rest
 }: FieldFrame & TextareaHTMLAttributes<HTMLTextAreaElement>) {
-  const frame = useFieldFrame(id, hint, error);
   return (
-    <div className="field">
-      <label htmlFor={frame.control.id}>{label}</label>
-      <textarea className="input" {...frame.control} {...rest} />
-      {frame.text}
-    </div>
+    <Field
+      {...{ label, hint, error, id }}
+      control={(links) => <textarea className="input" {...links} {...rest} />}
+    />
   );
 }
 
@@ -88,19 +104,19 @@ export function SelectField({
   options,
   ...rest
 }: FieldFrame & SelectHTMLAttributes<HTMLSelectElement> & { options: { value: string; label: string }[] }) {
-  const frame = useFieldFrame(id, hint, error);
   return (
-    <div className="field">
-      <label htmlFor={frame.control.id}>{label}</label>
-      <select className="input" {...frame.control} {...rest}>
-        {options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.label}
-          </option>
-        ))}
-      </select>
-      {frame.text}
-    </div>
+    <Field
+      {...{ label, hint, error, id }}
+      control={(links) => (
+        <select className="input" {...links} {...rest}>
+          {options.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      )}
+    />
   );
 }
 
