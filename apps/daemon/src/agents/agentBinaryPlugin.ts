@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { daemonPackageDir } from '../config/daemonPackageDir';
 import { registerTerminalAddonRoute, type TerminalAddonOptions } from './terminalAddonRoute';
 
 export const AGENT_BINARY_ROUTE = '/bin/warren-agent.mjs';
@@ -16,24 +16,6 @@ export interface AgentBinaryOptions extends TerminalAddonOptions {
 export function resolveAgentBinaryPath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.WARREN_AGENT_BINARY) return path.resolve(env.WARREN_AGENT_BINARY);
   return path.resolve(daemonPackageDir(), '..', 'agent', 'dist', 'warren-agent.mjs');
-}
-
-/** The daemon package's directory, from source (src/agents) or from the bundle (dist, dist/chunks). */
-function daemonPackageDir(): string {
-  let dir = import.meta.dirname;
-  for (let i = 0; i < 5; i++) {
-    const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@warren/daemon')
-          return dir;
-      } catch {
-        // Not ours; keep walking up.
-      }
-    }
-    dir = path.dirname(dir);
-  }
-  return path.resolve(import.meta.dirname, '..', '..');
 }
 
 interface Bundle {

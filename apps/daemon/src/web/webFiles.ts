@@ -1,28 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { daemonPackageDir } from '../config/daemonPackageDir';
 
 /** Where the daemon finds the built web UI: WARREN_UI_DIR, else packages/ui/dist in this checkout. */
 export function resolveWebDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.WARREN_UI_DIR) return path.resolve(env.WARREN_UI_DIR);
   return path.resolve(daemonPackageDir(), '..', '..', 'packages', 'ui', 'dist');
-}
-
-/** The daemon package's directory, from source (src/web) or from the bundle (dist, dist/chunks). */
-function daemonPackageDir(): string {
-  let dir = import.meta.dirname;
-  for (let i = 0; i < 5; i++) {
-    const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@warren/daemon')
-          return dir;
-      } catch {
-        // Not ours; keep walking up.
-      }
-    }
-    dir = path.dirname(dir);
-  }
-  return path.resolve(import.meta.dirname, '..', '..');
 }
 
 const contentTypes: Record<string, string> = {
