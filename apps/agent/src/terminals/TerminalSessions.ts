@@ -9,6 +9,7 @@ import {
   terminalSizeSchema,
   WarrenError,
 } from '@warren/core';
+import { isExecutableFile } from '@warren/core/node';
 import type { PtySpawnOptions } from './Pty';
 import type { PtyAddon } from './PtyAddon';
 import { ReconnectingPty, type TerminalAttachment, type TerminalSink } from './ReconnectingPty';
@@ -176,7 +177,7 @@ export function loginShell(env: NodeJS.ProcessEnv = process.env): string {
     // A container user with no passwd entry.
   }
   for (const candidate of [fromPasswd, env.SHELL, '/bin/sh']) {
-    if (candidate && isExecutable(candidate)) return candidate;
+    if (candidate && isExecutableFile(candidate)) return candidate;
   }
   throw new WarrenError(
     'UNAVAILABLE',
@@ -201,15 +202,6 @@ function terminalEnv(
 function isDirectory(dir: string): boolean {
   try {
     return fs.statSync(dir).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
   } catch {
     return false;
   }

@@ -1,6 +1,7 @@
 /** Node-only parts of core (sockets, SSH): the CLI, the desktop's main process and tests use them. */
 
 export * from '../wireguard/node/index';
+export * from './fs/isExecutableFile';
 export * from './fs/writeFileAtomically';
 export * from './ssh/index';
 export * from './tunnels/coalesceSocketWrites';

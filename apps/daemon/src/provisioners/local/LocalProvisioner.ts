@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LocalResources, WarrenError } from '@warren/core';
+import { isExecutableFile } from '@warren/core/node';
 import { z } from 'zod';
 import type { BuildLog, LocalProvisionRequest, Provisioner, ProvisionerState } from '../Provisioner';
 
@@ -236,9 +237,9 @@ export class LocalProvisioner implements Provisioner<LocalResources> {
   }
 
   #findBwrap(): string | undefined {
-    if (this.#bwrapPath !== undefined) return isExecutable(this.#bwrapPath) ? this.#bwrapPath : undefined;
+    if (this.#bwrapPath !== undefined) return isExecutableFile(this.#bwrapPath) ? this.#bwrapPath : undefined;
     for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-      if (dir && isExecutable(path.join(dir, 'bwrap'))) return path.join(dir, 'bwrap');
+      if (dir && isExecutableFile(path.join(dir, 'bwrap'))) return path.join(dir, 'bwrap');
     }
     return undefined;
   }
@@ -507,15 +508,6 @@ function readPidFile(file: string): number | undefined {
     return Number.isInteger(pid) && pid > 1 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
   }
 }
 
