@@ -56,8 +56,10 @@ const TARGETS = { aP50: 0.4, aP99: 1, bP50: 1, bP99: 5 };
 const USAGE = `Usage: pnpm bench:gateway [-- options]
 
   (a) one request at a time
-  --requests N         measured requests per kind (JSON, stream) and path (default 500)
-  --warmup-requests N  discarded requests before them (default 50)
+  --requests N         measured requests per kind (JSON, stream) and path (default 2000)
+  --warmup-requests N  discarded requests before them (default 2000: until V8 has optimised
+                       the code of the fake, the client and the server; the first 50 are
+                       reported apart as the cold start)
 
   (b) open-loop streaming load
   --rate N             requests per second (default 2000)
@@ -66,7 +68,8 @@ const USAGE = `Usage: pnpm bench:gateway [-- options]
   --connections N      clients, each with one keep-alive connection (default 64)
   --streams N          streams held open to measure memory per open stream (default 1000; 0 skips)
 
-  --quick              a short smoke run: 100 requests, 500 req/s for 5 s after 1 s, 200 streams
+  --quick              a short smoke run: 200 requests after 200, 500 req/s for 5 s after 1 s,
+                       200 streams
                        (options given explicitly still win)
   --postgres-url URL   admin connection for the PostgreSQL row of (a)
                        (default $WARREN_BENCH_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres)
@@ -80,8 +83,10 @@ const USAGE = `Usage: pnpm bench:gateway [-- options]
   -h, --help           show this help
 `;
 
-const FULL = { requests: 500, warmupRequests: 50, rate: 2000, duration: 30, warmup: 3, streams: 1000 };
-const QUICK = { requests: 100, warmupRequests: 20, rate: 500, duration: 5, warmup: 1, streams: 200 };
+const FULL = { requests: 2000, warmupRequests: 2000, rate: 2000, duration: 30, warmup: 3, streams: 1000 };
+const QUICK = { requests: 200, warmupRequests: 200, rate: 500, duration: 5, warmup: 1, streams: 200 };
+/** The first rounds a server answers, reported apart: its code still runs unoptimised. */
+const COLD_ROUNDS = 50;
 
 function parseOptions(argv) {
   const quick = argv.includes('--quick');
@@ -250,8 +255,11 @@ const sortedOf = (values) => Float64Array.from(values).sort();
 /**
  * `requests` calls of each kind straight to the upstream and `via` the server under test (its
  * `target`, `headers`, `pid`), one at a time, alternating which path goes first so drift on the
- * machine hits both alike. Times from just before the request is made: TTFB to the first body
- * byte, total to the end of the body. Also the server's CPU time per measured request.
+ * machine hits both alike, after `warmupRequests` rounds that are not counted: the fake, this
+ * client and the server each run their code unoptimised at first (a gateway that has just
+ * started adds several times what it adds once warm). Times from just before the request is
+ * made: TTFB to the first body byte, total to the end of the body. Also the server's CPU time
+ * per measured request, and `cold`: the added p50 total over the first rounds of the first kind.
  */
 async function sequential({ label, direct, via, options }) {
   const results = {};
@@ -263,10 +271,11 @@ async function sequential({ label, direct, via, options }) {
     log(`(a) ${label}, ${kind.label}: ${options.warmupRequests} + ${options.requests} requests per path...`);
     const body = chatBody(kind.streaming);
     const paths = {
-      direct: { ...direct, agent: keepAliveAgent(1), ttfb: [], total: [], overhead: [] },
-      via: { ...via, agent: keepAliveAgent(1), ttfb: [], total: [], overhead: [] },
+      direct: { ...direct, agent: keepAliveAgent(1), ttfb: [], total: [], overhead: [], cold: [] },
+      via: { ...via, agent: keepAliveAgent(1), ttfb: [], total: [], overhead: [], cold: [] },
     };
-    const one = async (name, measured) => {
+    const coldRounds = kind === KINDS[0] ? Math.min(COLD_ROUNDS, options.warmupRequests) : 0;
+    const one = async (name, round) => {
       const p = paths[name];
       const start = performance.now();
       const r = await timedRequest({
@@ -282,7 +291,8 @@ async function sequential({ label, direct, via, options }) {
           `(a) ${label}, ${kind.label}, ${name}: a request failed (${r.error ?? `HTTP ${r.status}`}, body ending ${JSON.stringify(r.tail)}).`,
         );
       }
-      if (!measured) return;
+      if (round < coldRounds) p.cold.push(r.endAt - start);
+      if (round < options.warmupRequests) return;
       p.ttfb.push(r.firstByteAt - start);
       p.total.push(r.endAt - start);
       const overhead = Number(r.headers[OVERHEAD_HEADER]);
@@ -290,9 +300,11 @@ async function sequential({ label, direct, via, options }) {
     };
     let cpuBefore;
     for (let i = 0; i < options.warmupRequests + options.requests; i++) {
-      const measured = i >= options.warmupRequests;
       if (i === options.warmupRequests) cpuBefore = cpuSecondsOf(via.pid);
-      for (const name of i % 2 ? ['via', 'direct'] : ['direct', 'via']) await one(name, measured);
+      for (const name of i % 2 ? ['via', 'direct'] : ['direct', 'via']) await one(name, i);
+    }
+    if (coldRounds) {
+      results.cold = { rounds: coldRounds, added: median(paths.via.cold) - median(paths.direct.cold) };
     }
     const cpuPerRequest = ((cpuSecondsOf(via.pid) - cpuBefore) * 1000) / options.requests;
     via.check();
@@ -578,6 +590,15 @@ function loadTable(load, options) {
   );
 }
 
+/** What each server added while it was cold: over its first JSON rounds, part of the warm-up. */
+function coldLine(runs) {
+  const measured = runs.filter((run) => run.results.cold);
+  if (!measured.length) return 'cold start: not measured (--warmup-requests 0).';
+  const { rounds } = measured[0].results.cold;
+  const each = measured.map((run) => `${run.label} ${fmtMs(run.results.cold.added, true)}`);
+  return `cold start, not in the rows above (each server's first ${rounds} JSON rounds, before V8 optimised its code): added p50 total ${each.join(', ')}`;
+}
+
 /** The worst added value among TTFB and total for both kinds: [value, 'which']. */
 function worstAdded(run, percentileKey) {
   let worst = [Number.NEGATIVE_INFINITY, ''];
@@ -785,6 +806,7 @@ async function main() {
     `(a) one request at a time: ${options.requests} measured requests per row after ${options.warmupRequests} warm-up, direct and the server under test alternating`,
     '',
     sequentialTable(bareRun ? [...runs, bareRun] : runs),
+    coldLine(bareRun ? [...runs, bareRun] : runs),
     `machine busy: ${(bareRun ? [...runs, bareRun] : runs).map((r) => `${r.label} ${pct(r.machine.busyShare)} (${pct(r.machine.othersShare)} by other work)`).join(', ')}`,
     '',
     `(b) open loop: ${fmtInt(options.rate)} streamed chat completions/s for ${options.duration} s over ${options.connections} keep-alive connections, after ${options.warmup} s warm-up; latency from each request's due time`,

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import websocket from '@fastify/websocket';
 import { MAX_AGENT_FRAME_BYTES, WarrenError } from '@warren/core';
+import { tickCorker } from '@warren/core/node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AgentConnections } from './agents/AgentConnections';
 import { AgentRpc } from './agents/AgentRpc';
@@ -28,6 +30,7 @@ import { ChatService } from './chat/ChatService';
 import type { ServerConfig } from './config/ServerConfig';
 import { type Db, migrateToLatest, openDb } from './db/database';
 import { EventBus } from './events/EventBus';
+import { frontDoorServer, GatewayFrontDoor } from './gateway/GatewayFrontDoor';
 import { GatewayHandler } from './gateway/GatewayHandler';
 import { gatewayPlugin } from './gateway/gatewayPlugin';
 import { healthPlugin } from './health/healthPlugin';
@@ -121,7 +124,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     now,
   );
   const gateway = new GatewayHandler(
-    { db, auth, live, secrets, log },
+    { db, postgresUrl: config.postgresUrl, auth, live, secrets, log },
     // Hidden tuning for tests and fault drills: how long a provider may stay silent.
     { now, upstreamTimeoutMs: Number(process.env.WARREN_AI_UPSTREAM_TIMEOUT_MS ?? 600_000) },
   );
@@ -171,12 +174,16 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
   const seeded = await templates.seedBuiltins(builtinTemplatesDir());
   if (seeded.length) log.info({ templates: seeded }, 'built-in templates added');
 
+  const inFlight = new InFlightRequests();
+  // Model calls reach the gateway before Fastify; everything else, Fastify as usual.
+  const gatewayFrontDoor = new GatewayFrontDoor(gateway, (res) => inFlight.track(res));
   const app = Fastify({
     loggerInstance: log,
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: 5000 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    serverFactory: frontDoorServer(gatewayFrontDoor),
     ...(config.tlsCert && config.tlsKey
       ? { https: { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) } }
       : {}),
@@ -203,10 +210,13 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
     }),
   );
 
-  const inFlight = trackInFlight(app);
+  app.addHook('onRequest', async (_request, reply) => inFlight.track(reply.raw));
   const agentBinaryPath = resolveAgentBinaryPath();
   // One WebSocket server for every socket route: agents, agent streams, tunnels.
   await app.register(websocket, { options: { maxPayload: MAX_AGENT_FRAME_BYTES } });
+  // The 101 and what a route sends at once (a tunnel's `connected`) leave in one write: on a
+  // loopback socket each write is a syscall costing as much as the rest of the upgrade.
+  app.websocketServer.on('headers', (_headers, request) => tickCorker(request.socket)());
   await app.register(healthPlugin, db);
   await app.register(apiPlugin, services);
   await gateway.start();
@@ -272,6 +282,7 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
         wireguard.close();
         tunnels.closeAll();
         agentConnections.closeAll();
+        gatewayFrontDoor.close();
         const closed = app.close();
         await inFlight.drained(SHUTDOWN_GRACE_MS);
         // Every request has finished: what is left are connections that carry none (a client's
@@ -287,28 +298,28 @@ export async function startDaemon(config: ServerConfig, options: DaemonOptions =
 }
 
 /** Counts requests until their responses close (sent or aborted), so shutdown can wait for them. */
-function trackInFlight(app: FastifyInstance) {
-  let count = 0;
-  const waiters = new Set<() => void>();
-  app.addHook('onRequest', async (_request, reply) => {
-    count += 1;
-    reply.raw.once('close', () => {
-      count -= 1;
-      if (count === 0) for (const wake of waiters) wake();
+class InFlightRequests {
+  #count = 0;
+  readonly #waiters = new Set<() => void>();
+
+  track(res: ServerResponse): void {
+    this.#count += 1;
+    res.once('close', () => {
+      this.#count -= 1;
+      if (this.#count === 0) for (const wake of this.#waiters) wake();
     });
-  });
-  return {
-    drained(timeoutMs: number): Promise<void> {
-      if (count === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          waiters.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, timeoutMs);
-        waiters.add(done);
-      });
-    },
-  };
+  }
+
+  drained(timeoutMs: number): Promise<void> {
+    if (this.#count === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#waiters.add(done);
+    });
+  }
 }

@@ -29,6 +29,8 @@ import { type Attempt, UpstreamForwarder } from './UpstreamForwarder';
 
 export interface GatewayDeps {
   db: Db;
+  /** On PostgreSQL, the database's URL: a thread writes the interception rows on a connection of its own. */
+  postgresUrl?: string;
   auth: AuthService;
   live: LiveSessions;
   secrets: SecretBox;
@@ -68,8 +70,11 @@ export class GatewayHandler {
     this.directory = new GatewayDirectory(deps.db, deps.secrets, deps.log, options.directoryRefreshMs);
     this.#auth = new GatewayAuth(deps.auth, deps.live, this.#now);
     this.#limiter = new RateLimiter(this.#now);
-    this.#recorder = new InterceptionRecorder(deps.db, deps.log, (row) =>
-      this.#ledger.written(row.user_id, row.cost_pico_usd ?? 0),
+    this.#recorder = new InterceptionRecorder(
+      deps.db,
+      deps.log,
+      (row) => this.#ledger.written(row.user_id, row.cost_pico_usd ?? 0),
+      deps.postgresUrl,
     );
     this.#ledger = new SpendLedger(
       (userId, dayStart, monthStart) => this.#recorder.spend(userId, dayStart, monthStart),

@@ -1,7 +1,7 @@
 import type { Db } from '../db/database';
 import type { Logger } from '../log/logger';
 import { type InterceptionRow, insertInterceptions, sumSpend } from './gatewayQueries';
-import { SqliteInterceptionWriter } from './SqliteInterceptionWriter';
+import { InterceptionWriter } from './InterceptionWriter';
 
 const FLUSH_DELAY_MS = 20;
 const MAX_BATCH = 100;
@@ -9,28 +9,29 @@ const RETRY_DELAYS_MS = [50, 250, 1000];
 
 /**
  * Writes one gateway_interceptions row per call, after the call has finished and off its path:
- * rows queue up and go in as small batches a few milliseconds later. On a SQLite file the
- * batches are written by a thread of their own (see SqliteInterceptionWriter); on PostgreSQL
- * the pool's driver is asynchronous already. A batch that fails is retried row by row on the
- * main connection; a row that still cannot be written is logged whole (it holds no key), so
- * nothing is lost silently.
+ * rows queue up and go in as small batches a few milliseconds later, written by a thread of
+ * their own (see InterceptionWriter) where there is one. A batch that fails is retried row by
+ * row on the main connection; a row that still cannot be written is logged whole (it holds no
+ * key), so nothing is lost silently.
  */
 export class InterceptionRecorder {
   #queue: InterceptionRow[] = [];
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
-  #thread: SqliteInterceptionWriter | undefined;
+  #thread: InterceptionWriter | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
     private readonly onWritten: (row: InterceptionRow) => void = () => {},
+    /** On PostgreSQL, where the writer thread connects (without it, rows go in on the main pool). */
+    private readonly postgresUrl?: string,
   ) {}
 
   /** Starts the writer thread where there is one to start; until then rows go in on the main connection. */
   async start(): Promise<void> {
     try {
-      this.#thread ??= await SqliteInterceptionWriter.open(this.db);
+      this.#thread ??= await InterceptionWriter.open(this.db, this.postgresUrl);
     } catch (error) {
       this.log.warn({ err: error }, 'AI gateway records calls on the main database connection');
     }
@@ -99,7 +100,7 @@ export class InterceptionRecorder {
     }
   }
 
-  #liveThread(): SqliteInterceptionWriter | undefined {
+  #liveThread(): InterceptionWriter | undefined {
     if (this.#thread && !this.#thread.healthy) {
       this.log.warn('AI gateway records calls on the main database connection: its writer thread stopped');
       this.#thread = undefined;

@@ -4,10 +4,15 @@ export interface ModelRequest {
   /** The model as the client named it. */
   model: string;
   streaming: boolean;
-  parsed: Record<string, unknown>;
+  /** The client's stream_options (undefined when it sent none). */
+  streamOptions: unknown;
 }
 
-/** Reads `model` and `stream` from a request body, or says in a sentence what is wrong with it. */
+/**
+ * Reads `model`, `stream` and `stream_options` from a request body, or says in a sentence what is
+ * wrong with it. The parsed body is not kept: a conversation's worth of objects would otherwise
+ * live as long as its stream, and be copied into the old generation on the way.
+ */
 export function parseModelRequest(body: Buffer | undefined): ModelRequest | string {
   if (!body || body.length === 0) return 'The request has no body; send a JSON object with a "model".';
   let parsed: unknown;
@@ -21,7 +26,7 @@ export function parseModelRequest(body: Buffer | undefined): ModelRequest | stri
   const record = parsed as Record<string, unknown>;
   if (typeof record.model !== 'string' || record.model === '')
     return 'The request body has no "model": name the model to call.';
-  return { model: record.model, streaming: record.stream === true, parsed: record };
+  return { model: record.model, streaming: record.stream === true, streamOptions: record.stream_options };
 }
 
 const USAGE_OPTION = Buffer.from(',"stream_options":{"include_usage":true}');
@@ -38,7 +43,7 @@ export function upstreamBody(
   endpoint: ModelEndpoint,
   upstreamModel: string,
 ): Buffer {
-  const options = request.parsed.stream_options;
+  const options = request.streamOptions;
   const wantsUsage =
     endpoint === 'chat.completions' &&
     request.streaming &&
@@ -54,7 +59,8 @@ export function upstreamBody(
     const close = raw.lastIndexOf(0x7d /* } */);
     return Buffer.concat([raw.subarray(0, close), USAGE_OPTION, raw.subarray(close)]);
   }
-  const body: Record<string, unknown> = { ...request.parsed, model: upstreamModel };
+  // Rare (a pinned provider, or stream_options to change): parse the body again to rewrite it.
+  const body: Record<string, unknown> = { ...JSON.parse(raw.toString('utf8')), model: upstreamModel };
   if (wantsUsage) {
     const previous = typeof options === 'object' && options !== null ? options : {};
     body.stream_options = { ...previous, include_usage: true };

@@ -8,6 +8,7 @@ import { type Db, migrateToLatest, openDb } from '../../src/db/database';
 import { type InterceptionRow, sumSpend } from '../../src/gateway/gatewayQueries';
 import { InterceptionRecorder } from '../../src/gateway/InterceptionRecorder';
 import { createLogger } from '../../src/log/logger';
+import { createThrowawayDatabase } from '../harness';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -148,6 +149,44 @@ describe('spend read for budget checks', () => {
     expect(await recorder.spend('user-1', dayStart, monthStart)).toEqual({ day: 3_000, month: 3_500 });
     expect(await sumSpend(db.kysely, 'user-1', dayStart, monthStart)).toEqual({ day: 3_000, month: 3_500 });
     await recorder.close();
+  });
+});
+
+describe('InterceptionRecorder on PostgreSQL', () => {
+  it('writes and sums on a thread with a connection of its own, as the main pool would', async () => {
+    const database = await createThrowawayDatabase();
+    cleanups.push(() => database.drop());
+    const db = openDb({ dialect: 'postgres', url: database.url });
+    cleanups.push(() => db.close());
+    await migrateToLatest(db);
+    const written: string[] = [];
+    const recorder = new InterceptionRecorder(db, loggerLines().log, (r) => written.push(r.id), database.url);
+    await recorder.start();
+    expect(recorder.writer).toBe('thread');
+    const dayStart = Date.UTC(2026, 10, 25);
+    const monthStart = Date.UTC(2026, 10, 1);
+    const rows = Array.from({ length: 250 }, (_, i) =>
+      row({ time: (i % 2 ? dayStart : monthStart) + i, cost_pico_usd: 1_000 + i }),
+    );
+    for (const r of rows) recorder.record(r);
+    await recorder.flush();
+    expect(await recorder.spend('user-1', dayStart, monthStart)).toEqual(
+      await sumSpend(db.kysely, 'user-1', dayStart, monthStart),
+    );
+    await recorder.close();
+    expect(await countRows(db)).toBe(250);
+    expect(written.sort()).toEqual(rows.map((r) => r.id).sort());
+    const stored = await db.kysely
+      .selectFrom('gateway_interceptions')
+      .selectAll()
+      .where('id', '=', rows[1]?.id as string)
+      .executeTakeFirstOrThrow();
+    expect(stored).toMatchObject({
+      time: dayStart + 1,
+      cost_pico_usd: 1_001,
+      overhead_ms: 0.05,
+      chat_id: null,
+    });
   });
 });
 
