@@ -167,6 +167,8 @@ export class Agent {
       void this.#wireguard.applyMap(frame.map);
     } else if (frame.type === 'wireguard_accept') {
       this.#wireguard.accept(frame);
+    } else if (frame.type === 'wireguard_ticket') {
+      this.#wireguard.grantTicket(frame);
     } else if (frame.type === 'cancel') {
       this.#requests.get(frame.id)?.abort();
     }

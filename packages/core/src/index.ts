@@ -20,6 +20,7 @@ export * from './templates/parameters';
 export * from './templates/parseManifest';
 export * from './users/schemas';
 export * from './wireguard/addressSyntax';
+export * from './wireguard/forwardHeader';
 export * from './wireguard/networkMap';
 export * from './wireguard/peerSync';
 export * from './wireguard/uapiGet';

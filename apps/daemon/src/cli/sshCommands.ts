@@ -1,7 +1,9 @@
 import { WarrenError } from '@warren/core';
 import {
+  connectWorkspaceForwardsOverWireguard,
   connectWorkspaceSsh,
   connectWorkspaceSshOverWireguard,
+  type ForwardConnection,
   openSshTunnel,
   PortForwarder,
   parsePortForward,
@@ -24,12 +26,12 @@ const WIREGUARD_FLAG =
   'connect over WireGuard instead of the relay (needs root and wireguard-go here, and a server with WireGuard mode)';
 
 /** How a command reaches the workspace: through the relay, or over this process's WireGuard device. */
-async function connector(
+async function connector<T>(
   session: CliSession,
-  workspace: string,
   wireguard: boolean | undefined,
-): Promise<{ connect: () => Promise<WorkspaceSsh>; close: () => Promise<void> }> {
-  if (!wireguard) return { connect: () => connectWorkspaceSsh(session, workspace), close: async () => {} };
+  ways: { relay: () => Promise<T>; wireguard: (device: WireguardClientDevice) => Promise<T> },
+): Promise<{ connect: () => Promise<T>; close: () => Promise<void> }> {
+  if (!wireguard) return { connect: ways.relay, close: async () => {} };
   const api = session.client.wireguard;
   // WARREN_WIREGUARD_INTERFACE names the device (default: a random wgc… name).
   const interfaceName = process.env.WARREN_WIREGUARD_INTERFACE?.trim() || undefined;
@@ -42,7 +44,7 @@ async function connector(
     },
     interfaceName ? { interfaceName } : {},
   );
-  return { connect: () => connectWorkspaceSshOverWireguard(device, workspace), close: () => device.close() };
+  return { connect: () => ways.wireguard(device), close: () => device.close() };
 }
 
 export function registerSshCommands(program: Command): void {
@@ -64,7 +66,11 @@ export function registerSshCommands(program: Command): void {
           '--stdio relays through the server; it cannot be combined with --wireguard.',
         );
       if (flags.stdio) return relayStdio(name, flags.hostAlias);
-      const route = await connector(currentSession(), name, flags.wireguard);
+      const session = currentSession();
+      const route = await connector(session, flags.wireguard, {
+        relay: () => connectWorkspaceSsh(session, name),
+        wireguard: (device) => connectWorkspaceSshOverWireguard(device, name),
+      });
       try {
         process.exitCode = await interactive(await route.connect(), command.join(' '), flags.tty ?? false);
       } finally {
@@ -87,12 +93,19 @@ export function registerSshCommands(program: Command): void {
       const name = ref.owner ? `${ref.owner}/${ref.name}` : ref.name;
       const session = currentSession();
       const forwards = flags.tcp.map(parsePortForward);
-      const route = await connector(session, name, flags.wireguard);
+      // Over WireGuard the forwards are plain TCP (WireGuard already encrypts), not SSH.
+      const route = await connector<ForwardConnection>(session, flags.wireguard, {
+        relay: () => connectWorkspaceSsh(session, name),
+        wireguard: (device) => connectWorkspaceForwardsOverWireguard(device, name),
+      });
       const forwarder = new PortForwarder(route.connect, forwards);
       forwarder.on('state', (state, detail) => {
         if (state === 'reconnecting') process.stderr.write(`reconnecting: ${detail ?? 'connection lost'}\n`);
         if (state === 'connected') process.stderr.write(`connected to ${name}\n`);
       });
+      forwarder.on('refused', (forward, reason) =>
+        process.stderr.write(`127.0.0.1:${forward.localPort} -> ${name}:${forward.remotePort}: ${reason}\n`),
+      );
       const bound = await forwarder.start().catch(async (error: unknown) => {
         await route.close();
         throw error;

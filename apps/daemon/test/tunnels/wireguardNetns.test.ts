@@ -4,6 +4,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  decodeForwardAnswer,
+  encodeForwardRequest,
+  WIREGUARD_FORWARD_PORT,
+  WIREGUARD_SSH_PORT,
+} from '@warren/core';
 import { UapiClient } from '@warren/core/node';
 import { NetnsLab, netnsUnavailableReason } from '@warren/core/test-support/netns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +20,7 @@ import type { ProcessResult } from './tunnelHelpers';
 
 // WireGuard mode end to end, every piece real and on its own host: the daemon (the built CLI's
 // `server`) in one network namespace, the workspace agent in a second, the client (the built CLI's
-// `ssh --wireguard` and `port-forward --wireguard`) in a third. The daemon's namespace routes
+// `ssh --wireguard` and `port-forward --wireguard`, which carries plain TCP) in a third. The daemon's namespace routes
 // between the other two, as a LAN would. The agent is placed by the real local provisioner: its
 // agent binary is a wrapper that execs the real agent bundle inside the agent's namespace.
 const unavailable = netnsUnavailableReason(['wireguard-go', 'wg', 'socat']);
@@ -71,6 +77,55 @@ describe.skipIf(unavailable !== undefined)(
     async function agentPeer() {
       const [peer] = (await agentDevice.getDevice()).peers;
       return peer;
+    }
+
+    /** `warren port-forward --wireguard dev` in the client's namespace; stderr kept for reading. */
+    function portForward(env: Record<string, string>, forwards: string[]) {
+      const child = lab.spawn(nsClient, 'env', [
+        ...envArgs(env),
+        process.execPath,
+        CLI,
+        'port-forward',
+        '--wireguard',
+        'dev',
+        ...forwards.flatMap((forward) => ['--tcp', forward]),
+      ]);
+      let stderr = '';
+      child.stderr?.on('data', (chunk) => (stderr += chunk));
+      return { child, stderr: () => stderr };
+    }
+
+    /** The body of http://127.0.0.1:PORT/ fetched in the client's namespace; undefined when it fails. */
+    async function fetchInClient(port: number): Promise<string | undefined> {
+      const out = await lab
+        .exec(nsClient, process.execPath, [
+          '-e',
+          `fetch('http://127.0.0.1:${port}/').then(r => r.text()).then(t => process.stdout.write(t), () => process.exit(1))`,
+        ])
+        .catch(() => '');
+      return out.length > 0 ? out : undefined;
+    }
+
+    /** Sends each hex payload on a connection of its own to the agent's forward port; the answers. */
+    async function rawForwardAttempts(agentAddress: string, payloads: string[]) {
+      const out = await lab.exec(nsClient, process.execPath, [
+        '-e',
+        SEND_RAW,
+        agentAddress,
+        String(WIREGUARD_FORWARD_PORT),
+        ...payloads,
+      ]);
+      return (JSON.parse(out) as string[]).map((hex) => {
+        const decoded = decodeForwardAnswer(Buffer.from(hex, 'hex'));
+        return decoded.done ? decoded.value : undefined;
+      });
+    }
+
+    async function tunnelAddress(ns: string, iface: string): Promise<string> {
+      const out = await lab.exec(ns, 'ip', ['-o', '-4', 'address', 'show', 'dev', iface]);
+      const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out)?.[1];
+      if (!address) throw new Error(`${iface} has no IPv4 address: ${out}`);
+      return address;
     }
 
     beforeAll(async () => {
@@ -193,7 +248,7 @@ child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
       expect(await agentPeer()).toBeUndefined();
     });
 
-    it('port-forward --wireguard serves an HTTP server in the workspace to a request in the client namespace', async () => {
+    it('port-forward --wireguard carries plain TCP to an HTTP server in the workspace, counted by WireGuard, and names a refused port', async () => {
       const repeat = Math.ceil(PAGE_BYTES / 19);
       const page = 'from the workspace '.repeat(repeat);
       const server = lab.spawn(nsAgent, process.execPath, [
@@ -201,30 +256,10 @@ child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
         `require('http').createServer((q, s) => s.end('from the workspace '.repeat(${repeat}))).listen(8088, '127.0.0.1')`,
       ]);
       const before = (await agentPeer())?.txBytes ?? 0;
-      const forward = lab.spawn(nsClient, 'env', [
-        ...envArgs(cliEnv()),
-        process.execPath,
-        CLI,
-        'port-forward',
-        '--wireguard',
-        'dev',
-        '--tcp',
-        '9090:8088',
-      ]);
+      // Nothing listens on 8099 in the workspace.
+      const forward = portForward(cliEnv(), ['9090:8088', '9093:8099']);
       try {
-        const body = await waitFor(
-          'the forwarded page',
-          async () => {
-            const out = await lab
-              .exec(nsClient, process.execPath, [
-                '-e',
-                "fetch('http://127.0.0.1:9090/').then(r => r.text()).then(t => process.stdout.write(t), () => process.exit(1))",
-              ])
-              .catch(() => '');
-            return out.length > 0 ? out : undefined;
-          },
-          30_000,
-        );
+        const body = await waitFor('the forwarded page', () => fetchInClient(9090), 30_000);
         expect(body).toBe(page);
         const peer = await agentPeer();
         expect((peer?.txBytes ?? 0) - before).toBeGreaterThan(PAGE_BYTES);
@@ -233,32 +268,82 @@ child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
         const [, rx, tx] = transfer.trim().split(/\s+/);
         expect(Number(tx)).toBeGreaterThanOrEqual(peer?.txBytes ?? Number.POSITIVE_INFINITY);
         expect(Number(rx)).toBeGreaterThanOrEqual(peer?.rxBytes ?? Number.POSITIVE_INFINITY);
+        // Plain TCP, not SSH: the page is hardly bigger on the wire than in the response.
+        expect((peer?.txBytes ?? 0) - before).toBeLessThan(PAGE_BYTES * 1.2);
+
+        expect(await fetchInClient(9093)).toBeUndefined();
+        await waitFor(
+          'the refusal on the CLI’s stderr',
+          () =>
+            forward.stderr().includes('Nothing listens on port 8099 in the workspace') ? true : undefined,
+          10_000,
+        );
+        expect(forward.stderr()).toContain(
+          '127.0.0.1:9093 -> dev:8099: Nothing listens on port 8099 in the workspace (connection refused).',
+        );
       } finally {
-        forward.kill('SIGTERM');
+        forward.child.kill('SIGTERM');
         server.kill('SIGKILL');
       }
     });
 
-    it('revoking the token removes the client device from the agent’s WireGuard peers at once', async () => {
-      const created = await api.tokens.create.mutate({ name: 'wg-revoke' });
-      const forward = lab.spawn(nsClient, 'env', [
-        ...envArgs({ ...cliEnv(), WARREN_TOKEN: created.token }),
-        process.execPath,
-        CLI,
-        'port-forward',
-        '--wireguard',
-        'dev',
-        '--tcp',
-        '9091:22',
+    it('the agent’s forward port refuses a wrong ticket and garbage with a sentence, and keeps serving', async () => {
+      const server = lab.spawn(nsAgent, process.execPath, [
+        '-e',
+        `require('http').createServer((q, s) => s.end('still here')).listen(8090, '127.0.0.1')`,
       ]);
+      const forward = portForward(cliEnv(), ['9094:8090']);
       try {
-        await waitFor(
-          'the second device as a peer',
-          async () => ((await agentDevice.getDevice()).peers.length >= 1 ? true : undefined),
-          20_000,
-        );
+        expect(await waitFor('the forwarded page', () => fetchInClient(9094), 30_000)).toBe('still here');
+        // The CLI's device routes the agent's address, so anything in the client namespace can try.
+        const agentAddress = await tunnelAddress(nsAgent, agentDevice.interfaceName);
+        const wrongTicket = encodeForwardRequest({ ticket: randomBytes(32), port: 8090 });
+        const answers = await rawForwardAttempts(agentAddress, [
+          Buffer.from(wrongTicket).toString('hex'),
+          Buffer.from('GET / HTTP/1.1\r\nHost: agent\r\n\r\n').toString('hex'),
+          Buffer.concat([Buffer.from('WFWD\x07'), randomBytes(16 * 1024)]).toString('hex'),
+        ]);
+        expect(answers.map((answer) => answer?.status)).toEqual(['forbidden', 'invalid', 'invalid']);
+        expect(answers[0]?.message).toMatch(/no valid port forward ticket for this device/);
+        expect(answers[1]?.message).toMatch(/takes Warren port forwards only/);
+        expect(answers[2]?.message).toMatch(/version 7/);
+        // The agent is still up and serving forwards.
+        expect(await fetchInClient(9094)).toBe('still here');
+      } finally {
+        forward.child.kill('SIGTERM');
+        server.kill('SIGKILL');
+      }
+    });
+
+    it('revoking the token closes the open forwards at both ends and removes the device from the agent at once', async () => {
+      const created = await api.tokens.create.mutate({ name: 'wg-revoke' });
+      // A server in the workspace that greets each connection and says when one closes.
+      const server = lab.spawn(nsAgent, process.execPath, [
+        '-e',
+        `require('net').createServer((s) => { s.write('hi'); s.on('error', () => {}); s.on('close', () => console.log('closed')); }).listen(8089, '127.0.0.1')`,
+      ]);
+      const forward = portForward({ ...cliEnv(), WARREN_TOKEN: created.token }, ['9091:8089']);
+      // A client in the client namespace that holds one forwarded connection open.
+      const holder = lab.spawn(nsClient, process.execPath, ['-e', HOLD_CONNECTION, '9091']);
+      const serverOut = lines(server);
+      const holderOut = lines(holder);
+      try {
+        await waitFor('the held connection', () => (holderOut().includes('open') ? true : undefined), 30_000);
+        // It runs as TCP of its own to the agent's forward port, not inside SSH.
+        const agentAddress = await tunnelAddress(nsAgent, agentDevice.interfaceName);
+        const sockets = await lab.exec(nsClient, 'ss', ['-Htn', 'state', 'established']);
+        expect(sockets).toContain(`${agentAddress}:${WIREGUARD_FORWARD_PORT}`);
+        expect(sockets).not.toContain(`${agentAddress}:${WIREGUARD_SSH_PORT}`);
         const peersBefore = (await agentDevice.getDevice()).peers.length;
+
+        const revoked = performance.now();
         await api.tokens.revoke.mutate({ id: created.id });
+        await waitFor(
+          'both ends of the forward to close',
+          () => (holderOut().includes('closed') && serverOut().includes('closed') ? true : undefined),
+          3000,
+        );
+        expect(performance.now() - revoked).toBeLessThan(3000);
         const after = await waitFor(
           'the revoked device to leave the agent',
           async () => {
@@ -269,7 +354,9 @@ child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
         );
         expect(after).toBe(peersBefore - 1);
       } finally {
-        forward.kill('SIGTERM');
+        holder.kill('SIGKILL');
+        forward.child.kill('SIGTERM');
+        server.kill('SIGKILL');
       }
     });
 
@@ -282,6 +369,47 @@ child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
     });
   },
 );
+
+/** Connects to 127.0.0.1:PORT until a connection greets it, then prints `open`, and `closed` when it ends. */
+const HOLD_CONNECTION = `
+const net = require('net');
+const port = Number(process.argv[1]);
+const attempt = () => {
+  const socket = net.connect(port, '127.0.0.1');
+  let open = false;
+  socket.on('error', () => {});
+  socket.once('data', () => { open = true; console.log('open'); });
+  socket.on('close', () => { if (open) { console.log('closed'); process.exit(0); } else setTimeout(attempt, 200); });
+};
+attempt();
+`;
+
+/** For each hex payload: connect to HOST:PORT, send it, and collect what comes back until the close. */
+const SEND_RAW = `
+const net = require('net');
+const [host, port, ...payloads] = process.argv.slice(1);
+(async () => {
+  const answers = [];
+  for (const hex of payloads) {
+    answers.push(await new Promise((resolve) => {
+      const socket = net.connect(Number(port), host);
+      const chunks = [];
+      socket.on('data', (chunk) => chunks.push(chunk));
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('hex')));
+      socket.write(Buffer.from(hex, 'hex'));
+    }));
+  }
+  process.stdout.write(JSON.stringify(answers));
+})();
+`;
+
+/** Each line the child prints, so far. */
+function lines(child: ChildProcess): () => string[] {
+  let out = '';
+  child.stdout?.on('data', (chunk) => (out += chunk));
+  return () => out.split('\n').filter(Boolean);
+}
 
 function envArgs(env: Record<string, string>): string[] {
   return Object.entries(env).map(([key, value]) => `${key}=${value}`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { WarrenError } from '../errors/WarrenError';
 import { agentSpecSchema } from '../templates/manifest';
 import { wireguardEndpointSchema } from '../wireguard/addressSyntax';
+import { forwardTicketSchema } from '../wireguard/forwardHeader';
 import { wireguardNetworkMapSchema } from '../wireguard/networkMap';
 import { wireguardKeySchema } from '../wireguard/wireguardKey';
 import { terminalAttachSchema, terminalSizeSchema } from './terminalFrames';
@@ -235,6 +236,20 @@ const wireguardAcceptFrame = z
   })
   .strict();
 
+/**
+ * Accept port forwards over WireGuard from the peer with this WireGuard key that present `ticket`
+ * (see wireguard/forwardHeader), opened within `seconds`: the SSH grant's counterpart for plain
+ * TCP. Like a grant it ends early when the peer leaves the agent's map.
+ */
+const wireguardTicketFrame = z
+  .object({
+    type: z.literal('wireguard_ticket'),
+    peer: wireguardKeySchema,
+    ticket: forwardTicketSchema,
+    seconds: z.int().min(1).max(MAX_WIREGUARD_GRANT_SECONDS),
+  })
+  .strict();
+
 /** Run the shutdown script, report shutting_down then off, and exit. */
 const shutdownFrame = z.object({ type: z.literal('shutdown') }).strict();
 
@@ -255,6 +270,7 @@ const toAgentFrames = [
   streamFrame,
   wireguardMapFrame,
   wireguardAcceptFrame,
+  wireguardTicketFrame,
 ] as const;
 export const agentToDaemonFrameSchema = z.discriminatedUnion('type', [...toDaemonFrames]);
 export const daemonToAgentFrameSchema = z.discriminatedUnion('type', [...toAgentFrames]);
@@ -270,6 +286,7 @@ export type AgentResponseFrame = z.infer<typeof responseFrame>;
 export type AgentStreamFrame = z.infer<typeof streamFrame>;
 export type AgentWireguardRegisterFrame = z.infer<typeof wireguardRegisterFrame>;
 export type AgentWireguardAcceptFrame = z.infer<typeof wireguardAcceptFrame>;
+export type AgentWireguardTicketFrame = z.infer<typeof wireguardTicketFrame>;
 
 /** Which side a frame travels to; decoding for a direction rejects the other side's frames. */
 export type AgentFrameDirection = 'to-daemon' | 'to-agent';

@@ -1,17 +1,21 @@
 import { z } from 'zod';
-import { MAX_SSH_KEY_CHARS } from '../agent/protocol';
+import { MAX_SSH_KEY_CHARS, MAX_WIREGUARD_GRANT_SECONDS } from '../agent/protocol';
 import { workspaceRefInput } from '../workspaces/schemas';
+import { forwardTicketSchema } from './forwardHeader';
 import { wireguardNetworkMapSchema, wireguardRegistrationSchema } from './networkMap';
 
 /**
  * What clients (CLI, desktop) say to the daemon's `wireguard.*` procedures. A client device
- * registers its WireGuard key, then asks for a tunnel to a workspace once per SSH connection; the
- * answer says where the agent's SSH server listens on its WireGuard address and which host key to
- * expect, and the agent accepts the connection's client key from that device only.
+ * registers its WireGuard key, then asks for a tunnel to a workspace: once per SSH connection,
+ * with that connection's client key, which the agent then accepts from that device only; or
+ * without a key for port forwards, and gets a ticket the agent accepts from that device only.
+ * The answer says where the agent listens on its WireGuard address and which host key to expect.
  */
 
 /** The TCP port an agent's SSH server listens on at its WireGuard address (not 22: sshd may own it). */
 export const WIREGUARD_SSH_PORT = 7022;
+/** The TCP port an agent takes port forwards on at its WireGuard address (plain TCP, see forwardHeader). */
+export const WIREGUARD_FORWARD_PORT = 7023;
 
 /** A client device's id: the client picks it (e.g. a UUID kept with its WireGuard key). */
 export const wireguardDeviceIdSchema = z
@@ -28,14 +32,18 @@ export const wireguardDeviceInput = z.object({ deviceId: wireguardDeviceIdSchema
 export const openWireguardTunnelInput = workspaceRefInput
   .extend({
     deviceId: wireguardDeviceIdSchema,
-    /** The SSH public key (OpenSSH form) the client will present on this one connection. */
+    /**
+     * The SSH public key (OpenSSH form) the client will present on this one connection; without
+     * one the tunnel is for port forwards, and the answer carries a ticket for them.
+     */
     sshPublicKey: z
       .string()
       .max(MAX_SSH_KEY_CHARS)
       .regex(
         /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/,
         'is not an OpenSSH public key',
-      ),
+      )
+      .optional(),
   })
   .strict();
 export type OpenWireguardTunnelInput = z.infer<typeof openWireguardTunnelInput>;
@@ -54,6 +62,18 @@ export const openedWireguardTunnelSchema = z
     sshPort: z.int().min(1).max(65535),
     /** The agent's SSH host key, pinned by the daemon. */
     hostKey: z.string().max(MAX_SSH_KEY_CHARS),
+    /**
+     * For a tunnel opened without an SSH key: the port the agent takes forwards on, and the
+     * ticket each forward presents, which the agent accepts from this device for `seconds`.
+     */
+    forward: z
+      .object({
+        port: z.int().min(1).max(65535),
+        ticket: forwardTicketSchema,
+        seconds: z.int().min(1).max(MAX_WIREGUARD_GRANT_SECONDS),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type OpenedWireguardTunnel = z.infer<typeof openedWireguardTunnelSchema>;

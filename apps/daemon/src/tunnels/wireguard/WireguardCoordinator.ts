@@ -26,7 +26,9 @@
  * suspended, device unregistered, workspace stopped), and drops packets from keys it does not
  * know. SSH: each connection still needs a grant (`wireguard_accept`, at most
  * MAX_WIREGUARD_GRANT_SECONDS) for that one client key, so a peer without a fresh grant from the
- * router gets no shell. Tunnels are not closed one by one: the router decides who may reach which
+ * router gets no shell; port forwards (plain TCP) likewise need a ticket (`wireguard_ticket`) the
+ * client renews before it runs out. A peer that leaves an agent's map loses its grants and its
+ * open connections there. Tunnels are not closed one by one: the router decides who may reach which
  * workspace, and this service only records tunnels and drops nodes. State is in memory: after a
  * daemon restart every node re-registers and gets fresh addresses.
  */

@@ -1,11 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import {
   type AgentWireguardRegisterFrame,
   type DaemonToAgentFrame,
+  FORWARD_TICKET_BYTES,
   isWireguardEndpoint,
   type OpenedWireguardTunnel,
   type OpenWireguardTunnelInput,
   type RegisterWireguardDeviceInput,
   WarrenError,
+  WIREGUARD_FORWARD_PORT,
   WIREGUARD_SSH_PORT,
   type WireguardNetworkMap,
   type WorkspaceStatus,
@@ -19,6 +22,11 @@ import { WireguardCoordinator } from './WireguardCoordinator';
 
 /** How long an agent accepts a connection's client key after the client asked for the tunnel. */
 export const GRANT_SECONDS = 60;
+/**
+ * How long an agent accepts port forwards with one ticket. A ticket serves every forward of a
+ * `port-forward` for this long, then the client asks again, which checks its access again.
+ */
+export const TICKET_SECONDS = 300;
 
 const ENDED = new Set<WorkspaceStatus>(['stopping', 'stopped', 'failed', 'canceled', 'deleting', 'deleted']);
 
@@ -182,7 +190,8 @@ export class WireguardService {
 
   /**
    * Opens (or reuses) the tunnel from one of the caller's devices to a workspace they may write
-   * to, and tells the agent to accept this connection's SSH key from that device.
+   * to, and tells the agent to accept this connection's SSH key from that device, or (no key)
+   * port forwards presenting a fresh ticket.
    */
   async openTunnel(actor: Actor, input: OpenWireguardTunnelInput): Promise<OpenedWireguardTunnel> {
     const id = deviceNodeId(actor, input.deviceId);
@@ -214,13 +223,8 @@ export class WireguardService {
       );
     // Before the map: the agent handles frames in order, so the grant is in place by the time it
     // acknowledges the map that lets this device's packets in.
-    const granted = this.deps.send(agentRow.id, {
-      type: 'wireguard_accept',
-      peer: device.publicKey,
-      clientKey: input.sshPublicKey,
-      seconds: GRANT_SECONDS,
-    });
-    if (!granted)
+    const grant = grantFor(device.publicKey, input.sshPublicKey);
+    if (!this.deps.send(agentRow.id, grant.frame))
       throw new WarrenError('UNAVAILABLE', `The agent of "${workspace.name}" is not connected right now.`);
     await this.coordinator.openTunnel(id, agentRow.id);
     const agentAddress = this.coordinator.networkMap(`agent:${agentRow.id}`).addresses[0]?.split('/')[0];
@@ -231,6 +235,7 @@ export class WireguardService {
       agentAddress,
       sshPort: WIREGUARD_SSH_PORT,
       hostKey: agentRow.ssh_host_key,
+      ...(grant.forward ? { forward: grant.forward } : {}),
     };
   }
 
@@ -240,6 +245,23 @@ export class WireguardService {
     for (const device of this.#devices.values()) device.release();
     this.#devices.clear();
   }
+}
+
+/**
+ * What the agent is told to accept from the device: this SSH key, or (without one) forwards with
+ * a fresh ticket, which only the client and the agent learn.
+ */
+function grantFor(
+  peer: string,
+  sshPublicKey: string | undefined,
+): { frame: DaemonToAgentFrame; forward?: NonNullable<OpenedWireguardTunnel['forward']> } {
+  if (sshPublicKey)
+    return { frame: { type: 'wireguard_accept', peer, clientKey: sshPublicKey, seconds: GRANT_SECONDS } };
+  const ticket = randomBytes(FORWARD_TICKET_BYTES).toString('base64url');
+  return {
+    frame: { type: 'wireguard_ticket', peer, ticket, seconds: TICKET_SECONDS },
+    forward: { port: WIREGUARD_FORWARD_PORT, ticket, seconds: TICKET_SECONDS },
+  };
 }
 
 /** Devices are per user: two people may both call their laptop "laptop". */

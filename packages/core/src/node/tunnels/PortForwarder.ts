@@ -1,24 +1,17 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
 import { WarrenError } from '../../errors/WarrenError';
-import { spliceChannel } from './spliceChannel';
-import type { WorkspaceSsh } from './workspaceSsh';
+import type { ForwardConnection, PortForward } from './ForwardConnection';
 
-export interface PortForward {
-  localPort: number;
-  remotePort: number;
-  /** Default 127.0.0.1: forwards are for this machine unless asked otherwise. */
-  localHost?: string;
-  /** Where the agent connects inside the workspace; default 127.0.0.1. */
-  remoteHost?: string;
-}
+export type { ForwardConnection, PortForward } from './ForwardConnection';
 
 export type ForwarderState = 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
 export interface PortForwarderEvents {
   state: [state: ForwarderState, detail?: string];
   connection: [forward: PortForward];
+  /** The workspace refused one forwarded connection (say, nothing listens on the port there). */
+  refused: [forward: PortForward, reason: string];
 }
 
 const MIN_BACKOFF_MS = 250;
@@ -42,21 +35,22 @@ function validPort(port: number): boolean {
 }
 
 /**
- * Local TCP ports forwarded into a workspace over one SSH connection through the relay. The
- * listeners stay up while the connection drops and is redialled with backoff; connections made
- * meanwhile wait for it. A busy local port fails `start` with a sentence naming the port.
+ * Local TCP ports forwarded into a workspace over one connection (SSH through the relay or over
+ * WireGuard, or a WireGuard tunnel carrying plain TCP). The listeners stay up while the
+ * connection drops and is redialled with backoff; connections made meanwhile wait for it. A busy
+ * local port fails `start` with a sentence naming the port.
  */
 export class PortForwarder extends EventEmitter<PortForwarderEvents> {
   #servers: net.Server[] = [];
-  #ssh: WorkspaceSsh | undefined;
-  #dialing: Promise<WorkspaceSsh> | undefined;
+  #live: ForwardConnection | undefined;
+  #dialing: Promise<ForwardConnection> | undefined;
   #state: ForwarderState = 'connecting';
   #stopped = false;
   #backoffMs = MIN_BACKOFF_MS;
   readonly #sockets = new Set<net.Socket>();
 
   constructor(
-    private readonly connect: () => Promise<WorkspaceSsh>,
+    private readonly connect: () => Promise<ForwardConnection>,
     readonly forwards: readonly PortForward[],
   ) {
     super();
@@ -82,7 +76,7 @@ export class PortForwarder extends EventEmitter<PortForwarderEvents> {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#setState('stopped');
-    this.#ssh?.close();
+    this.#live?.close();
     for (const socket of this.#sockets) socket.destroy();
     await Promise.all(this.#servers.map((server) => new Promise((resolve) => server.close(resolve))));
     this.#servers = [];
@@ -90,7 +84,8 @@ export class PortForwarder extends EventEmitter<PortForwarderEvents> {
 
   #listen(forward: PortForward): Promise<PortForward> {
     const host = forward.localHost ?? '127.0.0.1';
-    const server = net.createServer((socket) => this.#accept(socket, forward));
+    // Half-open: a client that shuts down its sending side still gets the whole answer.
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket, forward));
     return new Promise((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
@@ -120,55 +115,46 @@ export class PortForwarder extends EventEmitter<PortForwarderEvents> {
     socket.setNoDelay(true);
     socket.pause();
     try {
-      const ssh = await this.#connection();
-      const channel = await new Promise<Duplex>((resolve, reject) =>
-        ssh.client.forwardOut(
-          socket.remoteAddress ?? '127.0.0.1',
-          socket.remotePort ?? 0,
-          forward.remoteHost ?? '127.0.0.1',
-          forward.remotePort,
-          (error, stream) => (error ? reject(error) : resolve(stream)),
-        ),
-      );
+      await (await this.#connection()).carry(socket, forward);
       this.emit('connection', forward);
-      spliceChannel(socket, channel);
       socket.resume();
-    } catch {
-      // Nothing listens on the remote port, or the connection is gone: the local client sees a reset.
+    } catch (error) {
+      // The local client sees a reset; the refusal is said once, to whoever listens.
       socket.destroy();
+      if (!this.#stopped) this.emit('refused', forward, (error as Error).message);
     }
   }
 
-  /** The live SSH connection, dialling (with backoff after failures) when there is none. */
-  #connection(): Promise<WorkspaceSsh> {
-    if (this.#ssh) return Promise.resolve(this.#ssh);
+  /** The live connection, dialling (with backoff after failures) when there is none. */
+  #connection(): Promise<ForwardConnection> {
+    if (this.#live) return Promise.resolve(this.#live);
     this.#dialing ??= this.#dial().finally(() => {
       this.#dialing = undefined;
     });
     return this.#dialing;
   }
 
-  async #dial(): Promise<WorkspaceSsh> {
+  async #dial(): Promise<ForwardConnection> {
     for (;;) {
       if (this.#stopped) throw new WarrenError('UNAVAILABLE', 'The port forward was stopped.');
       try {
-        const ssh = await this.connect();
+        const live = await this.connect();
         // Stopped while dialling: this connection has no one to serve.
         if (this.#stopped) {
-          ssh.close();
+          live.close();
           throw new WarrenError('UNAVAILABLE', 'The port forward was stopped.');
         }
-        this.#ssh = ssh;
+        this.#live = live;
         this.#backoffMs = MIN_BACKOFF_MS;
         this.#setState('connected');
-        ssh.client.once('close', () => {
-          if (this.#ssh !== ssh) return;
-          this.#ssh = undefined;
+        live.onClose((reason) => {
+          if (this.#live !== live) return;
+          this.#live = undefined;
           if (this.#stopped) return;
-          this.#setState('reconnecting', 'the connection to the workspace dropped');
+          this.#setState('reconnecting', reason);
           void this.#connection().catch(() => {});
         });
-        return ssh;
+        return live;
       } catch (error) {
         // A refusal that waiting cannot fix (signed out, not yours) ends the forward.
         if (error instanceof WarrenError && ['UNAUTHORIZED', 'NOT_FOUND', 'FORBIDDEN'].includes(error.code)) {

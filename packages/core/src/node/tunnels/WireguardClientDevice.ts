@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { WarrenError } from '../../errors/WarrenError';
 import type { WireguardNetworkMap } from '../../wireguard/networkMap';
 import { generateWireguardKeyPair } from '../../wireguard/node/generateWireguardKeyPair';
@@ -6,9 +7,14 @@ import { WireguardGoProcess } from '../../wireguard/node/WireguardGoProcess';
 import {
   type OpenedWireguardTunnel,
   type OpenWireguardTunnelInput,
+  openedWireguardTunnelSchema,
   type RegisterWireguardDeviceInput,
   wireguardDeviceIdSchema,
 } from '../../wireguard/wireguardTunnel';
+import { splitWorkspaceRef } from '../../workspaces/schemas';
+
+/** The first connection waits for WireGuard's handshake; a lost first packet is retried after 5 s. */
+const CONNECT_TIMEOUT_MS = 15_000;
 
 /**
  * The daemon's `wireguard.*` procedures, as a client calls them (the CLI and desktop pass their
@@ -76,6 +82,59 @@ export class WireguardClientDevice {
       throw error;
     }
     return client;
+  }
+
+  /**
+   * Asks the daemon for a tunnel to `workspace` (for one SSH connection presenting
+   * `sshPublicKey`, or, without a key, for port forwards) and applies the map that comes with it.
+   */
+  async openTunnel(workspace: string, sshPublicKey?: string): Promise<OpenedWireguardTunnel> {
+    const answer = openedWireguardTunnelSchema.safeParse(
+      await this.control.openTunnel({
+        ...splitWorkspaceRef(workspace),
+        deviceId: this.deviceId,
+        ...(sshPublicKey ? { sshPublicKey } : {}),
+      }),
+    );
+    if (!answer.success)
+      throw new WarrenError(
+        'UPSTREAM',
+        'The server answered the WireGuard tunnel request in an unexpected form.',
+      );
+    await this.apply(answer.data.map);
+    return answer.data;
+  }
+
+  /** A TCP connection over this device to an agent's tunnel address (no delay: each write leaves at once). */
+  connect(
+    opened: Pick<OpenedWireguardTunnel, 'agentAddress' | 'workspace'>,
+    port: number,
+    options: { allowHalfOpen?: boolean } = {},
+  ): Promise<net.Socket> {
+    const host = opened.agentAddress;
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port, noDelay: true, ...options });
+      const timer = setTimeout(
+        () => fail(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)),
+        CONNECT_TIMEOUT_MS,
+      );
+      function fail(error: Error) {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(
+          new WarrenError(
+            'UNAVAILABLE',
+            `Could not reach the agent of "${opened.workspace.name}" at ${host}:${port} over WireGuard (${error.message}); is UDP between you and the workspace open?`,
+          ),
+        );
+      }
+      socket.once('error', fail);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeListener('error', fail);
+        resolve(socket);
+      });
+    });
   }
 
   /** Applies a map from the daemon and tells it so. */

@@ -16,14 +16,48 @@ export function spliceChannel(socket: net.Socket, channel: Duplex): void {
   channel.on('error', () => socket.destroy());
   // ssh2's end() sends EOF once earlier writes have gone out (a server channel then closes too).
   socket.on('close', (hadError) => (hadError ? channel.destroy() : channel.end()));
-  channel.on('close', () => {
-    if (socket.destroyed) return;
-    const timer = setTimeout(() => socket.destroy(), FLUSH_TIMEOUT_MS);
-    timer.unref();
-    socket.end(() => {
-      clearTimeout(timer);
-      socket.destroy();
-    });
-  });
+  channel.on('close', () => endThenDestroy(socket));
   socket.pipe(channel).pipe(socket);
+}
+
+/**
+ * Joins two TCP sockets both ways (a port forward over WireGuard, where no SSH channel sits in
+ * between), with spliceChannel's rule: an end travels as an end after every byte before it, and
+ * only an error or a reset tears both down at once. Both sockets must allow half-open
+ * connections, so each direction ends on its own: a client that shuts down its sending side
+ * still receives the whole answer.
+ */
+export function spliceSockets(a: net.Socket, b: net.Socket): void {
+  // One went away while the other was being opened: there is nothing to carry.
+  if (a.destroyed || b.destroyed) {
+    a.destroy();
+    b.destroy();
+    return;
+  }
+  for (const [from, to] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    from.on('error', () => {
+      a.destroy();
+      b.destroy();
+    });
+    // A clean close of one (both its directions done, or destroyed by its owner) lets the other
+    // flush what it holds for its peer first.
+    from.on('close', (hadError) => (hadError ? to.destroy() : endThenDestroy(to)));
+    // pipe ends `to` when `from` ends, after what `from` sent; with allowHalfOpen each socket
+    // destroys itself once it has both read and written its end.
+    from.pipe(to);
+  }
+}
+
+/** Ends the socket after its buffered writes, then destroys it; at most FLUSH_TIMEOUT_MS. */
+function endThenDestroy(socket: net.Socket): void {
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), FLUSH_TIMEOUT_MS);
+  timer.unref();
+  socket.end(() => {
+    clearTimeout(timer);
+    socket.destroy();
+  });
 }

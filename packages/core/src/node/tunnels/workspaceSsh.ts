@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { CLIENT_KEY_HEADER, TUNNEL_SSH_PATH } from '../../agent/protocol';
@@ -7,7 +8,9 @@ import { WarrenError } from '../../errors/WarrenError';
 // ssh2 is CommonJS: Node's ESM loader gives it only a default export.
 const { Client, utils } = ssh2;
 
+import type { ForwardConnection, PortForward } from './ForwardConnection';
 import { openTunnel, type TunnelConnected, type TunnelTarget } from './openTunnel';
+import { spliceChannel } from './spliceChannel';
 
 /** A client key pair: private in OpenSSH form, public as `ssh-ed25519 AAAA...`. */
 export interface SshKeyPair {
@@ -35,7 +38,8 @@ export function openSshTunnel(target: TunnelTarget, workspace: string, publicKey
   return openTunnel(target, TUNNEL_SSH_PATH, { workspace }, { [CLIENT_KEY_HEADER]: publicKey });
 }
 
-export interface WorkspaceSsh {
+/** An SSH connection to a workspace's agent; port forwards ride on it as direct-tcpip channels. */
+export interface WorkspaceSsh extends ForwardConnection {
   client: InstanceType<typeof Client>;
   connected: TunnelConnected;
   /** Ends the SSH connection and the tunnel. */
@@ -86,6 +90,9 @@ export function sshOverStream(
           client.end();
           end();
         },
+        carry: (socket, forward) => carryOverSsh(client, socket, forward),
+        onClose: (listener) =>
+          client.once('close', () => listener('the connection to the workspace dropped')),
       });
     });
     // Errors after the connection is up end it ('close' follows); the owner listens for that.
@@ -105,11 +112,39 @@ export function sshOverStream(
       sock: stream,
       username: connected.workspace.owner,
       privateKey: keys.privateKey,
+      // Straight to the key: ssh2 would first try "none", a round trip the agent always refuses.
+      authHandler: ['publickey'],
       hostVerifier: (key: Buffer) => key.length === pinned.length && timingSafeEqual(key, pinned),
       keepaliveInterval: keepaliveIntervalMs,
       readyTimeout: 20_000,
     });
   });
+}
+
+/** A direct-tcpip channel to the forward's port, joined to the local socket. */
+async function carryOverSsh(
+  client: InstanceType<typeof Client>,
+  socket: net.Socket,
+  forward: PortForward,
+): Promise<void> {
+  const channel = await new Promise<Duplex>((resolve, reject) =>
+    client.forwardOut(
+      socket.remoteAddress ?? '127.0.0.1',
+      socket.remotePort ?? 0,
+      forward.remoteHost ?? '127.0.0.1',
+      forward.remotePort,
+      (error, stream) =>
+        error
+          ? reject(
+              new WarrenError(
+                'UPSTREAM',
+                `The workspace refused a connection to port ${forward.remotePort} (${error.message}).`,
+              ),
+            )
+          : resolve(stream),
+    ),
+  );
+  spliceChannel(socket, channel);
 }
 
 /** The key blob of `ssh-ed25519 AAAA...`, which is what ssh2's hostVerifier is given. */
