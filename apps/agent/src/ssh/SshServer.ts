@@ -50,6 +50,9 @@ interface PtyRequest {
  * listening port), and each accepts exactly one client key: the one the user presented when the
  * daemon opened that stream. Shell, exec, PTY, SFTP and direct-tcpip forwards are served.
  */
+/** Warren's ssh2 patch (patches/ssh2@1.17.0.patch): KEXINIT leaves with the ident, half a round trip sooner. */
+const EARLY_KEXINIT = { earlyKexInit: true } as const;
+
 export class SshServer {
   #open = 0;
 
@@ -77,7 +80,7 @@ export class SshServer {
       stream.destroy();
       return;
     }
-    const server = new Server({ hostKeys: [this.options.hostKey.privateKey] }, (client) =>
+    const server = new Server({ hostKeys: [this.options.hostKey.privateKey], ...EARLY_KEXINIT }, (client) =>
       this.#onClient(client, allowed),
     );
     server.on('error', () => stream.destroy());

@@ -12,6 +12,15 @@ import type { ForwardConnection, PortForward } from './ForwardConnection';
 import { openTunnel, type TunnelConnected, type TunnelTarget } from './openTunnel';
 import { spliceChannel } from './spliceChannel';
 
+/**
+ * Options of Warren's ssh2 patch (patches/ssh2@1.17.0.patch) that each save a round trip of a
+ * session's setup: KEXINIT goes out with the ident rather than after the peer's, and the key's
+ * authentication request follows the userauth service request without waiting for its accept.
+ * Both ends are Warren's (an Ed25519 client key, the agent's ssh2 server), which is what makes
+ * the second safe: only an RSA key's algorithm waits for the server's EXT_INFO.
+ */
+export const PATCHED_SSH2_SHORTCUTS = { earlyKexInit: true, pipelineAuth: true } as const;
+
 /** A client key pair: private in OpenSSH form, public as `ssh-ed25519 AAAA...`. */
 export interface SshKeyPair {
   privateKey: string;
@@ -117,6 +126,7 @@ export function sshOverStream(
       hostVerifier: (key: Buffer) => key.length === pinned.length && timingSafeEqual(key, pinned),
       keepaliveInterval: keepaliveIntervalMs,
       readyTimeout: 20_000,
+      ...PATCHED_SSH2_SHORTCUTS,
     });
   });
 }
