@@ -59,7 +59,7 @@ test('a newcomer creates the first user, then a workspace, and watches it build 
   await page.getByRole('heading', { name: 'first-box', level: 1 }).waitFor();
   const log = page.getByRole('log', { name: /Log of build #1/ });
   await expect.poll(() => log.textContent(), { timeout: 60_000 }).toMatch(/\S+\n\S+/);
-  await snap(page, '04-workspace-building');
+  await snap(page, '04-workspace-build-log');
   const status = page.getByRole('region', { name: 'Status' });
   await expect
     .poll(() => status.getByText('running', { exact: true }).isVisible(), { timeout: 90_000 })
@@ -142,7 +142,10 @@ test('an owner adds a model provider, and a chat edits a file in the workspace w
   await card.locator('summary').click();
   const result = (await card.locator('pre').last().textContent()) ?? '';
   const written = /Created (\S+)/.exec(result)?.[1] ?? '';
-  expect(fs.readFileSync(path.resolve(written), 'utf8')).toBe('Hello from chat\n');
+  // In the workspace's home (the local provisioner keeps it in the daemon's data directory).
+  expect(written).toMatch(/\/home\/notes\/hello\.txt$/);
+  expect(written.startsWith(path.join(daemon.dataDir, 'workspaces') + path.sep)).toBe(true);
+  expect(fs.readFileSync(written, 'utf8')).toBe('Hello from chat\n');
   expect(
     await conversation.locator('pre.code-block code', { hasText: 'Hello from chat' }).count(),
   ).toBeGreaterThan(0);
@@ -168,7 +171,11 @@ test('stopping asks first, then the page follows the build live', async () => {
   await expect
     .poll(() => status.getByText('stopped', { exact: true }).isVisible(), { timeout: 60_000 })
     .toBe(true);
-  await expect.poll(() => page.getByRole('log', { name: /Log of build #2/ }).isVisible()).toBe(true);
+  // A build that began after the page opened: its log arrives on the open page, line by line.
+  await expect
+    .poll(() => page.getByRole('log', { name: /Log of build #2/ }).textContent())
+    .toContain('The agent is stopped; the home directory is kept.');
+  await snap(page, '11b-workspace-stopped-build-log');
 });
 
 test('an API token is shown once, in full, and then only by name', async () => {
@@ -211,6 +218,18 @@ test('templates, settings and admin screens render, reachable from the navigatio
       .toBe(0);
     await checkScreen(name);
   }
+  // Settings' third tab, the person's own AI keys (BYOK), is a screen of its own.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+  await page
+    .getByRole('navigation', { name: 'Settings sections' })
+    .getByRole('link', { name: 'AI keys' })
+    .click();
+  await page.getByRole('heading', { name: 'Your AI provider keys' }).waitFor();
+  // The provider the owner added takes personal keys unless told otherwise: it is offered here.
+  await page.getByRole('button', { name: 'Add key for openai' }).waitFor();
+  await checkScreen('14-settings-ai-keys');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
   // The audit log recorded what the newcomer did, newest first.
   await page.getByRole('cell', { name: 'workspaces.create' }).first().waitFor();
 

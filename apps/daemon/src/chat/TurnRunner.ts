@@ -9,7 +9,7 @@ import type { ChatModelRouter } from './ChatModelRouter';
 import type { ChatStore } from './ChatStore';
 import { activeKeyHolder } from './chatQueries';
 import { toModelMessages } from './modelHistory';
-import { scrubber } from './scrub';
+import { scrubbedTools, scrubber } from './scrub';
 import { workspaceRefusal } from './turnAccess';
 
 export interface TurnOptions {
@@ -186,7 +186,7 @@ export class TurnRunner {
       model: routed.model,
       system: live.chat.systemPrompt ?? undefined,
       messages,
-      tools: this.hooks.tools(live, actor),
+      tools: scrubbedTools(this.hooks.tools(live, actor), scrubber(secrets)),
       stopWhen: stepCountIs(this.options.maxSteps),
       abortSignal: signal,
       // A retry would be a second, invisible model call; the gateway already fails over.

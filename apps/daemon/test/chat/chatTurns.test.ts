@@ -12,7 +12,8 @@ describe.each(dialects)('chat turns on %s', (dialect) => {
     it('streams every delta of a turn to the client in order, and the client ends with what was stored', async () => {
       const answer = 'Paris is the capital of France, on the Seine.';
       w.fake.script([{ text: answer, chunkChars: 4, usage: { input: 20, output: 12 } }]);
-      const chat = await w.client().chats.create.mutate({ model, title: 'Capitals' });
+      const systemPrompt = 'You answer geography questions in one sentence.';
+      const chat = await w.client().chats.create.mutate({ model, title: 'Capitals', systemPrompt });
       const watcher = new ChatWatcher(w.client(), chat.id);
       await watcher.until(() => true);
       const sent = await w
@@ -51,6 +52,7 @@ describe.each(dialects)('chat turns on %s', (dialect) => {
       // The provider got the conversation, with the central key put in by the gateway.
       const request = w.fake.lastRequest();
       expect(JSON.stringify(request.body)).toContain('What is the capital of France?');
+      expect(JSON.stringify(request.body)).toContain(systemPrompt);
       expect(request.headers[family === 'anthropic' ? 'x-api-key' : 'authorization']).toContain(
         w.centralKeys[family],
       );
@@ -63,7 +65,7 @@ describe.each(dialects)('chat turns on %s', (dialect) => {
       ]);
       const chat = await w.client().chats.create.mutate({ model, title: 'No workspace' });
       const watcher = new ChatWatcher(w.client(), chat.id);
-      await w.client().chats.send.mutate({ chatId: chat.id, text: 'Read the README.' });
+      const sent = await w.client().chats.send.mutate({ chatId: chat.id, text: 'Read the README.' });
       const state = await watcher.settled();
       watcher.close();
       const assistant = state.messages.find((m) => m.role === 'assistant');
@@ -85,7 +87,10 @@ describe.each(dialects)('chat turns on %s', (dialect) => {
       expect(kinds.indexOf('tool-input-delta')).toBeLessThan(kinds.indexOf('part-update'));
       expect(JSON.stringify(w.fake.lastRequest().body)).toContain('read_file');
       const rows = await interceptionsOf(w.t, chat.id);
-      expect(rows).toHaveLength(2);
+      expect(rows.map((r) => [r.chat_id, r.api_key_id])).toEqual([
+        [chat.id, sent.apiKeyId],
+        [chat.id, sent.apiKeyId],
+      ]);
       expect(JSON.parse(rows[0]?.tool_calls ?? '[]')).toMatchObject([{ name: 'read_file' }]);
     });
 
@@ -123,5 +128,59 @@ describe.each(dialects)('chat turns on %s', (dialect) => {
       expect(rows.map((r) => r.model)).toEqual([model.split('/')[1], small.split('/')[1]]);
       expect(new Set(rows.map((r) => r.api_key_id)).size).toBe(1);
     });
+  });
+
+  it('the model’s reasoning streams and is stored as its own part, before the answer', async () => {
+    const sse = (type: string, fields: object) =>
+      `event: ${type}\ndata: ${JSON.stringify({ type, ...fields })}\n\n`;
+    const thinking = ['The user asks ', 'for 6 times 7; ', 'that is 42.'];
+    w.fake.script([
+      {
+        events: [
+          sse('message_start', {
+            message: {
+              id: 'msg_reasoning',
+              type: 'message',
+              role: 'assistant',
+              model: 'claude-sonnet-4-5',
+              content: [],
+              stop_reason: null,
+              stop_sequence: null,
+              usage: { input_tokens: 12, output_tokens: 1 },
+            },
+          }),
+          sse('content_block_start', { index: 0, content_block: { type: 'thinking', thinking: '' } }),
+          ...thinking.map((text) =>
+            sse('content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: text } }),
+          ),
+          sse('content_block_delta', { index: 0, delta: { type: 'signature_delta', signature: 'c2lnbmVk' } }),
+          sse('content_block_stop', { index: 0 }),
+          sse('content_block_start', { index: 1, content_block: { type: 'text', text: '' } }),
+          sse('content_block_delta', { index: 1, delta: { type: 'text_delta', text: '42.' } }),
+          sse('content_block_stop', { index: 1 }),
+          sse('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 20 } }),
+          sse('message_stop', {}),
+        ],
+      },
+    ]);
+    const chat = await w
+      .client()
+      .chats.create.mutate({ model: 'anthropic/claude-sonnet-4-5', title: 'Reasoning' });
+    const watcher = new ChatWatcher(w.client(), chat.id);
+    await w.client().chats.send.mutate({ chatId: chat.id, text: 'What is 6 times 7?' });
+    const state = await watcher.settled();
+    watcher.close();
+    const assistant = state.messages.at(-1);
+    expect(assistant?.status).toBe('done');
+    expect(assistant?.parts).toEqual([
+      { type: 'reasoning', text: thinking.join('') },
+      { type: 'text', text: '42.' },
+    ]);
+    const reasoningDeltas = watcher
+      .deltas()
+      .flatMap((d) => (d.type === 'text-delta' && d.index === 0 ? [d.text] : []));
+    expect(reasoningDeltas).toEqual(thinking);
+    expect((await w.client().chats.get.query({ chatId: chat.id })).messages).toEqual(state.messages);
+    expect(await interceptionsOf(w.t, chat.id)).toHaveLength(1);
   });
 });

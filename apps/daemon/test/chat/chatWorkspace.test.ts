@@ -3,6 +3,8 @@ import path from 'node:path';
 import { type ChatPart, messageText } from '@warren/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKSPACE_DENIED_MESSAGE, WORKSPACE_GONE_MESSAGE } from '../../src/chat/turnAccess';
+import { MAX_TOOL_OUTPUT_CHARS } from '../../src/chat/workspaceTools';
+import { newProviderKey, storeUserKey } from '../gateway/gatewayFixtures';
 import { dialects, rememberSecret } from '../harness';
 import { settle } from '../workspaceHelpers';
 import { ChatWatcher, interceptionsOf, useChatWorld } from './chatWorld';
@@ -37,29 +39,35 @@ describe.each(dialects)('chat tools in a real workspace on %s', (dialect) => {
           },
         ],
       },
+      { toolCalls: [{ name: 'read_file', arguments: { path: 'notes/greeting.txt' } }] },
       {
         toolCalls: [
           { name: 'run_command', arguments: { command: 'cat notes/greeting.txt && echo "sum=$((6*7))"' } },
         ],
       },
+      { toolCalls: [{ name: 'list_files', arguments: { pattern: 'notes/*.txt' } }] },
       { toolCalls: [{ name: 'grep', arguments: { pattern: 'Warren', glob: '*.txt' } }] },
       { text: 'Done: the greeting now names Warren.' },
     ]);
     const chat = await w.client().chats.create.mutate({ model, title: 'Tools', workspace: 'agentic' });
     expect(chat.workspace).toBe('agentic');
     const watcher = new ChatWatcher(w.client(), chat.id);
-    await w.client().chats.send.mutate({ chatId: chat.id, text: 'Greet Warren in notes/greeting.txt.' });
+    const sent = await w
+      .client()
+      .chats.send.mutate({ chatId: chat.id, text: 'Greet Warren in notes/greeting.txt.' });
     const state = await watcher.settled(30_000);
     watcher.close();
 
     const answer = state.messages.at(-1);
     expect(answer?.status).toBe('done');
-    const [wrote, edited, ran, found] = results(answer?.parts);
+    const [wrote, edited, read, ran, listed, found] = results(answer?.parts);
     expect(wrote).toMatchObject({
       isError: false,
       result: expect.stringMatching(/^Created \/.*notes\/greeting\.txt/),
     });
     expect(edited).toMatchObject({ isError: false, result: expect.stringContaining('1 replacement') });
+    expect(read).toMatchObject({ isError: false, result: expect.stringContaining('Hello, Warren') });
+    expect(listed).toMatchObject({ isError: false, result: expect.stringContaining('notes/greeting.txt') });
     expect(ran).toMatchObject({ isError: false, result: expect.stringContaining('exit code 0') });
     expect(ran?.type === 'tool-result' && ran.result).toContain('Hello, Warren');
     expect(ran?.type === 'tool-result' && ran.result).toContain('sum=42');
@@ -69,7 +77,70 @@ describe.each(dialects)('chat tools in a real workspace on %s', (dialect) => {
     expect(written.includes(workspaceId)).toBe(true);
     expect(fs.readFileSync(path.resolve(written), 'utf8')).toBe('Hello, Warren\n');
     expect(messageText(answer ?? { parts: [] })).toBe('Done: the greeting now names Warren.');
-    expect(await interceptionsOf(w.t, chat.id)).toHaveLength(5);
+    // One gateway record per model call (seven steps), each with the chat and the key that sent the message.
+    const rows = await interceptionsOf(w.t, chat.id);
+    expect(rows.map((r) => [r.chat_id, r.api_key_id, r.status])).toEqual(
+      Array.from({ length: 7 }, () => [chat.id, sent.apiKeyId, 200]),
+    );
+    expect(sent.apiKeyId).toBeTruthy();
+  });
+
+  it('a command that outlives its timeout is killed, and long output reaches the model cut in the middle', async () => {
+    w.fake.script([
+      { toolCalls: [{ name: 'run_command', arguments: { command: 'sleep 30', timeoutSeconds: 1 } }] },
+      { toolCalls: [{ name: 'run_command', arguments: { command: 'seq 1 30000' } }] },
+      { text: 'One timed out, one talked a lot.' },
+    ]);
+    const chat = await w.client().chats.create.mutate({ model, title: 'Limits', workspace: 'agentic' });
+    const watcher = new ChatWatcher(w.client(), chat.id);
+    const started = Date.now();
+    await w.client().chats.send.mutate({ chatId: chat.id, text: 'Try both.' });
+    const state = await watcher.settled(30_000);
+    watcher.close();
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const [slow, loud] = results(state.messages.at(-1)?.parts);
+    expect(slow).toMatchObject({ isError: false, result: expect.stringContaining('timed out after 1 s') });
+    const text = loud?.type === 'tool-result' ? loud.result : '';
+    expect(text.startsWith('exit code 0\nstdout:\n1\n2\n3\n')).toBe(true);
+    expect(text).toMatch(/\[\.\.\. \d+ characters cut \.\.\.\]/);
+    expect(text.trimEnd().endsWith('29999\n30000')).toBe(true);
+    expect(text.length).toBeLessThanOrEqual(MAX_TOOL_OUTPUT_CHARS + 100);
+    // The model got the cut output, not the whole of it.
+    expect(JSON.stringify(w.fake.lastRequest().body)).not.toContain('\\n15000\\n');
+  });
+
+  it('with BYOK, a tool output that prints the user’s own key reaches the model and the chat redacted', async () => {
+    const anthropic = 'anthropic/claude-sonnet-4-5';
+    const userKey = newProviderKey('sk-ant-byok-tool');
+    w.fake.acceptedKeys.add(userKey);
+    await storeUserKey(w.t, w.owner.userId, w.providers.anthropic, userKey);
+    const half = Math.floor(userKey.length / 2);
+    // The command holds the key in two halves, so only its output carries it whole.
+    const command = `printf '%s%s\\n' '${userKey.slice(0, half)}' '${userKey.slice(half)}' > key.txt; cat key.txt`;
+    w.fake.script([
+      { toolCalls: [{ name: 'run_command', arguments: { command } }] },
+      { toolCalls: [{ name: 'read_file', arguments: { path: 'key.txt' } }] },
+      { text: 'I printed something.' },
+    ]);
+    const chat = await w
+      .client()
+      .chats.create.mutate({ model: anthropic, title: 'BYOK', workspace: 'agentic' });
+    const watcher = new ChatWatcher(w.client(), chat.id);
+    await w.client().chats.send.mutate({ chatId: chat.id, text: 'Print it.' });
+    const state = await watcher.settled(30_000);
+    watcher.close();
+    expect(w.fake.lastRequest().headers['x-api-key']).toBe(userKey);
+    const [ran, read] = results(state.messages.at(-1)?.parts);
+    expect(ran).toMatchObject({ isError: false, result: expect.stringContaining('stdout:\n[redacted]') });
+    expect(read).toMatchObject({ isError: false, result: expect.stringContaining('[redacted]') });
+    // Not in what was stored, streamed, or sent back to the model in the next step.
+    const stored = JSON.stringify(await w.client().chats.get.query({ chatId: chat.id }));
+    expect(stored).not.toContain(userKey);
+    expect(JSON.stringify(watcher.events)).not.toContain(userKey);
+    expect(JSON.stringify(w.fake.lastRequest().body)).not.toContain(userKey);
+    expect((await interceptionsOf(w.t, chat.id)).map((r) => r.credential)).toEqual(['byok', 'byok', 'byok']);
+    await w.t.daemon.services.gateway.settle();
+    expect(fs.readFileSync(w.t.logFile, 'utf8')).not.toContain(userKey);
   });
 
   it('a failing command and a bad edit come back to the model as results it can read', async () => {
