@@ -227,4 +227,22 @@ describe.each(dialects)('the build queue on %s', (dialect) => {
     await owner.provisionerKeys.revoke.mutate({ name: 'mars' });
     expect((await acquire(mars)).status).toBe(401);
   });
+
+  it('a queue full of jobs nobody can take still hands out the job behind them', async () => {
+    const { queue } = t.daemon.services;
+    const db = t.daemon.db.kysely;
+    const stuck: string[] = [];
+    for (let i = 0; i < 120; i++)
+      stuck.push(await queue.enqueue(db, 'start', {}, { pool: 'nobody-serves-this' }));
+    const behind = await queue.enqueue(db, 'start', {}, {});
+    try {
+      expect((await queue.acquire('runner', {}, 60_000))?.id).toBe(behind);
+    } finally {
+      await db
+        .updateTable('provisioner_jobs')
+        .set({ status: 'canceled' })
+        .where('id', 'in', [...stuck, behind])
+        .execute();
+    }
+  });
 });

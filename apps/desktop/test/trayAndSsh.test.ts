@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../src/main/api/daemonClient';
+import { parseDeepLink } from '../src/main/deepLinks/deepLink';
 import { DaemonProcess, untilRunning, waitFor } from './support/daemonProcess';
 import { actionItem, desktopMain, workspaceItem } from './support/desktopWorld';
 
@@ -144,5 +145,40 @@ describe('the desktop against a real daemon', () => {
     await waitFor('the include file to drop scratch', () =>
       fs.readFileSync(include, 'utf8').includes('warren.scratch') ? undefined : true,
     );
+  });
+
+  it('a deep link naming another saved server switches to it and opens the workspace in VS Code', async () => {
+    const other = await DaemonProcess.start();
+    try {
+      await world.main.addDeployment({ url: other.url, token: (await other.owner()).token, name: 'Other' });
+      await world.main.workspaceState()?.until((s) => s.connection === 'connected');
+      let menu = world.main.trayMenu();
+      expect(menu.tooltip).toBe('Warren — Other: 0 running');
+      expect(workspaceItem(menu.items, 'dev')).toBeUndefined();
+      const servers = menu.items.find((item) => item.type === 'submenu' && item.label === 'Switch server');
+      expect(servers).toMatchObject({ items: [{ label: 'Laptop', enabled: true }, { label: '✓ Other' }] });
+
+      world.platform.opened.length = 0;
+      const link = `warren://open?workspace=dev&deployment=${encodeURIComponent(`${daemon.url}/`)}&action=vscode`;
+      await world.main.followDeepLink(parseDeepLink(link));
+      expect(world.main.deployments.active()?.name).toBe('Laptop');
+      menu = world.main.trayMenu();
+      expect(workspaceItem(menu.items, 'dev')?.label).toBe('● dev');
+      expect(world.platform.opened).toEqual([
+        expect.stringMatching(/^vscode:\/\/vscode-remote\/ssh-remote\+warren\.dev\/.+/),
+      ]);
+
+      await expect(world.main.followDeepLink(parseDeepLink('warren://open?workspace=nope'))).rejects.toThrow(
+        'There is no workspace named "nope".',
+      );
+      await expect(
+        world.main.followDeepLink(
+          parseDeepLink('warren://open?workspace=dev&deployment=https%3A%2F%2Felsewhere.example'),
+        ),
+      ).rejects.toThrow('This desktop is not signed in to https://elsewhere.example; sign in to it first.');
+      expect(world.main.deployments.active()?.name).toBe('Laptop');
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -15,6 +15,7 @@ export const TERMINAL: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'
 /** A job whose runner vanished is retried once, then failed: provisioners are idempotent. */
 export const MAX_ATTEMPTS = 2;
 const MAX_LINE = 4096;
+const ACQUIRE_PAGE = 50;
 
 function tagsMatch(required: Record<string, string>, offered: Record<string, string>): boolean {
   return Object.entries(required).every(([k, v]) => offered[k] === v);
@@ -76,31 +77,46 @@ export class JobQueue {
     offeredTags: Record<string, string>,
     leaseMs: number,
   ): Promise<Job | undefined> {
-    const candidates = await this.db.kysely
-      .selectFrom('provisioner_jobs')
-      .selectAll()
-      .where('status', '=', 'pending')
-      .orderBy('created_at')
-      .limit(50)
-      .execute();
-    for (const job of candidates) {
-      if (!tagsMatch(JSON.parse(job.tags), offeredTags)) continue;
-      const now = this.now();
-      const taken = await this.db.kysely
-        .updateTable('provisioner_jobs')
-        .set((eb) => ({
-          status: 'running',
-          worker_id: workerId,
-          lease_expires_at: now + leaseMs,
-          started_at: now,
-          attempts: eb('attempts', '+', 1),
-        }))
-        .where('id', '=', job.id)
+    // Page through the oldest first: jobs whose tags no runner offers must not hide the ones behind them.
+    let after: Pick<Job, 'created_at' | 'id'> | undefined;
+    for (;;) {
+      const from = after;
+      const candidates = await this.db.kysely
+        .selectFrom('provisioner_jobs')
+        .selectAll()
         .where('status', '=', 'pending')
-        .executeTakeFirst();
-      if (Number(taken.numUpdatedRows) === 1) return this.get(job.id);
+        .$if(from !== undefined, (query) =>
+          query.where((eb) =>
+            eb.or([
+              eb('created_at', '>', from?.created_at ?? 0),
+              eb.and([eb('created_at', '=', from?.created_at ?? 0), eb('id', '>', from?.id ?? '')]),
+            ]),
+          ),
+        )
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(ACQUIRE_PAGE)
+        .execute();
+      for (const job of candidates) {
+        if (!tagsMatch(JSON.parse(job.tags), offeredTags)) continue;
+        const now = this.now();
+        const taken = await this.db.kysely
+          .updateTable('provisioner_jobs')
+          .set((eb) => ({
+            status: 'running',
+            worker_id: workerId,
+            lease_expires_at: now + leaseMs,
+            started_at: now,
+            attempts: eb('attempts', '+', 1),
+          }))
+          .where('id', '=', job.id)
+          .where('status', '=', 'pending')
+          .executeTakeFirst();
+        if (Number(taken.numUpdatedRows) === 1) return this.get(job.id);
+      }
+      if (candidates.length < ACQUIRE_PAGE) return undefined;
+      after = candidates.at(-1);
     }
-    return undefined;
   }
 
   /** Extends the lease; says whether the runner still owns the job and whether cancel was asked. */

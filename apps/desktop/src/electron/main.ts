@@ -29,6 +29,12 @@ import type { TrayItem, TrayMenu } from '../main/tray/trayActions';
 const API_PORT_CHANNEL = 'warren:api-port';
 const resources = app.isPackaged ? process.resourcesPath : path.join(app.getAppPath(), 'build');
 const dist = path.join(app.getAppPath(), 'dist');
+// OpenSSH starts the proxy script with the app binary as plain Node, which may not load an ES
+// module from inside app.asar: electron-builder.yml unpacks it next to the archive.
+const proxyScript = path.join(
+  app.isPackaged ? path.join(`${app.getAppPath()}.unpacked`, 'dist') : dist,
+  'warren-ssh-proxy.mjs',
+);
 
 if (!app.requestSingleInstanceLock()) {
   // Another Warren is running: it receives our argv (a deep link, say) through 'second-instance'.
@@ -79,7 +85,7 @@ async function run(): Promise<void> {
     // OpenSSH runs this app's own binary as plain Node to carry SSH bytes to the running app.
     proxy: {
       runtime: process.execPath,
-      script: path.join(dist, 'warren-ssh-proxy.mjs'),
+      script: proxyScript,
       env: { ELECTRON_RUN_AS_NODE: '1' },
     },
     platform: {
@@ -104,13 +110,15 @@ async function run(): Promise<void> {
     },
   });
 
+  // On macOS a link that launches the app arrives (open-url) before the app is ready: links wait
+  // until the saved deployment is open, or they would all read "sign in first".
+  let started: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    started = resolve;
+  });
   const followLink = (link: string | undefined) => {
     if (!link) return;
-    try {
-      void main.followDeepLink(parseDeepLink(link)).catch((error: Error) => showError(error));
-    } catch (error) {
-      showError(error as Error);
-    }
+    void ready.then(() => main.followDeepLink(parseDeepLink(link))).catch((error: Error) => showError(error));
   };
   const showError = (error: Error) => {
     log.warn('action failed', { error: error.message });
@@ -163,6 +171,7 @@ async function run(): Promise<void> {
   main.on('change', () => render(main.trayMenu()));
   await main.start();
   render(main.trayMenu());
+  started();
 
   // First launch: start at login, as a tray app should; a person's later choice in the OS wins.
   const firstRun = path.join(app.getPath('userData'), '.launched');
