@@ -118,6 +118,7 @@ const samples: Record<string, () => Record<string, unknown> | undefined> = {
   'chats.send': () => ({ chatId: SAMPLE_CHAT, text: 'hello' }),
   'chats.edit': () => ({ chatId: SAMPLE_CHAT, messageId: SAMPLE_CHAT, text: 'hello' }),
   'chats.interrupt': () => ({ chatId: SAMPLE_CHAT }),
+  'chats.summarize': () => ({ chatId: SAMPLE_CHAT }),
   'chats.watch': () => ({ chatId: SAMPLE_CHAT }),
   'wireguard.registerDevice': () => ({ deviceId: 'sample', publicKey: sampleWireguardKey() }),
   'wireguard.removeDevice': () => ({ deviceId: 'sample' }),

@@ -92,6 +92,7 @@ const EXPECTED: Record<string, readonly [Verdict, Verdict, Verdict, Verdict, Ver
   'chats.send':            [N,       Y,    Y,         Y,             Y,      Y],
   'chats.edit':            [N,       Y,    Y,         Y,             Y,      Y],
   'chats.interrupt':       [N,       Y,    Y,         Y,             Y,      Y],
+  'chats.summarize':       [N,       Y,    Y,         Y,             Y,      Y],
   'chats.watch':           [N,       Y,    Y,         Y,             Y,      Y],
   // Only external provisioners, with a provisioner key: no user, whatever their roles.
   'wireguard.registerDevice':[N,     Y,    Y,         Y,             Y,      Y],
@@ -237,6 +238,7 @@ describe.each(dialects)('who may call what, over HTTP on %s', (dialect) => {
     'chats.send': () => ({ input: { chatId: NO_CHAT, text: 'hello' } }),
     'chats.edit': () => ({ input: { chatId: NO_CHAT, messageId: NO_CHAT, text: 'hello' } }),
     'chats.interrupt': () => ({ input: { chatId: NO_CHAT } }),
+    'chats.summarize': () => ({ input: { chatId: NO_CHAT } }),
     'chats.watch': () => ({ input: { chatId: NO_CHAT } }),
     // A device of the caller's own (a fresh key each time) and a workspace that does not exist.
     'wireguard.registerDevice': () => ({ input: { deviceId: 'matrix', publicKey: sampleWireguardKey() } }),

@@ -94,6 +94,7 @@ export const procedurePolicy: Readonly<Record<string, Rule>> = {
   'chats.send': signedIn,
   'chats.edit': signedIn,
   'chats.interrupt': signedIn,
+  'chats.summarize': signedIn,
   'chats.watch': signedIn,
   // WireGuard: a device is the caller's own; openTunnel checks the workspace (authorizeWorkspace).
   'wireguard.registerDevice': signedIn,

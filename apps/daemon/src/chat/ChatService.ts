@@ -3,6 +3,7 @@ import {
   type Chat,
   type ChatMessage,
   type ChatStreamEvent,
+  type ChatSummary,
   type createChatInput,
   messageText,
   WarrenError,
@@ -19,6 +20,7 @@ import { ChatModelRouter } from './ChatModelRouter';
 import { ChatStore } from './ChatStore';
 import * as q from './chatQueries';
 import { PARENT_STOPPED_NOTE, recoverTurns } from './chatRecovery';
+import { ChatSummaries } from './chatSummary';
 import { ChatTitles } from './chatTitle';
 import { toChat } from './chatViews';
 import { subagentTools } from './subagentTools';
@@ -54,6 +56,7 @@ export class ChatService {
   readonly #runner: TurnRunner;
   readonly #models: ChatModelRouter;
   readonly #titles: ChatTitles;
+  readonly #summaries: ChatSummaries;
   readonly #now: () => number;
   /** Chats whose worker is running a turn or about to. */
   readonly #working = new Set<ChatLive>();
@@ -67,6 +70,7 @@ export class ChatService {
     this.#store = new ChatStore(deps.db, this.#now);
     this.#models = new ChatModelRouter(deps.gateway, options.directProvider ?? false);
     this.#titles = new ChatTitles(this.#models, this.#store, deps.log);
+    this.#summaries = new ChatSummaries(deps.db, this.#models, this.#store, this.#now);
     this.#runner = new TurnRunner(
       deps.db,
       this.#store,
@@ -91,6 +95,7 @@ export class ChatService {
   /** Stops every running turn (each is recorded as interrupted) and waits for them to finish. */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#summaries.close();
     const workers = [...this.#working].map((live) => {
       live.holds += 1;
       live.turnAbort?.abort(SHUTDOWN_NOTE);
@@ -255,6 +260,15 @@ export class ChatService {
         this.#unhold(live);
       }
     });
+  }
+
+  /**
+   * A short summary of the conversation so far, by the small model, as the caller (their API key
+   * on the gateway's record); stored on the chat, where its watchers see it. Each call writes a
+   * new one. Asking is acting on the chat (a model call on its record): write access.
+   */
+  async summarize(actor: Actor, chatId: string, signal?: AbortSignal): Promise<ChatSummary> {
+    return this.#with(actor, chatId, 'write', (live) => this.#summaries.summarize(live, actor, signal));
   }
 
   /** The chat's snapshot, then each delta as it happens, until `signal` aborts or the chat is deleted. */

@@ -175,6 +175,16 @@ export class ChatStore {
     live.emit({ type: 'chat', chat: { ...live.chat, status: chatStatus, updatedAt } });
   }
 
+  /** The chat's new summary; watchers get it as a chat delta (updatedAt unchanged: see setSummary). */
+  async saveSummary(live: ChatLive, text: string, upToSeq: number): Promise<void> {
+    const at = this.now();
+    await q.setSummary(this.db.kysely, live.chat.id, { text, upToSeq, at });
+    live.emit({
+      type: 'chat',
+      chat: { ...live.chat, summary: { text, upToSeq, createdAt: new Date(at).toISOString() } },
+    });
+  }
+
   async updateChat(live: ChatLive, change: Partial<Pick<ChatsTable, 'status' | 'title'>>): Promise<void> {
     const now = this.now();
     await q.updateChat(this.db.kysely, live.chat.id, change, now);

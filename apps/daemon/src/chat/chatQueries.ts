@@ -16,7 +16,8 @@ function chatsWithNames(db: Db) {
     .select(['users.username as owner', 'workspaces.name as workspace']);
 }
 
-export type ChatInsert = Selectable<ChatsTable>;
+/** A new chat: it has no summary until someone asks for one. */
+export type ChatInsert = Omit<Selectable<ChatsTable>, 'summary' | 'summary_seq' | 'summarized_at'>;
 
 export async function insertChat(db: Db, row: ChatInsert): Promise<void> {
   await db.insertInto('chats').values(row).execute();
@@ -46,6 +47,19 @@ export async function updateChat(
   await db
     .updateTable('chats')
     .set({ ...change, updated_at: now })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Leaves updated_at alone: a summary is not activity, and must not lift the chat in the list. */
+export async function setSummary(
+  db: Db,
+  id: string,
+  summary: { text: string; upToSeq: number; at: number },
+): Promise<void> {
+  await db
+    .updateTable('chats')
+    .set({ summary: summary.text, summary_seq: summary.upToSeq, summarized_at: summary.at })
     .where('id', '=', id)
     .execute();
 }

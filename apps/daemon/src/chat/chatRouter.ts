@@ -49,6 +49,12 @@ export const chatRouter = router({
     return ctx.services.chats.interrupt(ctx.actor, input.chatId);
   }),
 
+  /** A short summary of the conversation so far (the small model), stored on the chat. */
+  summarize: authedProcedure.input(chatRefInput).mutation(({ ctx, input, signal }) => {
+    ctx.audit.target = { type: 'chat', id: input.chatId };
+    return ctx.services.chats.summarize(ctx.actor, input.chatId, signal);
+  }),
+
   /** The chat as it is (the running turn included), then every delta, in order. */
   watch: authedProcedure
     .input(watchChatInput)

@@ -1,12 +1,11 @@
 import { messageText } from '@warren/core';
-import { generateText } from 'ai';
 import type { Actor } from '../auth/policy';
 import type { Logger } from '../log/logger';
 import { describeError } from './AssistantDraft';
 import type { ChatLive } from './ChatLive';
 import type { ChatModelRouter } from './ChatModelRouter';
 import type { ChatStore } from './ChatStore';
-import { scrubber } from './scrub';
+import { askSmallModel } from './smallModel';
 
 const TITLE_PROMPT =
   'Write a title of at most six words for a conversation that starts with the message below. Answer with the title only.';
@@ -63,21 +62,17 @@ export async function generateTitle(
   if (live.chat.title !== null) return;
   const first = live.messages.find((m) => m.role === 'user');
   if (!first) return;
-  const model = await models.small(await models.require(live.chat.model, actor.roles), actor.roles);
-  const routed = await models.route({ actor, chatId: live.chat.id, model });
-  let text: string;
-  try {
-    ({ text } = await generateText({
-      model: routed.model,
+  const text = await askSmallModel(
+    models,
+    {
+      actor,
+      chatId: live.chat.id,
+      chatModel: live.chat.model,
       system: TITLE_PROMPT,
       prompt: messageText(first).slice(0, 4000),
-      maxRetries: 0,
-      abortSignal: signal,
-    }));
-  } catch (error) {
-    // The message only, scrubbed: an SDK error also carries the request body (the conversation).
-    throw new Error(scrubber(routed.secrets)(describeError(error)));
-  }
+    },
+    signal,
+  );
   const title = text
     .replace(/\s+/g, ' ')
     .replace(/^["']|["']$/g, '')

@@ -13,6 +13,14 @@ export function toChat(row: ChatRow): Chat {
     modelOverride: row.model_override,
     systemPrompt: row.system_prompt,
     title: row.title,
+    summary:
+      row.summary === null
+        ? null
+        : {
+            text: row.summary,
+            upToSeq: Number(row.summary_seq),
+            createdAt: new Date(Number(row.summarized_at)).toISOString(),
+          },
     parentChatId: row.parent_chat_id,
     apiKeyId: row.api_key_id,
     status: row.status,

@@ -276,6 +276,10 @@ export interface ChatsTable {
   status: 'idle' | 'running' | 'error';
   created_at: number;
   updated_at: number;
+  /** The latest summary (small model, on request), the seq of the last message it covers, when written. */
+  summary: string | null;
+  summary_seq: number | null;
+  summarized_at: number | null;
 }
 
 export interface ChatMessagesTable {

@@ -10,6 +10,7 @@ const chat: Chat = {
   modelOverride: null,
   systemPrompt: null,
   title: null,
+  summary: null,
   parentChatId: null,
   apiKeyId: 'k',
   status: 'running',

@@ -80,6 +80,16 @@ export const chatMessageSchema = z
   .strict();
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
+/**
+ * A short summary of a chat's conversation, written by the provider's small model when someone
+ * asks for one. `upToSeq` is the last message it covers: a chat that has moved on since shows a
+ * summary of its beginning, and a client can say so.
+ */
+export const chatSummarySchema = z
+  .object({ text: z.string(), upToSeq: z.number().int(), createdAt: z.string() })
+  .strict();
+export type ChatSummary = z.infer<typeof chatSummarySchema>;
+
 export const chatSchema = z
   .object({
     id: z.string(),
@@ -90,6 +100,7 @@ export const chatSchema = z
     modelOverride: z.string().nullable(),
     systemPrompt: z.string().nullable(),
     title: z.string().nullable(),
+    summary: chatSummarySchema.nullable(),
     parentChatId: z.string().nullable(),
     apiKeyId: z.string().nullable(),
     status: z.enum(chatStatuses),

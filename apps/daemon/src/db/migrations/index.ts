@@ -5,6 +5,7 @@ import * as workspaces from './0002_workspaces';
 import * as aiGateway from './0003_ai_gateway';
 import * as tunnels from './0004_tunnels';
 import * as chats from './0005_chats';
+import * as chatSummaries from './0006_chat_summaries';
 
 export interface Migration {
   name: string;
@@ -18,4 +19,5 @@ export const migrations: Migration[] = [
   { name: '0003_ai_gateway', up: aiGateway.up },
   { name: '0004_tunnels', up: tunnels.up },
   { name: '0005_chats', up: chats.up },
+  { name: '0006_chat_summaries', up: chatSummaries.up },
 ];
