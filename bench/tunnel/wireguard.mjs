@@ -163,10 +163,9 @@ if (isMain) {
       return 0;
     }
     const forward = await measureWireguardForward(options);
-    const raw = rows.find((r) => /raw wireguard-go/.test(r.name));
     const forwardLine = forward.skipped
       ? `WireGuard port forward: not measured: ${forward.skipped}.`
-      : `WireGuard port forward: ${forward.mbps.toFixed(0)} MB/s, ${fmtRatio(forward.mbps / (raw?.mbps ?? Number.NaN))} of raw wireguard-go (${forward.detail})`;
+      : `WireGuard port forward: ${forward.mbps.toFixed(0)} MB/s, ${fmtRatio(forward.share)} of raw wireguard-go between the same namespaces (${forward.bareMbps.toFixed(0)} MB/s; ${forward.detail})`;
     process.stdout.write(
       `${machineLine()}, ${options.seconds} s per row, sender and receiver in separate network namespaces\n` +
         `${loadLine(load)}\n\n${formatWireguardRows(rows)}\n\n${forwardLine}\n`,
