@@ -74,6 +74,47 @@ describe('spliceSockets', () => {
     expect(await counted).toBe(createHash('sha256').update(payload).digest('hex'));
   });
 
+  it('a bulk stream into a reader that keeps stalling arrives whole, and small messages still pass at once', async () => {
+    const payload = randomBytes(12 * 1024 * 1024);
+    let counted: Promise<string> = Promise.resolve('');
+    const serverPort = await listen((socket) => {
+      const hash = createHash('sha256');
+      counted = new Promise((resolve) => {
+        // Stalls every few chunks, so the splice meets backpressure while it rests between gulps.
+        let chunks = 0;
+        socket.on('data', (chunk) => {
+          hash.update(chunk);
+          if (++chunks % 4 === 0) {
+            socket.pause();
+            setTimeout(() => socket.resume(), 2);
+          }
+        });
+        socket.on('end', () => {
+          resolve(hash.digest('hex'));
+          socket.end();
+        });
+      });
+    });
+    const port = await proxyTo(serverPort);
+    const client = net.connect({ host: '127.0.0.1', port });
+    client.end(payload);
+    await closed(client);
+    expect(await counted).toBe(createHash('sha256').update(payload).digest('hex'));
+
+    // An echo server behind the splice: 50 one-line round trips, each answered before the next.
+    const echoPort = await proxyTo(await listen((socket) => socket.pipe(socket)));
+    const chat = net.connect({ host: '127.0.0.1', port: echoPort, noDelay: true });
+    for (let i = 0; i < 50; i++) {
+      const line = `line ${i}\n`;
+      const echoed = new Promise<string>((resolve) =>
+        chat.once('data', (chunk) => resolve(chunk.toString())),
+      );
+      chat.write(line);
+      expect(await echoed).toBe(line);
+    }
+    chat.destroy();
+  });
+
   it('a reset on one side tears the other down at once', async () => {
     let serverSide: net.Socket | undefined;
     const serverPort = await listen((socket) => {

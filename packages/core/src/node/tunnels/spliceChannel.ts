@@ -48,7 +48,45 @@ export function spliceSockets(a: net.Socket, b: net.Socket): void {
     // pipe ends `to` when `from` ends, after what `from` sent; with allowHalfOpen each socket
     // destroys itself once it has both read and written its end.
     from.pipe(to);
+    readInGulpsUnderBulk(from, to);
   }
+}
+
+/** Bytes within one GULP_WINDOW_MS that mark a stream as bulk. */
+const BULK_BYTES = 128 * 1024;
+const GULP_WINDOW_MS = 2;
+/** How long a bulk stream's reading rests after a small read, for the kernel to gather more. */
+const GULP_REST_MS = 1;
+/** A read at least this big already is a gulp. */
+const GULP_BYTES = 48 * 1024;
+
+/**
+ * Under bulk load (a download, a copy), a socket fed by a tunnel device delivers a few KiB per
+ * wake-up: one read and one write syscall, and a trip through the stream machinery, for each
+ * few packets. Resting 1 ms after a small read of a bulk stream lets the kernel gather up to a
+ * full 64 KiB read. Interactive traffic never reaches BULK_BYTES in GULP_WINDOW_MS and is never
+ * delayed.
+ */
+function readInGulpsUnderBulk(from: net.Socket, to: net.Socket): void {
+  let windowStart = 0;
+  let windowBytes = 0;
+  let resting = false;
+  from.on('data', (chunk: Buffer) => {
+    const now = performance.now();
+    if (now - windowStart > GULP_WINDOW_MS) {
+      windowStart = now;
+      windowBytes = 0;
+    }
+    windowBytes += chunk.length;
+    if (resting || windowBytes < BULK_BYTES || chunk.length >= GULP_BYTES) return;
+    resting = true;
+    from.pause();
+    setTimeout(() => {
+      resting = false;
+      // While the destination is full, pipe holds the pause and resumes on its drain.
+      if (!from.destroyed && from.readableFlowing === false && !to.writableNeedDrain) from.resume();
+    }, GULP_REST_MS);
+  });
 }
 
 /** Ends the socket after its buffered writes, then destroys it; at most FLUSH_TIMEOUT_MS. */
