@@ -70,6 +70,17 @@ const countRows = async (db: Db) =>
     ).n,
   );
 
+/** Every row was stored and reported written, once; returns the stored row `rows[index]`. */
+async function expectAllWritten(db: Db, rows: InterceptionRow[], written: string[], index: number) {
+  expect(await countRows(db)).toBe(rows.length);
+  expect(written.sort()).toEqual(rows.map((r) => r.id).sort());
+  return db.kysely
+    .selectFrom('gateway_interceptions')
+    .selectAll()
+    .where('id', '=', rows[index]?.id as string)
+    .executeTakeFirstOrThrow();
+}
+
 describe('InterceptionRecorder on a SQLite file', () => {
   it('has every recorded call in the database once close() returns, each reported written after commit', async () => {
     const { db } = await sqliteFile();
@@ -80,13 +91,7 @@ describe('InterceptionRecorder on a SQLite file', () => {
     const rows = Array.from({ length: 250 }, () => row());
     for (const r of rows) recorder.record(r);
     await recorder.close();
-    expect(await countRows(db)).toBe(250);
-    expect(written.sort()).toEqual(rows.map((r) => r.id).sort());
-    const stored = await db.kysely
-      .selectFrom('gateway_interceptions')
-      .selectAll()
-      .where('id', '=', rows[0]?.id as string)
-      .executeTakeFirstOrThrow();
+    const stored = await expectAllWritten(db, rows, written, 0);
     expect(stored).toMatchObject({
       output_tokens: 9,
       cost_pico_usd: 22_800_000,
@@ -174,13 +179,7 @@ describe('InterceptionRecorder on PostgreSQL', () => {
       await sumSpend(db.kysely, 'user-1', dayStart, monthStart),
     );
     await recorder.close();
-    expect(await countRows(db)).toBe(250);
-    expect(written.sort()).toEqual(rows.map((r) => r.id).sort());
-    const stored = await db.kysely
-      .selectFrom('gateway_interceptions')
-      .selectAll()
-      .where('id', '=', rows[1]?.id as string)
-      .executeTakeFirstOrThrow();
+    const stored = await expectAllWritten(db, rows, written, 1);
     expect(stored).toMatchObject({
       time: dayStart + 1,
       cost_pico_usd: 1_001,

@@ -29,6 +29,33 @@ function closed(socket: net.Socket): Promise<void> {
   return new Promise((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
 }
 
+/** Sends `bytes` random bytes through a splice and ends; the server's hash must match. */
+async function expectBulkArrivesWhole(bytes: number, { stallEvery = 0 } = {}): Promise<void> {
+  const payload = randomBytes(bytes);
+  let counted: Promise<string> = Promise.resolve('');
+  const serverPort = await listen((socket) => {
+    const hash = createHash('sha256');
+    let chunks = 0;
+    counted = new Promise((resolve) => {
+      socket.on('data', (chunk) => {
+        hash.update(chunk);
+        if (stallEvery && ++chunks % stallEvery === 0) {
+          socket.pause();
+          setTimeout(() => socket.resume(), 2);
+        }
+      });
+      socket.on('end', () => {
+        resolve(hash.digest('hex'));
+        socket.end();
+      });
+    });
+  });
+  const client = net.connect({ host: '127.0.0.1', port: await proxyTo(serverPort) });
+  client.end(payload);
+  await closed(client);
+  expect(await counted).toBe(createHash('sha256').update(payload).digest('hex'));
+}
+
 describe('spliceSockets', () => {
   it('a client that shuts down its sending side still gets the whole answer, and both sockets close', async () => {
     const answer = randomBytes(3 * 1024 * 1024);
@@ -55,51 +82,12 @@ describe('spliceSockets', () => {
   });
 
   it('bulk bytes arrive whole when the sender ends right after its last write', async () => {
-    const payload = randomBytes(16 * 1024 * 1024);
-    let counted: Promise<string> = Promise.resolve('');
-    const serverPort = await listen((socket) => {
-      const hash = createHash('sha256');
-      counted = new Promise((resolve) => {
-        socket.on('data', (chunk) => hash.update(chunk));
-        socket.on('end', () => {
-          resolve(hash.digest('hex'));
-          socket.end();
-        });
-      });
-    });
-    const port = await proxyTo(serverPort);
-    const client = net.connect({ host: '127.0.0.1', port });
-    client.end(payload);
-    await closed(client);
-    expect(await counted).toBe(createHash('sha256').update(payload).digest('hex'));
+    await expectBulkArrivesWhole(16 * 1024 * 1024);
   });
 
   it('a bulk stream into a reader that keeps stalling arrives whole, and small messages still pass at once', async () => {
-    const payload = randomBytes(12 * 1024 * 1024);
-    let counted: Promise<string> = Promise.resolve('');
-    const serverPort = await listen((socket) => {
-      const hash = createHash('sha256');
-      counted = new Promise((resolve) => {
-        // Stalls every few chunks, so the splice meets backpressure while it rests between gulps.
-        let chunks = 0;
-        socket.on('data', (chunk) => {
-          hash.update(chunk);
-          if (++chunks % 4 === 0) {
-            socket.pause();
-            setTimeout(() => socket.resume(), 2);
-          }
-        });
-        socket.on('end', () => {
-          resolve(hash.digest('hex'));
-          socket.end();
-        });
-      });
-    });
-    const port = await proxyTo(serverPort);
-    const client = net.connect({ host: '127.0.0.1', port });
-    client.end(payload);
-    await closed(client);
-    expect(await counted).toBe(createHash('sha256').update(payload).digest('hex'));
+    // The reader stalls every few chunks, so the splice meets backpressure while it rests between gulps.
+    await expectBulkArrivesWhole(12 * 1024 * 1024, { stallEvery: 4 });
 
     // An echo server behind the splice: 50 one-line round trips, each answered before the next.
     const echoPort = await proxyTo(await listen((socket) => socket.pipe(socket)));
