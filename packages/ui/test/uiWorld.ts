@@ -56,3 +56,50 @@ export function uiWorld(): UiWorld {
   });
   return world;
 }
+
+/** First-run setup through the screen: the owner account, signed in, on the empty workspaces page. */
+export async function createFirstOwner(page: Page, url: string, username: string, password: string) {
+  await page.goto(url);
+  await page.getByRole('heading', { name: 'Welcome to Warren' }).waitFor();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Email').fill(`${username}@example.com`);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create owner account' }).click();
+  await page.getByRole('heading', { name: 'No workspaces yet' }).waitFor();
+}
+
+/** Signs in on the sign-in screen at `url`. */
+export async function signIn(page: Page, url: string, username: string, password: string) {
+  await page.goto(url);
+  await page.getByLabel('Username or email').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Workspaces', level: 1 }).waitFor();
+}
+
+/** As an owner: the fake provider as "openai" with its central key, and `models` of it, through Admin → AI providers. */
+export async function addFakeProvider(
+  page: Page,
+  world: Pick<UiWorld, 'fake' | 'upstreamKey'>,
+  models: string[],
+) {
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name: 'AI providers', exact: true })
+    .click();
+  await page.getByRole('button', { name: 'Add provider' }).click();
+  const provider = page.getByRole('dialog', { name: 'Add AI provider' });
+  await provider.getByLabel('Name').fill('openai');
+  await provider.getByLabel('Base URL').fill(`${world.fake.url}/v1`);
+  await provider.getByLabel('Central API key').fill(world.upstreamKey);
+  await provider.getByRole('button', { name: 'Add provider' }).click();
+  await page.getByRole('cell', { name: 'openai', exact: true }).first().waitFor();
+  for (const name of models) {
+    await page.getByRole('button', { name: 'Add model' }).click();
+    const model = page.getByRole('dialog', { name: 'Add model' });
+    await model.getByLabel('Provider').fill('openai');
+    await model.getByLabel('Model name').fill(name);
+    await model.getByRole('button', { name: 'Save model' }).click();
+    await page.getByRole('cell', { name: `openai/${name}`, exact: true }).waitFor();
+  }
+}

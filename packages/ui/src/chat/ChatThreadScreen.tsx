@@ -2,6 +2,7 @@ import { type FormEvent, type KeyboardEvent, type RefObject, useEffect, useRef, 
 import { useMutation } from '../api/hooks';
 import { Button, ErrorMessage, LoadingBlock, Page, StatusBadge, TextAreaField } from '../design';
 import { ChatMessageView } from './ChatMessageView';
+import { ChatSummaryView, useChatSummary } from './ChatSummaryView';
 import { useChat } from './useChat';
 
 /** One chat, streaming: messages as they grow, tool calls as cards, a queue, and interrupt. */
@@ -10,6 +11,7 @@ export default function ChatThreadScreen({ chatId }: { chatId: string }) {
   const [text, setText] = useState('');
   const send = useMutation((api, input: { chatId: string; text: string }) => api.chats.send.mutate(input));
   const interrupt = useMutation((api, id: string) => api.chats.interrupt.mutate({ chatId: id }));
+  const summary = useChatSummary(chatId, state?.chat.summary, state?.messages.length ?? 0);
   const bottom = useRef<HTMLDivElement>(null);
   const follow = useFollowBottom(bottom);
   const lastLength = state?.messages.reduce((n, m) => n + m.parts.length, 0);
@@ -58,6 +60,9 @@ export default function ChatThreadScreen({ chatId }: { chatId: string }) {
       actions={
         <>
           <StatusBadge status={state.chat.status} />
+          <Button pending={summary.pending} onClick={summary.summarize}>
+            Summarize
+          </Button>
           {running ? (
             <Button variant="danger" pending={interrupt.pending} onClick={() => interrupt.run(chatId)}>
               Interrupt
@@ -71,6 +76,7 @@ export default function ChatThreadScreen({ chatId }: { chatId: string }) {
         {state.chat.workspace ? ` in workspace ${state.chat.workspace}` : ', without a workspace'}
       </p>
       <ErrorMessage>{error ?? interrupt.error}</ErrorMessage>
+      <ChatSummaryView request={summary} messages={state.messages} />
       {/* Busy during a turn: a screen reader reads the finished answer, not every token. */}
       <div className="chat-log" role="log" aria-label="Conversation" aria-busy={running}>
         {state.messages.map((m) => (
