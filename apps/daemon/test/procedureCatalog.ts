@@ -120,6 +120,7 @@ const samples: Record<string, () => Record<string, unknown> | undefined> = {
   'chats.interrupt': () => ({ chatId: SAMPLE_CHAT }),
   'chats.summarize': () => ({ chatId: SAMPLE_CHAT }),
   'chats.watch': () => ({ chatId: SAMPLE_CHAT }),
+  'wireguard.status': none,
   'wireguard.registerDevice': () => ({ deviceId: 'sample', publicKey: sampleWireguardKey() }),
   'wireguard.removeDevice': () => ({ deviceId: 'sample' }),
   'wireguard.map': () => ({ deviceId: 'sample' }),

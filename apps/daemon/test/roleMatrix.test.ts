@@ -95,6 +95,7 @@ const EXPECTED: Record<string, readonly [Verdict, Verdict, Verdict, Verdict, Ver
   'chats.summarize':       [N,       Y,    Y,         Y,             Y,      Y],
   'chats.watch':           [N,       Y,    Y,         Y,             Y,      Y],
   // Only external provisioners, with a provisioner key: no user, whatever their roles.
+  'wireguard.status':      [N,       Y,    Y,         Y,             Y,      Y],
   'wireguard.registerDevice':[N,     Y,    Y,         Y,             Y,      Y],
   'wireguard.removeDevice':[N,       Y,    Y,         Y,             Y,      Y],
   'wireguard.map':         [N,       Y,    Y,         Y,             Y,      Y],
@@ -241,6 +242,7 @@ describe.each(dialects)('who may call what, over HTTP on %s', (dialect) => {
     'chats.summarize': () => ({ input: { chatId: NO_CHAT } }),
     'chats.watch': () => ({ input: { chatId: NO_CHAT } }),
     // A device of the caller's own (a fresh key each time) and a workspace that does not exist.
+    'wireguard.status': () => ({}),
     'wireguard.registerDevice': () => ({ input: { deviceId: 'matrix', publicKey: sampleWireguardKey() } }),
     'wireguard.removeDevice': () => ({ input: { deviceId: 'matrix' } }),
     'wireguard.map': () => ({ input: { deviceId: 'matrix' } }),

@@ -37,6 +37,25 @@ describe('the deployment store', () => {
     expect(JSON.stringify(reopened.list())).not.toContain('token');
   });
 
+  it('keeps the WireGuard choice per deployment across restarts, off by default and after signing in again', () => {
+    const dir = userData();
+    const safe = memorySafeStorage();
+    const store = new DeploymentStore(dir, safe);
+    const work = store.add({ url: 'https://warren.example.com', token: TOKEN });
+    const home = store.add({ url: 'http://127.0.0.1:7080', token: 'home-token-0123456789' });
+    expect(work.wireguard).toBe(false);
+    store.setWireguard(work.id, true);
+    // A new token for the same server keeps the person's choice.
+    store.add({ url: 'https://warren.example.com', token: `${TOKEN}2` });
+    const reopened = new DeploymentStore(dir, safe);
+    expect(reopened.list().map((d) => [d.id, d.wireguard])).toEqual([
+      [work.id, true],
+      [home.id, false],
+    ]);
+    expect(reopened.setWireguard(work.id, false).wireguard).toBe(false);
+    expect(new DeploymentStore(dir, safe).list().some((d) => d.wireguard)).toBe(false);
+  });
+
   it('never writes a token in the clear, and the file is readable by this user only', () => {
     const dir = userData();
     const store = new DeploymentStore(dir, memorySafeStorage());

@@ -4,6 +4,7 @@ import type { Deployment } from '../src/main/deployments/deploymentSchemas';
 import { terminalCommand } from '../src/main/platform/terminalCommand';
 import { buildTrayMenu } from '../src/main/tray/buildTrayMenu';
 import { vscodeUri } from '../src/main/tray/trayActions';
+import type { WorkspaceTunnels } from '../src/main/tunnels/tunnelTypes';
 import type { WorkspaceSnapshot } from '../src/main/workspaces/WorkspaceState';
 import { actionItem, workspaceItem } from './support/desktopWorld';
 
@@ -13,7 +14,15 @@ const deployment = (id: string, active: boolean): Deployment => ({
   url: `https://${id}.example`,
   active,
   addedAt: '2026-01-01T00:00:00Z',
+  wireguard: false,
 });
+/** A running workspace whose agent is ready. */
+const ws = {
+  name: 'dev',
+  owner: 'ann',
+  status: 'running',
+  agent: { lifecycle: 'ready', connected: true },
+} as WorkspaceView;
 const snapshot = (patch: Partial<WorkspaceSnapshot>): WorkspaceSnapshot => ({
   connection: 'connected',
   detail: undefined,
@@ -32,12 +41,6 @@ describe('the tray menu, built as data', () => {
   });
 
   it('shows reconnecting with the offline icon and disables workspace actions meanwhile', () => {
-    const ws = {
-      name: 'dev',
-      owner: 'ann',
-      status: 'running',
-      agent: { lifecycle: 'ready', connected: true },
-    } as WorkspaceView;
     const menu = buildTrayMenu({
       deployments: [deployment('work', true)],
       snapshot: snapshot({ connection: 'reconnecting', workspaces: [ws] }),
@@ -72,6 +75,40 @@ describe('the tray menu, built as data', () => {
       buildTrayMenu({ deployments: [deployment('work', true)], snapshot: snapshot({}), tunnels: new Map() })
         .items,
     ).not.toContainEqual(expect.objectContaining({ label: 'Switch server' }));
+  });
+
+  it('marks forwards over WireGuard, and says in a sentence when WireGuard was asked for but the relay is used', () => {
+    const menu = (tunnels: WorkspaceTunnels) =>
+      workspaceItem(
+        buildTrayMenu({
+          deployments: [deployment('work', true)],
+          snapshot: snapshot({ workspaces: [ws] }),
+          tunnels: new Map([['dev', tunnels]]),
+        }).items,
+        'dev',
+      )?.items ?? [];
+    const forwards = [{ localPort: 8080, remotePort: 3000 }];
+    const notice = 'WireGuard is off: wireguard-go was not found on PATH; using the relay.';
+    const relayed = menu({
+      workspace: 'dev',
+      state: 'connected',
+      detail: undefined,
+      via: 'relay',
+      notice,
+      forwards,
+    });
+    expect(relayed).toContainEqual({ type: 'label', label: 'Ports — forwarding' });
+    expect(relayed).toContainEqual({ type: 'label', label: notice });
+    const wired = menu({
+      workspace: 'dev',
+      state: 'connected',
+      detail: undefined,
+      via: 'wireguard',
+      notice: undefined,
+      forwards,
+    });
+    expect(wired).toContainEqual({ type: 'label', label: 'Ports — forwarding over WireGuard' });
+    expect(wired.filter((item) => item.type === 'label' && item.label.startsWith('WireGuard'))).toEqual([]);
   });
 
   it('opens VS Code on the SSH alias and folder, and terminals with each OS own tool', () => {

@@ -1,6 +1,7 @@
-import net from 'node:net';
+import { checkWireguardHelper } from '@warren/core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../src/main/api/daemonClient';
+import { withBusyLocalPort } from './support/busyLocalPort';
 import { DaemonProcess, freePort, inWorkspace, untilRunning, waitFor } from './support/daemonProcess';
 import { actionItem, desktopMain, workspaceItem } from './support/desktopWorld';
 
@@ -88,10 +89,7 @@ describe('local tunnels: saved port forwards to localhost', () => {
   it('reports a busy local port as a sentence naming it, in the error and the tray', async () => {
     const tunnels = world.main.tunnels();
     await tunnels.close('dev');
-    const busy = net.createServer();
-    const port = await freePort();
-    await new Promise<void>((resolve) => busy.listen(port, '127.0.0.1', resolve));
-    try {
+    await withBusyLocalPort(async (port) => {
       tunnels.addForward('dev', `${port}:${remotePort}`);
       await expect(tunnels.open('dev')).rejects.toThrow(`Local port ${port} is already in use on 127.0.0.1`);
       expect(tunnels.status().get('dev')).toMatchObject({ state: 'failed' });
@@ -101,9 +99,7 @@ describe('local tunnels: saved port forwards to localhost', () => {
       expect(labels).toContain(
         `Ports — stopped: Local port ${port} is already in use on 127.0.0.1; pick another (LOCAL:REMOTE).`,
       );
-    } finally {
-      await new Promise((resolve) => busy.close(resolve));
-    }
+    });
   });
 
   it('refuses a forward that is not LOCAL:REMOTE, and keeps saved forwards per workspace across restarts of the app', () => {
@@ -111,5 +107,32 @@ describe('local tunnels: saved port forwards to localhost', () => {
     expect(() => tunnels.addForward('dev', '80:99999')).toThrow(/is not a port forward; use LOCAL:REMOTE/);
     expect(tunnels.saved('dev').length).toBe(2);
     expect(tunnels.saved('other')).toEqual([]);
+  });
+
+  it('with WireGuard asked for on a server that does not run it, forwards use the relay and say why', async () => {
+    const local = checkWireguardHelper();
+    // This daemon runs without WARREN_WIREGUARD; a machine without the helper says that first.
+    const reason = local.available
+      ? 'the server has WireGuard mode turned off (WARREN_WIREGUARD=1 turns it on)'
+      : local.reason;
+    const notice = `WireGuard is off: ${reason}; using the relay.`;
+    expect(await world.main.setWireguard(true)).toEqual({ on: true, notice });
+    const tunnels = world.main.tunnels();
+    await tunnels.open('dev');
+    expect(tunnels.status().get('dev')).toMatchObject({ state: 'connected', via: 'relay', notice });
+    expect(workspaceItem(world.main.trayMenu().items, 'dev')?.items).toContainEqual({
+      type: 'label',
+      label: notice,
+    });
+    const [forward] = tunnels.saved('dev');
+    expect(await waitFor('the page through the relay', () => page(forward?.localPort ?? 0))).toBe(
+      'served from the workspace',
+    );
+    expect(await world.main.setWireguard(false)).toEqual({ on: false, notice: undefined });
+    expect(tunnels.status().get('dev')).toMatchObject({
+      state: 'connected',
+      via: 'relay',
+      notice: undefined,
+    });
   });
 });

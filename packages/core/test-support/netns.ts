@@ -78,14 +78,37 @@ export class NetnsLab {
     addressB: string,
   ): Promise<{ a: string; b: string }> {
     const n = this.#links++;
-    const a = this.interfaceName(`v${n}a`);
-    const b = this.interfaceName(`v${n}b`);
-    await ip(['link', 'add', a, 'netns', nsA, 'type', 'veth', 'peer', 'name', b, 'netns', nsB]);
-    await ip(['-n', nsA, 'address', 'add', addressA, 'dev', a]);
-    await ip(['-n', nsB, 'address', 'add', addressB, 'dev', b]);
-    await ip(['-n', nsA, 'link', 'set', a, 'up']);
-    await ip(['-n', nsB, 'link', 'set', b, 'up']);
-    return { a, b };
+    return this.#veth(
+      { ns: nsA, name: this.interfaceName(`v${n}a`), address: addressA },
+      { ns: nsB, name: this.interfaceName(`v${n}b`), address: addressB },
+    );
+  }
+
+  /**
+   * A veth pair between the host's own namespace and `ns`, with `hostAddress`/`nsAddress`
+   * (prefixes) on its ends, up: for a process of the test itself that must reach into `ns`.
+   */
+  async connectHost(ns: string, hostAddress: string, nsAddress: string): Promise<{ a: string; b: string }> {
+    const n = this.#links++;
+    return this.#veth(
+      { ns: undefined, name: this.interfaceName(`v${n}h`), address: hostAddress },
+      { ns, name: this.interfaceName(`v${n}n`), address: nsAddress },
+    );
+  }
+
+  /** `ns` undefined is the host's own namespace; deleting either namespace removes the pair. */
+  async #veth(
+    a: { ns: string | undefined; name: string; address: string },
+    b: { ns: string | undefined; name: string; address: string },
+  ): Promise<{ a: string; b: string }> {
+    const into = (ns: string | undefined) => (ns === undefined ? [] : ['netns', ns]);
+    const inNs = (ns: string | undefined) => (ns === undefined ? [] : ['-n', ns]);
+    await ip(['link', 'add', a.name, ...into(a.ns), 'type', 'veth', 'peer', 'name', b.name, ...into(b.ns)]);
+    for (const end of [a, b]) {
+      await ip([...inNs(end.ns), 'address', 'add', end.address, 'dev', end.name]);
+      await ip([...inNs(end.ns), 'link', 'set', end.name, 'up']);
+    }
+    return { a: a.name, b: b.name };
   }
 
   /** Starts a process inside `ns`; it is killed at cleanup if still running. */

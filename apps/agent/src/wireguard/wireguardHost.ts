@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import path from 'node:path';
+import { findOnPath } from '@warren/core/node';
 
 /**
  * Why this host cannot run WireGuard mode, or undefined when it can: wireguard-go must be on
@@ -13,19 +13,5 @@ export function wireguardUnavailableReason(env: NodeJS.ProcessEnv = process.env)
   if (!fs.existsSync('/dev/net/tun')) return '/dev/net/tun is missing, so no TUN device can be made';
   if (!findOnPath('wireguard-go', env.PATH)) return 'wireguard-go is not installed';
   if (!findOnPath('ip', env.PATH)) return 'ip (iproute2) is not installed';
-  return undefined;
-}
-
-export function findOnPath(binary: string, searchPath = process.env.PATH ?? ''): string | undefined {
-  for (const dir of searchPath.split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.join(dir, binary);
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
   return undefined;
 }

@@ -97,6 +97,7 @@ export const procedurePolicy: Readonly<Record<string, Rule>> = {
   'chats.summarize': signedIn,
   'chats.watch': signedIn,
   // WireGuard: a device is the caller's own; openTunnel checks the workspace (authorizeWorkspace).
+  'wireguard.status': signedIn,
   'wireguard.registerDevice': signedIn,
   'wireguard.removeDevice': signedIn,
   'wireguard.map': signedIn,

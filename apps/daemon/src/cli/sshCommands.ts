@@ -9,6 +9,8 @@ import {
   parsePortForward,
   WireguardClientDevice,
   type WorkspaceSsh,
+  wireguardControl,
+  wireguardModeUnavailableReason,
 } from '@warren/core/node';
 import type { Command } from 'commander';
 import { type CliSession, currentSession } from './CliSession';
@@ -32,18 +34,21 @@ async function connector<T>(
   ways: { relay: () => Promise<T>; wireguard: (device: WireguardClientDevice) => Promise<T> },
 ): Promise<{ connect: () => Promise<T>; close: () => Promise<void> }> {
   if (!wireguard) return { connect: ways.relay, close: async () => {} };
-  const api = session.client.wireguard;
+  const control = wireguardControl(session.client.wireguard);
+  // WARREN_WIREGUARD_GO names the wireguard-go binary (default: from PATH).
+  const binary = process.env.WARREN_WIREGUARD_GO?.trim() || undefined;
+  const unavailable = await wireguardModeUnavailableReason(control, binary ? { binary } : {});
+  if (unavailable)
+    throw new WarrenError(
+      'UNAVAILABLE',
+      `Cannot use WireGuard: ${unavailable}; connect without --wireguard.`,
+    );
   // WARREN_WIREGUARD_INTERFACE names the device (default: a random wgc… name).
   const interfaceName = process.env.WARREN_WIREGUARD_INTERFACE?.trim() || undefined;
-  const device = await WireguardClientDevice.start(
-    {
-      registerDevice: (input) => api.registerDevice.mutate(input),
-      openTunnel: (input) => api.openTunnel.mutate(input),
-      ack: (input) => api.ack.mutate(input),
-      removeDevice: (input) => api.removeDevice.mutate(input),
-    },
-    interfaceName ? { interfaceName } : {},
-  );
+  const device = await WireguardClientDevice.start(control, {
+    ...(interfaceName ? { interfaceName } : {}),
+    ...(binary ? { binary } : {}),
+  });
   return { connect: () => ways.wireguard(device), close: () => device.close() };
 }
 

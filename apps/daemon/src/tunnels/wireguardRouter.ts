@@ -1,4 +1,5 @@
 import {
+  noInput,
   openWireguardTunnelInput,
   registerWireguardDeviceInput,
   wireguardAckInput,
@@ -15,6 +16,9 @@ const wireguardOf = (ctx: Context) => ctx.services.wireguard;
  * relay. See WireguardService for how access ends.
  */
 export const wireguardRouter = router({
+  /** Whether this server runs WireGuard mode (WARREN_WIREGUARD=1), asked before a client starts a device. */
+  status: authedProcedure.input(noInput).query(({ ctx }) => ({ enabled: wireguardOf(ctx).enabled })),
+
   registerDevice: authedProcedure.input(registerWireguardDeviceInput).mutation(async ({ ctx, input }) => {
     ctx.audit.target = { type: 'wireguard_device', id: input.deviceId };
     return { map: await wireguardOf(ctx).registerDevice(ctx.actor, input) };

@@ -19,6 +19,11 @@ describe('WireGuard devices through the API', () => {
   });
   afterAll(() => t?.close());
 
+  it('the server says whether it runs WireGuard mode, so a client knows before starting a device', async () => {
+    // startTestDaemon leaves WARREN_WIREGUARD unset: the mode is off.
+    expect(await t.client(owner).wireguard.status.query()).toEqual({ enabled: false });
+  });
+
   it('a registered device gets its own tunnel address in Warren’s range and no peers yet', async () => {
     const { map } = await t
       .client(owner)

@@ -268,8 +268,9 @@ child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
         const [, rx, tx] = transfer.trim().split(/\s+/);
         expect(Number(tx)).toBeGreaterThanOrEqual(peer?.txBytes ?? Number.POSITIVE_INFINITY);
         expect(Number(rx)).toBeGreaterThanOrEqual(peer?.rxBytes ?? Number.POSITIVE_INFINITY);
-        // Plain TCP, not SSH: the page is hardly bigger on the wire than in the response.
-        expect((peer?.txBytes ?? 0) - before).toBeLessThan(PAGE_BYTES * 1.2);
+        // The page crossed once: headers (WireGuard, UDP, IP and the inner TCP/IP, about 9% at this
+        // MTU) and the odd retransmission under load (a CI run saw 1.23x) stay well under 1.5x.
+        expect((peer?.txBytes ?? 0) - before).toBeLessThan(PAGE_BYTES * 1.5);
 
         expect(await fetchInClient(9093)).toBeUndefined();
         await waitFor(

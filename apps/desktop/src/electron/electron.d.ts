@@ -27,7 +27,8 @@ declare module 'electron' {
     dock?: { hide(): void; show(): Promise<void> };
     on(event: 'second-instance', listener: (event: unknown, argv: string[]) => void): void;
     on(event: 'open-url', listener: (event: { preventDefault(): void }, url: string) => void): void;
-    on(event: 'window-all-closed' | 'before-quit' | 'activate', listener: () => void): void;
+    on(event: 'before-quit', listener: (event: { preventDefault(): void }) => void): void;
+    on(event: 'window-all-closed' | 'activate', listener: () => void): void;
   };
 
   export const safeStorage: {

@@ -88,6 +88,8 @@ async function run(): Promise<void> {
       script: proxyScript,
       env: { ELECTRON_RUN_AS_NODE: '1' },
     },
+    // WireGuard mode's helper: wireguard-go from PATH, or where WARREN_WIREGUARD_GO says.
+    wireguard: process.env.WARREN_WIREGUARD_GO ? { binary: process.env.WARREN_WIREGUARD_GO } : {},
     platform: {
       openExternal: (url) => void shell.openExternal(url),
       copyText: (text) => clipboard.writeText(text),
@@ -136,7 +138,21 @@ async function run(): Promise<void> {
   });
   // The tray keeps the app alive with every window closed.
   app.on('window-all-closed', () => {});
-  app.on('before-quit', () => void main.close());
+  // Quitting waits for the tunnels and the WireGuard device to go (unregistered, interface removed).
+  let quitting: 'no' | 'closing' | 'closed' = 'no';
+  app.on('before-quit', (event) => {
+    if (quitting === 'closed') return;
+    event.preventDefault();
+    if (quitting === 'closing') return;
+    quitting = 'closing';
+    void main
+      .close()
+      .catch((error: Error) => log.warn('closing failed', { error: error.message }))
+      .finally(() => {
+        quitting = 'closed';
+        app.quit();
+      });
+  });
 
   await app.whenReady();
   // Each renderer hands the main process one end of a MessageChannel; tRPC runs over it.

@@ -2,7 +2,14 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { TRPCUntypedClient } from '@trpc/client';
 import { Secret, WarrenError } from '@warren/core';
-import { connectWorkspaceSsh, loadOrCreateDeviceKey, type SshKeyPair, sshHostAlias } from '@warren/core/node';
+import {
+  connectWorkspaceSsh,
+  type ForwardConnection,
+  loadOrCreateDeviceKey,
+  type SshKeyPair,
+  sshHostAlias,
+  wireguardControl,
+} from '@warren/core/node';
 import type { AppRouter } from './api/AppRouter';
 import { createDaemonClient, createUntypedDaemonClient, type DaemonClient } from './api/daemonClient';
 import type { DeepLink } from './deepLinks/deepLink';
@@ -21,8 +28,9 @@ import { proxyCommandLine, SshConfigWriter } from './ssh/SshConfigWriter';
 import { SshProxyServer } from './ssh/SshProxyServer';
 import { buildTrayMenu } from './tray/buildTrayMenu';
 import { sshCommand, type TrayAction, type TrayMenu, vscodeUri, workspacePageUrl } from './tray/trayActions';
-import { TunnelManager } from './tunnels/TunnelManager';
+import { TunnelManager, type TunnelRoute } from './tunnels/TunnelManager';
 import { TunnelStore } from './tunnels/TunnelStore';
+import { WireguardMode } from './tunnels/WireguardMode';
 import { WorkspaceState } from './workspaces/WorkspaceState';
 
 /** What the main process asks of the OS; the Electron layer implements it with shell, clipboard, Notification. */
@@ -46,6 +54,17 @@ export interface DesktopMainOptions {
   log: Logger;
   /** How OpenSSH runs the proxy script: the runtime binary, the script, and env for it. */
   proxy: { runtime: string; script: string; env?: Record<string, string>; socketPath?: string };
+  /**
+   * WireGuard mode's helper: wireguard-go's path when it is not on PATH, and the device's
+   * interface name (default a random `wgc…` one).
+   */
+  wireguard?: { binary?: string; interfaceName?: string };
+}
+
+/** The WireGuard setting of the live deployment, and why it is not used when it is on but cannot run. */
+export interface WireguardSetting {
+  on: boolean;
+  notice: string | undefined;
 }
 
 interface Session {
@@ -54,6 +73,7 @@ interface Session {
   untyped: TRPCUntypedClient<AppRouter>;
   workspaces: WorkspaceState;
   tunnels: TunnelManager;
+  wireguard: WireguardMode;
   notifier: WorkspaceNotifier;
 }
 
@@ -182,6 +202,30 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
     return this.#session.tunnels;
   }
 
+  /** Whether the live deployment's forwards should use WireGuard, and why not when it cannot run. */
+  async wireguardSetting(): Promise<WireguardSetting> {
+    const session = this.#requireSession();
+    return { on: this.#wantsWireguard(session), notice: await session.wireguard.notice() };
+  }
+
+  /**
+   * Turns WireGuard on or off for the live deployment's forwards (saved with the deployment).
+   * Live tunnels move to the new route; turned off, the device is removed.
+   */
+  async setWireguard(on: boolean): Promise<WireguardSetting> {
+    const session = this.#requireSession();
+    this.deployments.setWireguard(session.deployment.id, on);
+    await session.tunnels.reroute();
+    if (!on) await session.wireguard.close();
+    this.emit('change');
+    return this.wireguardSetting();
+  }
+
+  /** The live deployment's WireGuard mode, for tests and logs. */
+  wireguardMode(): WireguardMode | undefined {
+    return this.#session?.wireguard;
+  }
+
   workspaceState(): WorkspaceState | undefined {
     return this.#session?.workspaces;
   }
@@ -307,11 +351,17 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
     const client = createDaemonClient(target);
     const untyped = createUntypedDaemonClient(target);
     const workspaces = new WorkspaceState(client);
+    const wireguard = new WireguardMode({
+      wanted: () => this.#session === session && this.#wantsWireguard(session),
+      control: wireguardControl(client.wireguard),
+      log: this.options.log,
+      ...this.options.wireguard,
+    });
     const tunnels = new TunnelManager(this.#tunnelStore, deployment.id, (workspace) =>
-      this.#connectWhenAgentIsBack(workspaces, workspace),
+      this.#route(session, workspace),
     );
     const notifier = new WorkspaceNotifier();
-    const session: Session = { deployment, client, untyped, workspaces, tunnels, notifier };
+    const session: Session = { deployment, client, untyped, workspaces, tunnels, wireguard, notifier };
     workspaces.on('change', (snapshot) => {
       if (this.#session !== session) return;
       if (snapshot.connection === 'connected') {
@@ -331,15 +381,37 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
     this.emit('change');
   }
 
+  /** A workspace's tunnel goes over WireGuard where it is on and can run, else through the relay. */
+  async #route(session: Session, workspace: string): Promise<TunnelRoute> {
+    const choice = await session.wireguard.choose();
+    const dial =
+      choice.via === 'wireguard'
+        ? () => session.wireguard.connect(workspace)
+        : () => connectWorkspaceSsh(this.#requireTarget(), workspace);
+    return {
+      via: choice.via,
+      notice: choice.via === 'relay' ? choice.notice : undefined,
+      connect: () => this.#connectWhenAgentIsBack(session.workspaces, workspace, dial),
+    };
+  }
+
+  #wantsWireguard(session: Session): boolean {
+    return this.deployments.list().find((d) => d.id === session.deployment.id)?.wireguard ?? false;
+  }
+
   /**
    * Dials the workspace; when the server or the agent is away, waits for the workspace stream to
    * report the agent connected again (up to 10 s) before one more try. The tunnel then comes back
    * as soon as the agent does, instead of at the forwarder's next backoff tick, which after a
    * restart can be seconds away; a refusal that waiting cannot fix is passed on at once.
    */
-  async #connectWhenAgentIsBack(workspaces: WorkspaceState, workspace: string) {
+  async #connectWhenAgentIsBack(
+    workspaces: WorkspaceState,
+    workspace: string,
+    dial: () => Promise<ForwardConnection>,
+  ): Promise<ForwardConnection> {
     try {
-      return await connectWorkspaceSsh(this.#requireTarget(), workspace);
+      return await dial();
     } catch (error) {
       if (!(error instanceof WarrenError) || !['UNAVAILABLE', 'UPSTREAM'].includes(error.code)) throw error;
       const back = await workspaces.nextChange(
@@ -349,7 +421,7 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
         AGENT_WAIT_MS,
       );
       if (!back) throw error;
-      return connectWorkspaceSsh(this.#requireTarget(), workspace);
+      return dial();
     }
   }
 
@@ -359,6 +431,8 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
     if (!session) return;
     session.workspaces.close();
     await session.tunnels.closeAll();
+    // After the tunnels, so none is left on a device that is gone.
+    await session.wireguard.end();
   }
 
   #syncSshConfigQuietly(): void {

@@ -1,6 +1,7 @@
 import {
   Badge,
   Button,
+  CheckboxField,
   Dialog,
   ErrorMessage,
   errorMessage,
@@ -11,7 +12,7 @@ import {
 } from '@warren/ui';
 import { type FormEvent, useEffect, useState } from 'react';
 import type { TunnelState } from '../main/tunnels/tunnelTypes';
-import { type TunnelView, useDesktopApi } from './desktopApi';
+import { type TunnelView, useDesktopApi, type WireguardSettingView } from './desktopApi';
 import { useTunnels } from './useDesktopState';
 
 const tones: Record<TunnelState, Tone> = {
@@ -24,7 +25,8 @@ const tones: Record<TunnelState, Tone> = {
 
 /**
  * Ports of a workspace on this computer's localhost: saved per workspace by the main process,
- * which serves them through the relay tunnel and redials them when they drop.
+ * which serves them through the relay tunnel, or over WireGuard where the person turned it on and
+ * this computer can run it, and redials them when they drop.
  */
 export function LocalPortsDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const api = useApi();
@@ -34,6 +36,15 @@ export function LocalPortsDialog({ open, onClose }: { open: boolean; onClose: ()
   const [form, setForm] = useState({ workspace: '', spec: '' });
   const [failure, setFailure] = useState<string>();
   const [pending, setPending] = useState(false);
+  const [wireguard, setWireguard] = useState<WireguardSettingView>();
+
+  useEffect(() => {
+    if (!open) return;
+    desktop.tunnels.wireguard
+      .query()
+      .then(setWireguard)
+      .catch((error) => setFailure(errorMessage(error)));
+  }, [desktop, open]);
 
   useEffect(() => {
     if (!open) return;
@@ -79,6 +90,21 @@ export function LocalPortsDialog({ open, onClose }: { open: boolean; onClose: ()
       onClose={onClose}
       footer={<Button onClick={onClose}>Close</Button>}
     >
+      <CheckboxField
+        label="Use WireGuard for this server's ports"
+        hint="Needs wireguard-go and root (or CAP_NET_ADMIN) on this computer, and WireGuard mode on the server; otherwise ports go through the relay."
+        checked={wireguard?.on ?? false}
+        disabled={!wireguard || pending}
+        onChange={(e) => {
+          const on = e.target.checked;
+          void act(async () => setWireguard(await desktop.tunnels.setWireguard.mutate({ on })));
+        }}
+      />
+      {wireguard?.notice ? (
+        <p className="muted" role="status">
+          {wireguard.notice}
+        </p>
+      ) : null}
       {tunnels.length === 0 ? (
         <p className="muted">No ports yet. Forward one of a workspace's ports to localhost below.</p>
       ) : (
@@ -130,6 +156,7 @@ function TunnelRow({
       <div className="row">
         <strong>{workspace}</strong>
         <Badge tone={tones[state]}>{state}</Badge>
+        {tunnel.via === 'wireguard' && on ? <span className="muted">over WireGuard</span> : null}
         {on ? (
           <Button onClick={() => act(() => desktop.tunnels.close.mutate({ workspace }))}>Disconnect</Button>
         ) : (
@@ -137,6 +164,7 @@ function TunnelRow({
         )}
       </div>
       {tunnel.detail ? <p className="muted">{tunnel.detail}</p> : null}
+      {tunnel.notice ? <p className="muted">{tunnel.notice}</p> : null}
       <ul>
         {tunnel.forwards.map((f) => (
           <li key={f.localPort} className="row">

@@ -7,6 +7,7 @@ export type DesktopClient = TRPCClient<DesktopRouter>;
 export type DesktopOutputs = inferRouterOutputs<DesktopRouter>;
 export type DeploymentView = DesktopOutputs['deployments']['list'][number];
 export type TunnelView = DesktopOutputs['tunnels']['status'][number];
+export type WireguardSettingView = DesktopOutputs['tunnels']['wireguard'];
 
 /** The main process's own API (deployments, tunnels), over the same port as the daemon's. */
 const DesktopApiContext = createContext<DesktopClient | undefined>(undefined);

@@ -29,10 +29,17 @@ export function ensureBuilt(): void {
   }
 }
 
+export interface DaemonProcessOptions {
+  /** The address it listens on and agents reach it at; default 127.0.0.1. */
+  host?: string;
+  /** More environment for the server (WARREN_WIREGUARD, WARREN_AGENT_BINARY, …). */
+  env?: Record<string, string>;
+}
+
 /**
- * The built daemon (`warren server`) as a child process on a fixed loopback port and data dir,
- * so a test can stop it and start it again where clients expect it. The desktop takes nothing
- * from the daemon but its HTTP API.
+ * The built daemon (`warren server`) as a child process on a fixed port and data dir, so a test
+ * can stop it and start it again where clients expect it. The desktop takes nothing from the
+ * daemon but its HTTP API.
  */
 export class DaemonProcess {
   child: ChildProcess | undefined;
@@ -41,15 +48,17 @@ export class DaemonProcess {
   private constructor(
     readonly port: number,
     readonly dataDir: string,
+    private readonly options: DaemonProcessOptions,
   ) {
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = `http://${options.host ?? '127.0.0.1'}:${port}`;
   }
 
-  static async start(): Promise<DaemonProcess> {
+  static async start(options: DaemonProcessOptions = {}): Promise<DaemonProcess> {
     ensureBuilt();
     const daemon = new DaemonProcess(
       await freePort(),
       fs.mkdtempSync(path.join(os.tmpdir(), 'warren-desktop-')),
+      options,
     );
     await daemon.restart();
     return daemon;
@@ -65,11 +74,26 @@ export class DaemonProcess {
     const log = fs.createWriteStream(path.join(LOG_DIR, `daemon-${path.basename(this.dataDir)}.log`), {
       flags: 'a',
     });
+    const host = this.options.host ?? '127.0.0.1';
     const child = spawn(
       process.execPath,
-      [DAEMON_BIN, 'server', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir],
+      [
+        DAEMON_BIN,
+        'server',
+        '--listen',
+        `${host}:${this.port}`,
+        // Agents in a network namespace of their own reach the server at the address it listens on.
+        ...(this.options.host ? ['--access-url', this.url] : []),
+        '--data-dir',
+        this.dataDir,
+      ],
       {
-        env: { ...process.env, WARREN_LOG_FORMAT: 'json', WARREN_AGENT_BINARY: AGENT_BIN },
+        env: {
+          ...process.env,
+          WARREN_LOG_FORMAT: 'json',
+          WARREN_AGENT_BINARY: AGENT_BIN,
+          ...this.options.env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DesktopMain, type DesktopPlatform } from '../../src/main/DesktopMain';
+import { DesktopMain, type DesktopMainOptions, type DesktopPlatform } from '../../src/main/DesktopMain';
 import type { DesktopNotification } from '../../src/main/notifications/notifications';
 import type { TrayItem } from '../../src/main/tray/trayActions';
 import { memorySafeStorage } from './fakeSafeStorage';
@@ -33,7 +33,7 @@ export function recordingPlatform(): RecordingPlatform {
 }
 
 /** A DesktopMain over temp userData and ~/.ssh dirs, with OpenSSH's ProxyCommand run by this Node. */
-export function desktopMain() {
+export function desktopMain(options: Pick<DesktopMainOptions, 'wireguard'> = {}) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-desktop-home-'));
   const platform = recordingPlatform();
   const main = new DesktopMain({
@@ -43,6 +43,7 @@ export function desktopMain() {
     platform,
     log: { debug() {}, info() {}, warn() {}, error() {} },
     proxy: { runtime: process.execPath, script: PROXY_SCRIPT },
+    ...options,
   });
   return {
     main,

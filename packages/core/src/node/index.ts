@@ -1,6 +1,7 @@
 /** Node-only parts of core (sockets, SSH): the CLI, the desktop's main process and tests use them. */
 
 export * from '../wireguard/node/index';
+export * from './fs/findOnPath';
 export * from './fs/isExecutableFile';
 export * from './fs/writeFileAtomically';
 export * from './ssh/index';
@@ -14,6 +15,7 @@ export * from './tunnels/spliceChannel';
 export * from './tunnels/terminalClient';
 export * from './tunnels/tunnelStream';
 export * from './tunnels/WireguardClientDevice';
+export * from './tunnels/wireguardControl';
 export * from './tunnels/workspaceForwardsOverWireguard';
 export * from './tunnels/workspaceSsh';
 export * from './tunnels/workspaceSshOverWireguard';

@@ -34,10 +34,7 @@ export class DeploymentStore {
 
   list(): Deployment[] {
     const data = this.#read();
-    return data.deployments.map(({ encryptedToken: _token, ...rest }) => ({
-      ...rest,
-      active: rest.id === data.active,
-    }));
+    return data.deployments.map((entry) => this.#view(data, entry.id));
   }
 
   active(): Deployment | undefined {
@@ -63,6 +60,7 @@ export class DeploymentStore {
       url,
       encryptedToken,
       addedAt: existing?.addedAt ?? new Date().toISOString(),
+      ...(existing?.wireguard ? { wireguard: true } : {}),
     };
     data.deployments = existing
       ? data.deployments.map((deployment) => (deployment.id === id ? entry : deployment))
@@ -76,6 +74,16 @@ export class DeploymentStore {
     const data = this.#read();
     this.#find(data, id);
     data.active = id;
+    this.#write(data);
+    return this.#view(data, id);
+  }
+
+  /** Turns WireGuard for the deployment's port forwards on or off (used only where it can run). */
+  setWireguard(id: string, on: boolean): Deployment {
+    const data = this.#read();
+    const entry = this.#find(data, id);
+    if (on) entry.wireguard = true;
+    else delete entry.wireguard;
     this.#write(data);
     return this.#view(data, id);
   }
@@ -113,8 +121,8 @@ export class DeploymentStore {
   }
 
   #view(data: DeploymentsFile, id: string): Deployment {
-    const { encryptedToken: _token, ...rest } = this.#find(data, id);
-    return { ...rest, active: data.active === id };
+    const { encryptedToken: _token, wireguard, ...rest } = this.#find(data, id);
+    return { ...rest, active: data.active === id, wireguard: wireguard ?? false };
   }
 
   #read(): DeploymentsFile {

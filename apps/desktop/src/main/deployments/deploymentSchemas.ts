@@ -54,6 +54,8 @@ export const deploymentsFileSchema = z
           url: z.string(),
           encryptedToken: z.string(),
           addedAt: z.string(),
+          /** Forward ports over WireGuard when this computer and the server can (absent: no). */
+          wireguard: z.boolean().optional(),
         })
         .strict(),
     ),
@@ -68,4 +70,6 @@ export interface Deployment {
   url: string;
   active: boolean;
   addedAt: string;
+  /** The person asked for WireGuard for this server's port forwards. */
+  wireguard: boolean;
 }

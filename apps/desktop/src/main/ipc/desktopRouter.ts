@@ -38,6 +38,11 @@ export function desktopRouter(main: DesktopMain) {
       close: t.procedure
         .input(z.object({ workspace }).strict())
         .mutation(({ input }) => main.tunnels().close(input.workspace)),
+      /** The live server's WireGuard setting, and why it is not used when on but unable to run. */
+      wireguard: t.procedure.query(() => main.wireguardSetting()),
+      setWireguard: t.procedure
+        .input(z.object({ on: z.boolean() }).strict())
+        .mutation(({ input }) => main.setWireguard(input.on)),
     }),
     /** The tray menu now, then on every change: connection state, workspaces, tunnels. */
     tray: t.procedure.subscription(async function* ({ signal }) {

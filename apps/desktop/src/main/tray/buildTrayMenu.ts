@@ -105,6 +105,7 @@ function workspaceSubmenu(
     items.push({ type: 'label', label: tunnelLine(tunnels) });
     for (const forward of tunnels.forwards)
       items.push({ type: 'label', label: `localhost:${forward.localPort} → port ${forward.remotePort}` });
+    if (tunnels.notice) items.push({ type: 'label', label: tunnels.notice });
   }
   const mark = STATUS_MARK[workspace.status] ?? '○';
   const tunnelMark = tunnels?.state === 'connected' ? ' ⇄' : tunnels?.state === 'reconnecting' ? ' ⇄…' : '';
@@ -130,15 +131,16 @@ function statusLine(workspace: WorkspaceView): string {
 }
 
 function tunnelLine(tunnels: WorkspaceTunnels): string {
+  const over = tunnels.via === 'wireguard' ? ' over WireGuard' : '';
   switch (tunnels.state) {
     case 'off':
       return 'Ports (not connected)';
     case 'connecting':
-      return 'Ports — connecting…';
+      return `Ports — connecting${over}…`;
     case 'connected':
-      return 'Ports — forwarding';
+      return `Ports — forwarding${over}`;
     case 'reconnecting':
-      return `Ports — reconnecting${tunnels.detail ? ` (${tunnels.detail})` : ''}`;
+      return `Ports — reconnecting${over}${tunnels.detail ? ` (${tunnels.detail})` : ''}`;
     case 'failed':
       return `Ports — stopped: ${tunnels.detail ?? 'failed'}`;
   }

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { WarrenError } from '@warren/core';
-import { PortForwarder, parsePortForward, type WorkspaceSsh } from '@warren/core/node';
+import { type ForwardConnection, PortForwarder, parsePortForward } from '@warren/core/node';
 import type { TunnelStore } from './TunnelStore';
-import type { SavedForward, TunnelState, WorkspaceTunnels } from './tunnelTypes';
+import type { SavedForward, TunnelState, TunnelVia, WorkspaceTunnels } from './tunnelTypes';
 
 export interface TunnelManagerEvents {
   change: [tunnels: ReadonlyMap<string, WorkspaceTunnels>];
@@ -10,29 +10,47 @@ export interface TunnelManagerEvents {
   dropped: [workspace: string, detail: string];
 }
 
-/** Opens the SSH connection a workspace's forwards ride on (through the relay, in practice). */
-export type WorkspaceConnector = (workspace: string) => Promise<WorkspaceSsh>;
+/** How one workspace's forwards reach it, chosen each time its tunnel opens. */
+export interface TunnelRoute {
+  via: TunnelVia;
+  /** Why WireGuard was asked for but the relay is used, as a sentence. */
+  notice: string | undefined;
+  /** Opens the connection the forwards ride on (and again after it drops). */
+  connect: () => Promise<ForwardConnection>;
+}
+
+/** Picks the route for a workspace's tunnel: the relay, or WireGuard where it is on and can run. */
+export type TunnelRouter = (workspace: string) => Promise<TunnelRoute>;
 
 interface Live {
   forwarder: PortForwarder;
   state: TunnelState;
   detail: string | undefined;
+  via: TunnelVia;
+  notice: string | undefined;
+}
+
+interface Failed {
+  detail: string;
+  via: TunnelVia;
+  notice: string | undefined;
 }
 
 /**
  * The desktop's local tunnels for one deployment: each workspace's saved port forwards, served on
- * localhost by a PortForwarder (one SSH connection per workspace, redialled with backoff while the
- * listeners stay up). A busy local port or a refused token stops that workspace's tunnel with a
- * sentence saying why; a drop is announced so the desktop can notify.
+ * localhost by a PortForwarder (one connection per workspace, SSH through the relay or plain TCP
+ * over WireGuard, redialled with backoff while the listeners stay up). A busy local port or a
+ * refused token stops that workspace's tunnel with a sentence saying why; a drop is announced so
+ * the desktop can notify.
  */
 export class TunnelManager extends EventEmitter<TunnelManagerEvents> {
   readonly #live = new Map<string, Live>();
-  readonly #failed = new Map<string, string>();
+  readonly #failed = new Map<string, Failed>();
 
   constructor(
     private readonly store: TunnelStore,
     private readonly deploymentId: string,
-    private readonly connect: WorkspaceConnector,
+    private readonly route: TunnelRouter,
   ) {
     super();
   }
@@ -72,9 +90,28 @@ export class TunnelManager extends EventEmitter<TunnelManagerEvents> {
         `Workspace "${workspace}" has no saved port forwards; add one first.`,
       );
     await this.close(workspace);
+    return this.#openOn(workspace, forwards, await this.route(workspace));
+  }
+
+  /**
+   * Moves each live tunnel whose route changed (WireGuard turned on or off, or no longer able to
+   * run) onto the new one; the others keep their connections. A failure shows in its status.
+   */
+  async reroute(): Promise<void> {
+    for (const [workspace, live] of [...this.#live]) {
+      const route = await this.route(workspace);
+      if (this.#live.get(workspace) !== live) continue;
+      if (route.via === live.via && route.notice === live.notice) continue;
+      await this.close(workspace);
+      await this.#openOn(workspace, this.saved(workspace), route).catch(() => {});
+    }
+  }
+
+  async #openOn(workspace: string, forwards: SavedForward[], route: TunnelRoute): Promise<SavedForward[]> {
     this.#failed.delete(workspace);
-    const forwarder = new PortForwarder(() => this.connect(workspace), forwards);
-    const live: Live = { forwarder, state: 'connecting', detail: undefined };
+    const forwarder = new PortForwarder(route.connect, forwards);
+    const { via, notice } = route;
+    const live: Live = { forwarder, state: 'connecting', detail: undefined, via, notice };
     this.#live.set(workspace, live);
     forwarder.on('state', (state, detail) => this.#onState(workspace, live, state, detail));
     this.#changed();
@@ -82,7 +119,7 @@ export class TunnelManager extends EventEmitter<TunnelManagerEvents> {
       await forwarder.start();
     } catch (error) {
       if (this.#live.get(workspace) === live) this.#live.delete(workspace);
-      this.#failed.set(workspace, (error as Error).message);
+      this.#failed.set(workspace, { detail: (error as Error).message, via, notice });
       this.#changed();
       throw error;
     }
@@ -111,10 +148,13 @@ export class TunnelManager extends EventEmitter<TunnelManagerEvents> {
       const failed = this.#failed.get(workspace);
       const forwards = this.saved(workspace);
       if (!live && !failed && forwards.length === 0) continue;
+      const current = live ?? failed;
       out.set(workspace, {
         workspace,
         state: live?.state ?? (failed ? 'failed' : 'off'),
-        detail: live?.detail ?? failed,
+        detail: live ? live.detail : failed?.detail,
+        via: current?.via,
+        notice: current?.notice,
         forwards,
       });
     }
@@ -126,7 +166,11 @@ export class TunnelManager extends EventEmitter<TunnelManagerEvents> {
     if (state === 'stopped') {
       // Still ours, so nobody closed it: the forwarder gave up (the server refused the token).
       this.#live.delete(workspace);
-      this.#failed.set(workspace, detail ?? 'The server refused the connection; sign in again.');
+      this.#failed.set(workspace, {
+        detail: detail ?? 'The server refused the connection; sign in again.',
+        via: live.via,
+        notice: live.notice,
+      });
       this.#changed();
       return;
     }

@@ -4,28 +4,17 @@ import { WarrenError } from '../../errors/WarrenError';
 import type { WireguardNetworkMap } from '../../wireguard/networkMap';
 import { generateWireguardKeyPair } from '../../wireguard/node/generateWireguardKeyPair';
 import { WireguardGoProcess } from '../../wireguard/node/WireguardGoProcess';
+import { checkWireguardHelper } from '../../wireguard/node/wireguardHelper';
 import {
   type OpenedWireguardTunnel,
-  type OpenWireguardTunnelInput,
   openedWireguardTunnelSchema,
-  type RegisterWireguardDeviceInput,
   wireguardDeviceIdSchema,
 } from '../../wireguard/wireguardTunnel';
 import { splitWorkspaceRef } from '../../workspaces/schemas';
+import type { WireguardControl } from './wireguardControl';
 
 /** The first connection waits for WireGuard's handshake; a lost first packet is retried after 5 s. */
 const CONNECT_TIMEOUT_MS = 15_000;
-
-/**
- * The daemon's `wireguard.*` procedures, as a client calls them (the CLI and desktop pass their
- * tRPC client's methods; core does not depend on the daemon's router).
- */
-export interface WireguardControl {
-  registerDevice(input: RegisterWireguardDeviceInput): Promise<{ map: WireguardNetworkMap }>;
-  openTunnel(input: OpenWireguardTunnelInput): Promise<OpenedWireguardTunnel>;
-  ack(input: { deviceId: string; version: number }): Promise<unknown>;
-  removeDevice(input: { deviceId: string }): Promise<unknown>;
-}
 
 export interface WireguardClientDeviceOptions {
   /** Default: a fresh random id, so each process is its own device. */
@@ -34,6 +23,8 @@ export interface WireguardClientDeviceOptions {
   interfaceName?: string;
   /** Run wireguard-go in this network namespace (tests and benches). */
   netns?: string;
+  /** The wireguard-go binary: a path, or a name on PATH (default `wireguard-go`). */
+  binary?: string;
 }
 
 /**
@@ -46,6 +37,7 @@ export class WireguardClientDevice {
     readonly control: WireguardControl,
     readonly deviceId: string,
     readonly device: WireguardGoProcess,
+    readonly publicKey: string,
   ) {}
 
   static async start(
@@ -54,16 +46,20 @@ export class WireguardClientDevice {
   ): Promise<WireguardClientDevice> {
     const deviceId = wireguardDeviceIdSchema.parse(options.deviceId ?? randomBytes(8).toString('hex'));
     const interfaceName = options.interfaceName ?? `wgc${randomBytes(4).toString('hex')}`;
+    const helper = checkWireguardHelper(options.binary ? { binary: options.binary } : {});
+    if (!helper.available)
+      throw new WarrenError('UNAVAILABLE', `WireGuard mode cannot run on this machine: ${helper.reason}.`);
     let device: WireguardGoProcess;
     try {
       device = await WireguardGoProcess.start({
         interfaceName,
+        binary: helper.binary,
         ...(options.netns ? { netns: options.netns } : {}),
       });
     } catch (error) {
       throw new WarrenError(
         'UNAVAILABLE',
-        `WireGuard mode needs wireguard-go and root on this machine: ${(error as Error).message}`,
+        `Could not start this machine's WireGuard device: ${(error as Error).message}`,
         { cause: error },
       );
     }
@@ -71,12 +67,11 @@ export class WireguardClientDevice {
     const kill = () => device.child.kill('SIGTERM');
     process.once('exit', kill);
     void device.exited.then(() => process.removeListener('exit', kill));
-    const client = new WireguardClientDevice(control, deviceId, device);
+    const keys = generateWireguardKeyPair();
+    const client = new WireguardClientDevice(control, deviceId, device, keys.publicKey);
     try {
-      const keys = generateWireguardKeyPair();
       await device.client.configure({ privateKey: keys.privateKey });
-      const { map } = await control.registerDevice({ deviceId, publicKey: keys.publicKey });
-      await client.apply(map);
+      await client.register();
     } catch (error) {
       await device.stop();
       throw error;
@@ -89,13 +84,19 @@ export class WireguardClientDevice {
    * `sshPublicKey`, or, without a key, for port forwards) and applies the map that comes with it.
    */
   async openTunnel(workspace: string, sshPublicKey?: string): Promise<OpenedWireguardTunnel> {
-    const answer = openedWireguardTunnelSchema.safeParse(
-      await this.control.openTunnel({
-        ...splitWorkspaceRef(workspace),
-        deviceId: this.deviceId,
-        ...(sshPublicKey ? { sshPublicKey } : {}),
-      }),
-    );
+    const input = {
+      ...splitWorkspaceRef(workspace),
+      deviceId: this.deviceId,
+      ...(sshPublicKey ? { sshPublicKey } : {}),
+    };
+    const opened = await this.control.openTunnel(input).catch(async (error: unknown) => {
+      if (!(error instanceof WarrenError && error.code === 'NOT_FOUND')) throw error;
+      // A restarted daemon has forgotten this device: it registers again with the same key, and
+      // a NOT_FOUND that remains is about the workspace.
+      await this.register();
+      return this.control.openTunnel(input);
+    });
+    const answer = openedWireguardTunnelSchema.safeParse(opened);
     if (!answer.success)
       throw new WarrenError(
         'UPSTREAM',
@@ -137,10 +138,22 @@ export class WireguardClientDevice {
     });
   }
 
+  /** Registers this device's key with the daemon (again, after a daemon restart) and applies the map. */
+  async register(): Promise<void> {
+    const { map } = await this.control.registerDevice({ deviceId: this.deviceId, publicKey: this.publicKey });
+    await this.apply(map);
+  }
+
   /** Applies a map from the daemon and tells it so. */
   async apply(map: WireguardNetworkMap): Promise<void> {
     await this.device.applyNetworkMap(map);
     await this.control.ack({ deviceId: this.deviceId, version: map.version });
+  }
+
+  /** False once wireguard-go has exited (closed, or it died): the device carries nothing any more. */
+  get running(): boolean {
+    const { child } = this.device;
+    return child.exitCode === null && child.signalCode === null;
   }
 
   async close(): Promise<void> {

@@ -3,3 +3,4 @@ export * from './generateWireguardKeyPair';
 export * from './syncWireguardPeers';
 export * from './UapiClient';
 export * from './WireguardGoProcess';
+export * from './wireguardHelper';
