@@ -1,4 +1,5 @@
 import {
+  Backoff,
   type DaemonToAgentFrame,
   decodeAgentFrame,
   MAX_AGENT_FRAME_BYTES,
@@ -8,7 +9,6 @@ import {
 import WebSocket from 'ws';
 import { displayUrl } from './AgentConfig';
 import type { AgentLog } from './AgentLog';
-import { Backoff } from './Backoff';
 
 export interface DaemonSocketHandlers {
   /** A connection is open: the agent greets the daemon through `send`. */
@@ -64,7 +64,8 @@ export class DaemonSocket {
     private readonly handlers: DaemonSocketHandlers,
     options: DaemonSocketOptions = {},
   ) {
-    this.#backoff = options.backoff ?? new Backoff();
+    // Growing by half each time: a restarted daemon is back within a second or two, and so is the agent.
+    this.#backoff = options.backoff ?? new Backoff({ factor: 1.5 });
     this.#maxUnauthorized = options.maxUnauthorized ?? 3;
     this.#maxRefused = options.maxRefused ?? 3;
     this.#highWaterBytes = options.highWaterBytes ?? 1024 * 1024;

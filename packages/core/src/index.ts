@@ -11,6 +11,7 @@ export * from './chat/chatState';
 export * from './chat/schemas';
 export * from './errors/describeIssues';
 export * from './errors/WarrenError';
+export * from './retry/Backoff';
 export * from './secrets/redact';
 export * from './secrets/Secret';
 export * from './sse/SseParser';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Unsubscribable } from '@trpc/server/observable';
+import { Backoff } from '@warren/core';
 import type { DaemonClient, DaemonOutputs, WorkspaceView } from '../api/daemonClient';
-import { Backoff } from './Backoff';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'signed-out';
 
@@ -46,7 +46,11 @@ export class WorkspaceState extends EventEmitter<WorkspaceStateEvents> {
     options: { minBackoffMs?: number; maxBackoffMs?: number } = {},
   ) {
     super();
-    this.#backoff = new Backoff(options.minBackoffMs ?? 250, options.maxBackoffMs ?? 15_000);
+    this.#backoff = new Backoff({
+      initialMs: options.minBackoffMs ?? 250,
+      maxMs: options.maxBackoffMs ?? 15_000,
+      factor: 1.5,
+    });
   }
 
   start(): void {
@@ -104,10 +108,8 @@ export class WorkspaceState extends EventEmitter<WorkspaceStateEvents> {
 
   #subscribe(): void {
     if (this.#closed) return;
-    let up = false;
     this.#subscription = this.client.workspaces.watch.subscribe(undefined, {
       onStarted: () => {
-        up = true;
         void this.#resync();
       },
       onData: (event) => {
@@ -120,8 +122,9 @@ export class WorkspaceState extends EventEmitter<WorkspaceStateEvents> {
         this.#emit();
       },
       onConnectionStateChange: (state) => {
-        // The link redials on its own at a fixed pace; after a drop we take over with backoff.
-        if (state.state === 'connecting' && state.error && up) this.#dropped(state.error.message);
+        // The link redials on its own at a fixed pace (seconds apart); we take over with backoff,
+        // on a drop and on a redial that failed, so a restarted server is seen within a step.
+        if (state.state === 'connecting' && state.error) this.#dropped(state.error.message);
       },
       onError: (error) => this.#dropped(error.message, (error.data as { code?: string } | undefined)?.code),
       onComplete: () => {

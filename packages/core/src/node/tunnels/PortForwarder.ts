@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { WarrenError } from '../../errors/WarrenError';
+import { Backoff } from '../../retry/Backoff';
 import type { ForwardConnection, PortForward } from './ForwardConnection';
 
 export type { ForwardConnection, PortForward } from './ForwardConnection';
@@ -13,9 +14,6 @@ export interface PortForwarderEvents {
   /** The workspace refused one forwarded connection (say, nothing listens on the port there). */
   refused: [forward: PortForward, reason: string];
 }
-
-const MIN_BACKOFF_MS = 250;
-const MAX_BACKOFF_MS = 15_000;
 
 /** `8080:3000` or `3000` (the same port on both sides). */
 export function parsePortForward(spec: string): PortForward {
@@ -46,7 +44,8 @@ export class PortForwarder extends EventEmitter<PortForwarderEvents> {
   #dialing: Promise<ForwardConnection> | undefined;
   #state: ForwarderState = 'connecting';
   #stopped = false;
-  #backoffMs = MIN_BACKOFF_MS;
+  /** Quick at first (a daemon restart or a blip is over in a second or two), then slower. */
+  readonly #backoff = new Backoff({ initialMs: 250, maxMs: 15_000, factor: 1.5 });
   readonly #sockets = new Set<net.Socket>();
 
   constructor(
@@ -145,7 +144,7 @@ export class PortForwarder extends EventEmitter<PortForwarderEvents> {
           throw new WarrenError('UNAVAILABLE', 'The port forward was stopped.');
         }
         this.#live = live;
-        this.#backoffMs = MIN_BACKOFF_MS;
+        this.#backoff.reset();
         this.#setState('connected');
         live.onClose((reason) => {
           if (this.#live !== live) return;
@@ -162,8 +161,7 @@ export class PortForwarder extends EventEmitter<PortForwarderEvents> {
           throw error;
         }
         this.#setState('reconnecting', (error as Error).message);
-        await new Promise((resolve) => setTimeout(resolve, this.#backoffMs));
-        this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS);
+        await new Promise((resolve) => setTimeout(resolve, this.#backoff.next()));
       }
     }
   }
