@@ -45,23 +45,16 @@ export async function measureWireguardForward({ seconds = 3, rounds = 5, wg }) {
     await remove();
   });
   log('WireGuard forward: daemon, agent and client namespaces...');
-  const nsDaemon = await lab.namespace('bd');
-  const nsAgent = await lab.namespace('ba');
-  const nsClient = await lab.namespace('bc');
-  await lab.connect(nsDaemon, `${DAEMON_FOR_AGENT}/24`, nsAgent, '192.168.85.2/24');
-  await lab.connect(nsDaemon, `${DAEMON_FOR_CLIENT}/24`, nsClient, '192.168.86.2/24');
-  await lab.exec(nsDaemon, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
-  await lab.exec(nsAgent, 'ip', ['route', 'add', 'default', 'via', DAEMON_FOR_AGENT]);
-  await lab.exec(nsClient, 'ip', ['route', 'add', 'default', 'via', DAEMON_FOR_CLIENT]);
-
-  const wrapper = path.join(dir, 'agent-in-netns.mjs');
-  fs.writeFileSync(
-    wrapper,
-    `import { spawn } from 'node:child_process';
-const child = spawn('ip', ['netns', 'exec', ${JSON.stringify(nsAgent)}, process.execPath, ${JSON.stringify(AGENT_BIN)}], { stdio: 'inherit', env: { ...process.env, WARREN_WIREGUARD_INTERFACE: ${JSON.stringify(lab.interfaceName('ag'))} } });
-for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
-`,
+  const {
+    daemon: nsDaemon,
+    agent: nsAgent,
+    client: nsClient,
+  } = await lab.routedThroughDaemon({ daemon: 'bd', agent: 'ba', client: 'bc' }, 85, 86);
+  const wrapper = lab.writeAgentWrapper(
+    path.join(dir, 'agent-in-netns.mjs'),
+    nsAgent,
+    AGENT_BIN,
+    lab.interfaceName('ag'),
   );
   const daemon = lab.spawn(nsDaemon, 'env', [
     'WARREN_WIREGUARD=1',

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
@@ -94,6 +94,50 @@ export class NetnsLab {
       { ns: undefined, name: this.interfaceName(`v${n}h`), address: hostAddress },
       { ns, name: this.interfaceName(`v${n}n`), address: nsAddress },
     );
+  }
+
+  /**
+   * Warren's WireGuard layout: a daemon namespace routing between an agent namespace and a client
+   * namespace, each on its own /24 (`192.168.<agentNet>.0` and `192.168.<clientNet>.0`; the
+   * daemon is `.1` on both, the others `.2`).
+   */
+  async routedThroughDaemon(
+    labels: { daemon: string; agent: string; client: string },
+    agentNet: number,
+    clientNet: number,
+  ): Promise<{
+    daemon: string;
+    agent: string;
+    client: string;
+    daemonForAgent: string;
+    daemonForClient: string;
+  }> {
+    const [daemonForAgent, daemonForClient] = [`192.168.${agentNet}.1`, `192.168.${clientNet}.1`];
+    const daemon = await this.namespace(labels.daemon);
+    const agent = await this.namespace(labels.agent);
+    const client = await this.namespace(labels.client);
+    await this.connect(daemon, `${daemonForAgent}/24`, agent, `192.168.${agentNet}.2/24`);
+    await this.connect(daemon, `${daemonForClient}/24`, client, `192.168.${clientNet}.2/24`);
+    await this.exec(daemon, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    await this.exec(agent, 'ip', ['route', 'add', 'default', 'via', daemonForAgent]);
+    await this.exec(client, 'ip', ['route', 'add', 'default', 'via', daemonForClient]);
+    return { daemon, agent, client, daemonForAgent, daemonForClient };
+  }
+
+  /**
+   * Writes a script for WARREN_AGENT_BINARY that runs the agent bundle inside `ns` with its
+   * WireGuard device named `interfaceName` (the local provisioner runs `node <agent binary>`).
+   */
+  writeAgentWrapper(file: string, ns: string, agentBundle: string, interfaceName: string): string {
+    writeFileSync(
+      file,
+      `import { spawn } from 'node:child_process';
+const child = spawn('ip', ['netns', 'exec', ${JSON.stringify(ns)}, process.execPath, ${JSON.stringify(agentBundle)}], { stdio: 'inherit', env: { ...process.env, WARREN_WIREGUARD_INTERFACE: ${JSON.stringify(interfaceName)} } });
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+`,
+    );
+    return file;
   }
 
   /** `ns` undefined is the host's own namespace; deleting either namespace removes the pair. */

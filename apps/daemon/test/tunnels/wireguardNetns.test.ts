@@ -132,24 +132,17 @@ describe.skipIf(unavailable !== undefined)(
       execFileSync(process.execPath, ['build.mjs', '--if-stale'], {
         cwd: path.dirname(path.dirname(AGENT_BUNDLE)),
       });
-      nsDaemon = await lab.namespace('daemon');
-      nsAgent = await lab.namespace('agent');
-      nsClient = await lab.namespace('client');
-      await lab.connect(nsDaemon, `${DAEMON_FOR_AGENT}/24`, nsAgent, '192.168.81.2/24');
-      await lab.connect(nsDaemon, `${DAEMON_FOR_CLIENT}/24`, nsClient, '192.168.82.2/24');
-      await lab.exec(nsDaemon, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
-      await lab.exec(nsAgent, 'ip', ['route', 'add', 'default', 'via', DAEMON_FOR_AGENT]);
-      await lab.exec(nsClient, 'ip', ['route', 'add', 'default', 'via', DAEMON_FOR_CLIENT]);
-
+      ({
+        daemon: nsDaemon,
+        agent: nsAgent,
+        client: nsClient,
+      } = await lab.routedThroughDaemon({ daemon: 'daemon', agent: 'agent', client: 'client' }, 81, 82));
       // The local provisioner runs `node <agent binary>`; this one moves the agent to its namespace.
-      const wrapper = path.join(tmp, 'agent-in-netns.mjs');
-      fs.writeFileSync(
-        wrapper,
-        `import { spawn } from 'node:child_process';
-const child = spawn('ip', ['netns', 'exec', ${JSON.stringify(nsAgent)}, process.execPath, ${JSON.stringify(AGENT_BUNDLE)}], { stdio: 'inherit', env: { ...process.env, WARREN_WIREGUARD_INTERFACE: ${JSON.stringify(lab.interfaceName('ag'))} } });
-for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
-`,
+      const wrapper = lab.writeAgentWrapper(
+        path.join(tmp, 'agent-in-netns.mjs'),
+        nsAgent,
+        AGENT_BUNDLE,
+        lab.interfaceName('ag'),
       );
       daemon = lab.spawn(nsDaemon, 'env', [
         ...envArgs({ WARREN_WIREGUARD: '1', WARREN_AGENT_BINARY: wrapper, WARREN_LOG_LEVEL: 'warn' }),
