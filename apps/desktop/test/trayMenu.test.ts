@@ -3,7 +3,7 @@ import type { WorkspaceView } from '../src/main/api/daemonClient';
 import type { Deployment } from '../src/main/deployments/deploymentSchemas';
 import { terminalCommand } from '../src/main/platform/terminalCommand';
 import { buildTrayMenu } from '../src/main/tray/buildTrayMenu';
-import { vscodeUri } from '../src/main/tray/trayActions';
+import { type TrayItem, vscodeUri } from '../src/main/tray/trayActions';
 import type { WorkspaceTunnels } from '../src/main/tunnels/tunnelTypes';
 import type { WorkspaceSnapshot } from '../src/main/workspaces/WorkspaceState';
 import { actionItem, workspaceItem } from './support/desktopWorld';
@@ -109,6 +109,58 @@ describe('the tray menu, built as data', () => {
     });
     expect(wired).toContainEqual({ type: 'label', label: 'Ports — forwarding over WireGuard' });
     expect(wired.filter((item) => item.type === 'label' && item.label.startsWith('WireGuard'))).toEqual([]);
+  });
+
+  it('offers "Restart to update to X" once an update is ready, naming the forwarded ports a restart closes', () => {
+    const tunnels = (...names: string[]) =>
+      new Map(
+        names.map((name): [string, WorkspaceTunnels] => [
+          name,
+          {
+            workspace: name,
+            state: 'connected',
+            detail: undefined,
+            via: 'relay',
+            notice: undefined,
+            forwards: [{ localPort: 8080, remotePort: 3000 }],
+          },
+        ]),
+      );
+    const menu = (updates: Parameters<typeof buildTrayMenu>[0]['updates'], live = tunnels()) =>
+      buildTrayMenu({
+        deployments: [deployment('work', true)],
+        snapshot: snapshot({ workspaces: [ws] }),
+        tunnels: live,
+        updates,
+      }).items;
+    const labels = (items: TrayItem[]) =>
+      items.flatMap((item) => (item.type === 'label' || item.type === 'action' ? [item.label] : []));
+
+    const ready = menu({ state: 'ready', version: '1.2.3' });
+    expect(actionItem(ready, 'Restart to update')).toEqual({
+      type: 'action',
+      label: 'Restart to update to 1.2.3',
+      action: { kind: 'restartToUpdate' },
+      enabled: true,
+    });
+    // It sits with the app's own items, just above "Open Warren".
+    const at = labels(ready);
+    expect(at.indexOf('Restart to update to 1.2.3')).toBe(at.indexOf('Open Warren') - 1);
+    expect(actionItem(menu({ state: 'ready', version: '1.2.3' }, tunnels('dev')), 'Restart')?.label).toBe(
+      'Restart to update to 1.2.3 (closes the ports of dev)',
+    );
+    expect(
+      actionItem(menu({ state: 'ready', version: '1.2.3' }, tunnels('a', 'b', 'c')), 'Restart')?.label,
+    ).toBe('Restart to update to 1.2.3 (closes the ports of 3 workspaces)');
+
+    expect(labels(menu({ state: 'downloading', version: '1.2.3' }))).toContain('Downloading Warren 1.2.3…');
+    expect(actionItem(menu({ state: 'idle' }), 'Check for updates')?.action).toEqual({
+      kind: 'checkForUpdates',
+    });
+    expect(actionItem(menu({ state: 'failed', error: 'offline' }), 'Check for updates')).toBeDefined();
+    // Off (a dev build, WARREN_DESKTOP_UPDATES=off) or no updater: nothing about updates at all.
+    for (const off of [{ state: 'off', reason: 'off' } as const, undefined])
+      expect(labels(menu(off)).filter((label) => /update/i.test(label))).toEqual([]);
   });
 
   it('opens VS Code on the SSH alias and folder, and terminals with each OS own tool', () => {

@@ -19,12 +19,14 @@ import {
   shell,
   Tray,
 } from 'electron';
+import { autoUpdater } from 'electron-updater';
 import { DesktopMain } from '../main/DesktopMain';
 import { deepLinkFromArgv, parseDeepLink } from '../main/deepLinks/deepLink';
 import { electronIpcPort } from '../main/ipc/ipcPorts';
 import { DesktopLog } from '../main/log/desktopLog';
 import { terminalCommand } from '../main/platform/terminalCommand';
 import type { TrayItem, TrayMenu } from '../main/tray/trayActions';
+import { updateSetting } from '../main/updates/AppUpdates';
 
 const API_PORT_CHANNEL = 'warren:api-port';
 const resources = app.isPackaged ? process.resourcesPath : path.join(app.getAppPath(), 'build');
@@ -90,6 +92,12 @@ async function run(): Promise<void> {
     },
     // WireGuard mode's helper: wireguard-go from PATH, or where WARREN_WIREGUARD_GO says.
     wireguard: process.env.WARREN_WIREGUARD_GO ? { binary: process.env.WARREN_WIREGUARD_GO } : {},
+    // electron-updater reads the feed from resources/app-update.yml (electron-builder.yml `publish`);
+    // it is only created when updates are on (packaged, and WARREN_DESKTOP_UPDATES is not off).
+    updates: {
+      setting: updateSetting({ packaged: app.isPackaged, env: process.env }),
+      updater: () => autoUpdater,
+    },
     platform: {
       openExternal: (url) => void shell.openExternal(url),
       copyText: (text) => clipboard.writeText(text),

@@ -31,6 +31,7 @@ import { sshCommand, type TrayAction, type TrayMenu, vscodeUri, workspacePageUrl
 import { TunnelManager, type TunnelRoute } from './tunnels/TunnelManager';
 import { TunnelStore } from './tunnels/TunnelStore';
 import { WireguardMode } from './tunnels/WireguardMode';
+import { AppUpdates, type AppUpdatesOptions } from './updates/AppUpdates';
 import { WorkspaceState } from './workspaces/WorkspaceState';
 
 /** What the main process asks of the OS; the Electron layer implements it with shell, clipboard, Notification. */
@@ -59,6 +60,8 @@ export interface DesktopMainOptions {
    * interface name (default a random `wgc…` one).
    */
   wireguard?: { binary?: string; interfaceName?: string };
+  /** App updates (electron-updater behind an interface); without it the tray offers none. */
+  updates?: Omit<AppUpdatesOptions, 'log' | 'notify'>;
 }
 
 /** The WireGuard setting of the live deployment, and why it is not used when it is on but cannot run. */
@@ -96,6 +99,7 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
   readonly #sshConfig: SshConfigWriter;
   readonly #proxy: SshProxyServer;
   readonly #deviceKey: () => SshKeyPair;
+  readonly #updates: AppUpdates | undefined;
   #session: Session | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -131,18 +135,28 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
       target: () => this.#target(),
       log: options.log,
     });
+    if (options.updates) {
+      this.#updates = new AppUpdates({
+        ...options.updates,
+        log: options.log,
+        notify: (notification) => options.platform.notify(notification),
+      });
+      this.#updates.on('change', () => this.emit('change'));
+    }
   }
 
   async start(): Promise<void> {
     await this.#proxy.start();
     this.#timer = setInterval(() => this.#checkAutostop(), AUTOSTOP_CHECK_MS);
     this.#timer.unref();
+    this.#updates?.start();
     const active = this.deployments.active();
     if (active) this.#open(active);
   }
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    this.#updates?.stop();
     await this.#closeSession();
     await this.#proxy.close();
   }
@@ -237,6 +251,7 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
       deployments: this.deployments.list(),
       snapshot,
       tunnels: session ? session.tunnels.status(snapshot?.workspaces.map((w) => w.name)) : new Map(),
+      updates: this.#updates?.status(),
     });
   }
 
@@ -253,6 +268,10 @@ export class DesktopMain extends EventEmitter<DesktopMainEvents> {
       case 'switchDeployment':
         await this.switchDeployment(action.deploymentId);
         return;
+      case 'checkForUpdates':
+        return this.#updates?.check({ manual: true });
+      case 'restartToUpdate':
+        return this.#updates?.restartToUpdate();
     }
     const session = this.#requireSession();
     const view = session.workspaces.workspace(action.workspace);

@@ -33,7 +33,9 @@ export function recordingPlatform(): RecordingPlatform {
 }
 
 /** A DesktopMain over temp userData and ~/.ssh dirs, with OpenSSH's ProxyCommand run by this Node. */
-export function desktopMain(options: Pick<DesktopMainOptions, 'wireguard'> = {}) {
+export function desktopMain(
+  options: Pick<DesktopMainOptions, 'wireguard' | 'updates'> & Partial<Pick<DesktopMainOptions, 'log'>> = {},
+) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-desktop-home-'));
   const platform = recordingPlatform();
   const main = new DesktopMain({
@@ -41,9 +43,9 @@ export function desktopMain(options: Pick<DesktopMainOptions, 'wireguard'> = {})
     sshDir: path.join(home, '.ssh'),
     safeStorage: memorySafeStorage(),
     platform,
-    log: { debug() {}, info() {}, warn() {}, error() {} },
     proxy: { runtime: process.execPath, script: PROXY_SCRIPT },
     ...options,
+    log: options.log ?? { debug() {}, info() {}, warn() {}, error() {} },
   });
   return {
     main,

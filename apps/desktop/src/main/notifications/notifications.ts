@@ -3,7 +3,9 @@ import type { WorkspaceView } from '../api/daemonClient';
 export type DesktopNotification =
   | { kind: 'workspaceReady'; workspace: string; title: string; body: string }
   | { kind: 'autostopSoon'; workspace: string; title: string; body: string; deadline: string }
-  | { kind: 'tunnelDropped'; workspace: string; title: string; body: string };
+  | { kind: 'tunnelDropped'; workspace: string; title: string; body: string }
+  | { kind: 'updateReady'; version: string; title: string; body: string }
+  | { kind: 'updates'; title: string; body: string };
 
 /** How long before a workspace's autostop deadline the desktop warns. */
 export const AUTOSTOP_WARNING_MS = 10 * 60_000;

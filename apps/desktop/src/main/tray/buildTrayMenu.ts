@@ -2,6 +2,7 @@ import { sshHostAlias } from '@warren/core/node';
 import type { WorkspaceView } from '../api/daemonClient';
 import type { Deployment } from '../deployments/deploymentSchemas';
 import type { WorkspaceTunnels } from '../tunnels/tunnelTypes';
+import type { UpdateStatus } from '../updates/AppUpdates';
 import type { WorkspaceSnapshot } from '../workspaces/WorkspaceState';
 import type { TrayIcon, TrayItem, TrayMenu, WorkspaceActionKind } from './trayActions';
 
@@ -10,6 +11,8 @@ export interface TrayMenuInput {
   /** The active deployment's workspace state; undefined when signed in nowhere. */
   snapshot: WorkspaceSnapshot | undefined;
   tunnels: ReadonlyMap<string, WorkspaceTunnels>;
+  /** The app's update state; undefined (or off) shows nothing. */
+  updates?: UpdateStatus;
 }
 
 const STATUS_MARK: Record<string, string> = {
@@ -71,9 +74,49 @@ export function buildTrayMenu(input: TrayMenuInput): TrayMenu {
     });
   }
   items.push({ type: 'separator' });
+  items.push(...updateItems(input.updates, input.tunnels));
   items.push({ type: 'action', label: 'Open Warren', action: { kind: 'openWindow' }, enabled: true });
   items.push({ type: 'action', label: 'Quit Warren', action: { kind: 'quit' }, enabled: true });
   return { icon: trayIcon(active, snapshot), tooltip: tooltip(active, snapshot), items };
+}
+
+function updateItems(
+  updates: UpdateStatus | undefined,
+  tunnels: ReadonlyMap<string, WorkspaceTunnels>,
+): TrayItem[] {
+  switch (updates?.state) {
+    case undefined:
+    case 'off':
+      return [];
+    case 'idle':
+    case 'failed':
+      return [
+        { type: 'action', label: 'Check for updates…', action: { kind: 'checkForUpdates' }, enabled: true },
+      ];
+    case 'checking':
+      return [{ type: 'label', label: 'Checking for updates…' }];
+    case 'downloading':
+      return [{ type: 'label', label: `Downloading Warren ${updates.version}…` }];
+    case 'ready': {
+      // Restarting drops the forwarded ports: the label says whose, so the click is an informed one.
+      const live = [...tunnels.values()].filter((t) => t.state !== 'off' && t.state !== 'failed');
+      const names = live.map((t) => t.workspace);
+      const closes =
+        names.length === 0
+          ? ''
+          : names.length <= 2
+            ? ` (closes the ports of ${names.join(' and ')})`
+            : ` (closes the ports of ${names.length} workspaces)`;
+      return [
+        {
+          type: 'action',
+          label: `Restart to update to ${updates.version}${closes}`,
+          action: { kind: 'restartToUpdate' },
+          enabled: true,
+        },
+      ];
+    }
+  }
 }
 
 function workspaceSubmenu(

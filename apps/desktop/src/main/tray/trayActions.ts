@@ -14,6 +14,8 @@ export type TrayAction =
   | { kind: 'openChat'; chatId: string }
   | { kind: 'switchDeployment'; deploymentId: string }
   | { kind: 'openWindow' }
+  | { kind: 'checkForUpdates' }
+  | { kind: 'restartToUpdate' }
   | { kind: 'quit' };
 
 export type TrayItem =
