@@ -53,7 +53,7 @@ export function spliceSockets(a: net.Socket, b: net.Socket): void {
 }
 
 /** Bytes within one GULP_WINDOW_MS that mark a stream as bulk. */
-const BULK_BYTES = 128 * 1024;
+const BULK_BYTES = 64 * 1024;
 const GULP_WINDOW_MS = 2;
 /** How long a bulk stream's reading rests after a small read, for the kernel to gather more. */
 const GULP_REST_MS = 1;
