@@ -1,4 +1,5 @@
 import { SseParser } from '@warren/core';
+import { seededRandom, splitRandomly } from '@warren/core/test-support/seededRandom';
 import { describe, expect, it } from 'vitest';
 import { anthropicStream, openAiChatStream, openAiResponsesStream } from '../../test/gateway/wireSamples';
 import { meteredEvents } from './meteredEvents';
@@ -18,25 +19,6 @@ const WIRE = [
   'event: message_stop\ndata: {"type":"message_stop"}\n\n',
   'data: half an event',
 ].join('');
-
-/** A small deterministic PRNG, so a failing split can be reproduced from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
-function splitRandomly(all: Buffer, next: () => number): Buffer[] {
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < all.length; ) {
-    const size = 1 + Math.floor(next() * (next() < 0.3 ? 3 : 40));
-    chunks.push(all.subarray(at, at + size));
-    at += size;
-  }
-  return chunks;
-}
 
 type Seen = { events: [string, string][]; boundaries: boolean[] };
 
@@ -76,7 +58,7 @@ describe('SseScanner', () => {
   it('agrees with the general parser on events and event boundaries for 1,000 random splits (fuzz)', () => {
     const all = Buffer.from(WIRE);
     for (let seed = 1; seed <= 1000; seed++) {
-      const chunks = splitRandomly(all, random(seed));
+      const chunks = splitRandomly(all, seededRandom(seed).next);
       expect(viaScanner(chunks), `seed ${seed}`).toEqual(viaParser(chunks));
     }
   });
@@ -107,7 +89,7 @@ describe('metered events', () => {
       for (let seed = 1; seed <= 200; seed++) {
         const filtered = new StreamMeter(format);
         const scanner = new SseScanner(meteredEvents(format), (event, data) => filtered.onEvent(event, data));
-        for (const chunk of splitRandomly(all, random(seed))) scanner.push(chunk);
+        for (const chunk of splitRandomly(all, seededRandom(seed).next)) scanner.push(chunk);
         expect(filtered.result(), `${format}, seed ${seed}`).toEqual(everything.result());
       }
       expect(everything.result().usage.output).toBeGreaterThan(0);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { type SeededRandom, seededRandom } from '../../test-support/seededRandom';
 import { WarrenError } from '../errors/WarrenError';
 import {
   type AgentFrame,
@@ -106,22 +107,7 @@ describe('agent protocol frames', () => {
   });
 });
 
-/** A small seeded generator, so a failure can be replayed. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
-  return { next, int, pick };
-}
-
-function randomJson(r: ReturnType<typeof random>, depth = 0): unknown {
+function randomJson(r: SeededRandom, depth = 0): unknown {
   const keys = [
     'type',
     'state',
@@ -158,7 +144,7 @@ function randomJson(r: ReturnType<typeof random>, depth = 0): unknown {
   }
 }
 
-function mutate(r: ReturnType<typeof random>, text: string): string {
+function mutate(r: SeededRandom, text: string): string {
   const chars = [...text];
   for (let i = r.int(4) + 1; i > 0; i--) {
     const at = r.int(chars.length + 1);
@@ -171,7 +157,7 @@ function mutate(r: ReturnType<typeof random>, text: string): string {
 }
 
 describe('agent frame decoder under fuzzing', () => {
-  const r = random(20240601);
+  const r = seededRandom(20240601);
 
   function decodeNeverCrashes(input: string | Uint8Array) {
     try {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mutateBytes, seededRandom } from '../../test-support/seededRandom';
 import { WarrenError } from '../errors/WarrenError';
 import {
   decodeTerminalAgentFrame,
@@ -104,22 +105,8 @@ describe('terminal attach requests', () => {
   });
 });
 
-/** A small seeded generator, so a failure can be replayed. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int };
-}
-
 describe('terminal frame decoders under fuzzing', () => {
-  const r = random(20261125);
+  const r = seededRandom(20261125);
   const valid = [
     ...clientFrames.map((f) => encodeTerminalClientFrame(f)),
     ...agentFrames.map((f) => encodeTerminalAgentFrame(f)),
@@ -129,18 +116,7 @@ describe('terminal frame decoders under fuzzing', () => {
   function randomFrame(): Uint8Array {
     const kind = r.int(3);
     if (kind === 0) return Uint8Array.from({ length: r.int(48) }, () => r.int(256));
-    if (kind === 1) {
-      const base = Uint8Array.from(valid[r.int(valid.length)] as Uint8Array);
-      const out = [...base];
-      for (let i = r.int(4) + 1; i > 0; i--) {
-        const at = r.int(out.length + 1);
-        const op = r.int(3);
-        if (op === 0) out.splice(at, 1);
-        else if (op === 1) out.splice(at, 0, r.int(256));
-        else out[at] = r.int(256);
-      }
-      return Uint8Array.from(out);
-    }
+    if (kind === 1) return mutateBytes(r, r.pick(valid), r.int(4) + 1);
     const type = [0x00, 0x01, 0x80, 0x81, 0x82][r.int(5)] as number;
     return Uint8Array.from([type, ...Array.from({ length: r.int(12) }, () => r.int(256))]);
   }

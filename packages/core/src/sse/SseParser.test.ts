@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom, splitRandomly } from '../../test-support/seededRandom';
 import { type SseEvent, SseParser } from './SseParser';
 
 function parseChunks(chunks: Uint8Array[]): SseEvent[] {
@@ -38,26 +39,6 @@ const LOGS_WIRE = [
   '\nevent: return\ndata: \n\n',
 ].join('');
 
-/** A small deterministic PRNG, so a failing split can be reproduced from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
-function splitRandomly(all: Uint8Array, next: () => number): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  let at = 0;
-  while (at < all.length) {
-    const size = 1 + Math.floor(next() * (next() < 0.3 ? 3 : 40));
-    chunks.push(all.subarray(at, at + size));
-    at += size;
-  }
-  return chunks;
-}
-
 describe('SseParser', () => {
   it('reads every event of a stream that arrives in one piece', () => {
     expect(parseChunks([bytes(WIRE)])).toEqual(EXPECTED);
@@ -71,7 +52,7 @@ describe('SseParser', () => {
   it('gives identical events for 500 random splits of the same bytes (fuzz)', () => {
     const all = bytes(WIRE);
     for (let seed = 1; seed <= 500; seed++) {
-      expect(parseChunks(splitRandomly(all, random(seed))), `seed ${seed}`).toEqual(EXPECTED);
+      expect(parseChunks(splitRandomly(all, seededRandom(seed).next)), `seed ${seed}`).toEqual(EXPECTED);
     }
   });
 

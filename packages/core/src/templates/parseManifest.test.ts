@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { seededRandom } from '../../test-support/seededRandom';
 import { formatManifestErrors, type ManifestError, maxManifestBytes, parseManifest } from './parseManifest';
 
 const valid = `name: dev
@@ -283,15 +284,7 @@ test('formatManifestErrors writes file:line:column: path: message', () => {
 });
 
 test('fuzz: mangled manifests never throw and every error has a line', () => {
-  let seed = 0x5eed;
-  const random = () => {
-    // mulberry32: deterministic, so a failure reproduces.
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const { next: random, pick } = seededRandom(0x5eed);
   const noise = [...'{}[]:-#&*!|>%@`\'"\t\n ,?~0aZ9', '{{ cpus }}', '- ', ': ', '\n  ', 'null', '*a', '&a '];
   const mutations: ((text: string) => string)[] = [
     (t) => t.slice(0, Math.floor(random() * t.length)),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mutateBytes, seededRandom } from '../../test-support/seededRandom';
 import { WarrenError } from '../errors/WarrenError';
 import {
   type Decoded,
@@ -9,7 +10,6 @@ import {
   FORWARD_REQUEST_BYTES,
   FORWARD_TICKET_BYTES,
 } from './forwardHeader';
-import { random } from './testFixtures';
 
 const ticket = Uint8Array.from({ length: FORWARD_TICKET_BYTES }, (_, i) => i * 7);
 
@@ -66,7 +66,7 @@ describe('port forward header', () => {
 });
 
 describe('port forward header decoders under fuzzing', () => {
-  const r = random(20261126);
+  const r = seededRandom(20261126);
   const valid = [
     encodeForwardRequest({ ticket, port: 1 }),
     encodeForwardRequest({ ticket, port: 65535 }),
@@ -77,15 +77,7 @@ describe('port forward header decoders under fuzzing', () => {
   /** Noise, or a valid header with a few bytes changed, dropped or added. */
   function randomInput(): Uint8Array {
     if (r.int(3) === 0) return Uint8Array.from({ length: r.int(64) }, () => r.int(256));
-    const out = [...(r.pick(valid) as Uint8Array)];
-    for (let i = r.int(3); i > 0; i--) {
-      const at = r.int(out.length + 1);
-      const op = r.int(3);
-      if (op === 0) out.splice(at, 1);
-      else if (op === 1) out.splice(at, 0, r.int(256));
-      else out[at] = r.int(256);
-    }
-    return Uint8Array.from(out);
+    return mutateBytes(r, r.pick(valid), r.int(3));
   }
 
   it('throw only WarrenError on 20,000 random inputs, and what they accept re-encodes to the same bytes', () => {

@@ -24,15 +24,3 @@ export const CAPTURED_GET_REPLY = [
   '',
   '',
 ].join('\n');
-
-/** A small deterministic PRNG, so a failing fuzz case can be reproduced from its seed. */
-export function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-  const int = (below: number) => Math.floor(next() * below);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
-  return { next, int, pick };
-}

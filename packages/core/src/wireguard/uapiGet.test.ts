@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../test-support/seededRandom';
 import { WarrenError } from '../errors/WarrenError';
 import {
   CAPTURED_GET_REPLY,
   CAPTURED_PEER_KEY,
   CAPTURED_PRIVATE_KEY,
   CAPTURED_PRIVATE_KEY_HEX,
-  random,
 } from './testFixtures';
 import { parseUapiGetReply } from './uapiGet';
 import { UapiReplyReader } from './uapiReply';
@@ -141,7 +141,7 @@ describe('UapiReplyReader', () => {
 });
 
 describe('parseUapiGetReply under fuzzing', () => {
-  const r = random(4);
+  const r = seededRandom(4);
   const KEYS = [
     'private_key',
     'listen_port',
