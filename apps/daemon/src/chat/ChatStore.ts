@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type ChatMessage, type ChatMessageStatus, type ChatPart, WarrenError } from '@warren/core';
+import {
+  type ChatMessage,
+  type ChatMessageStatus,
+  type ChatPart,
+  type ChatSummary,
+  WarrenError,
+} from '@warren/core';
 import type { Db } from '../db/database';
 import type { ChatsTable } from '../db/schema';
 import { ChatLive } from './ChatLive';
@@ -176,13 +182,12 @@ export class ChatStore {
   }
 
   /** The chat's new summary; watchers get it as a chat delta (updatedAt unchanged: see setSummary). */
-  async saveSummary(live: ChatLive, text: string, upToSeq: number): Promise<void> {
+  async saveSummary(live: ChatLive, text: string, upToSeq: number): Promise<ChatSummary> {
     const at = this.now();
     await q.setSummary(this.db.kysely, live.chat.id, { text, upToSeq, at });
-    live.emit({
-      type: 'chat',
-      chat: { ...live.chat, summary: { text, upToSeq, createdAt: new Date(at).toISOString() } },
-    });
+    const summary: ChatSummary = { text, upToSeq, createdAt: new Date(at).toISOString() };
+    live.emit({ type: 'chat', chat: { ...live.chat, summary } });
+    return summary;
   }
 
   async updateChat(live: ChatLive, change: Partial<Pick<ChatsTable, 'status' | 'title'>>): Promise<void> {

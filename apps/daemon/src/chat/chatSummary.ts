@@ -80,12 +80,11 @@ export class ChatSummaries {
       .slice(0, SUMMARY_CHARS);
     if (!text) throw new WarrenError('UPSTREAM', 'The model answered with an empty summary; ask again.');
     const upToSeq = last.seq ?? 0;
-    await live.exclusive(async () => {
+    return live.exclusive(async () => {
       if (live.closed)
         throw new WarrenError('NOT_FOUND', 'The chat was deleted while it was being summarized.');
-      await this.store.saveSummary(live, text, upToSeq);
+      return this.store.saveSummary(live, text, upToSeq);
     });
-    return live.chat.summary ?? { text, upToSeq, createdAt: new Date(this.now()).toISOString() };
   }
 
   close(): void {
