@@ -5,9 +5,8 @@ import { Secret } from '@warren/core';
 import { wireguardControl } from '@warren/core/node';
 import { describe, expect, it } from 'vitest';
 import { createDaemonClient } from '../src/main/api/daemonClient';
+import { silentLog } from '../src/main/log/desktopLog';
 import { fallbackNotice, WireguardMode } from '../src/main/tunnels/WireguardMode';
-
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A real client of a server that is not there: were it asked, the reason would say so. */
 const nowhere = () =>
@@ -18,7 +17,7 @@ describe('WireGuard mode falls back to the relay, saying why', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-nowg-'));
     const binary = path.join(dir, 'wireguard-go');
     try {
-      const mode = new WireguardMode({ wanted: () => true, control: nowhere(), binary, log: silent });
+      const mode = new WireguardMode({ wanted: () => true, control: nowhere(), binary, log: silentLog });
       // Off on any machine but Linux, for that reason instead.
       const expected =
         process.platform === 'linux'
@@ -33,7 +32,7 @@ describe('WireGuard mode falls back to the relay, saying why', () => {
   });
 
   it('turned off, forwards use the relay with nothing to explain', async () => {
-    const mode = new WireguardMode({ wanted: () => false, control: nowhere(), log: silent });
+    const mode = new WireguardMode({ wanted: () => false, control: nowhere(), log: silentLog });
     expect(await mode.choose()).toEqual({ via: 'relay', notice: undefined });
     expect(await mode.notice()).toBeUndefined();
   });

@@ -62,14 +62,11 @@ describe.skipIf(unavailable !== undefined)('local tunnels over WireGuard', () =>
     const subnet = `10.213.${Number.parseInt(lab.id.slice(0, 2), 16)}`;
     await lab.connectHost(nsAgent, `${subnet}.1/30`, `${subnet}.2/30`);
     // The local provisioner runs `node <agent binary>`; this one moves the agent to its namespace.
-    const wrapper = path.join(tmp, 'agent-in-netns.mjs');
-    fs.writeFileSync(
-      wrapper,
-      `import { spawn } from 'node:child_process';
-const child = spawn('ip', ['netns', 'exec', ${JSON.stringify(nsAgent)}, process.execPath, ${JSON.stringify(AGENT_BIN)}], { stdio: 'inherit', env: { ...process.env, WARREN_WIREGUARD_INTERFACE: ${JSON.stringify(agentInterface)} } });
-for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
-`,
+    const wrapper = lab.writeAgentWrapper(
+      path.join(tmp, 'agent-in-netns.mjs'),
+      nsAgent,
+      AGENT_BIN,
+      agentInterface,
     );
     daemon = await DaemonProcess.start({
       host: `${subnet}.1`,

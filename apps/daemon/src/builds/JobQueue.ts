@@ -80,23 +80,22 @@ export class JobQueue {
     // Page through the oldest first: jobs whose tags no runner offers must not hide the ones behind them.
     let after: Pick<Job, 'created_at' | 'id'> | undefined;
     for (;;) {
-      const from = after;
-      const candidates = await this.db.kysely
+      let query = this.db.kysely
         .selectFrom('provisioner_jobs')
         .selectAll()
         .where('status', '=', 'pending')
-        .$if(from !== undefined, (query) =>
-          query.where((eb) =>
-            eb.or([
-              eb('created_at', '>', from?.created_at ?? 0),
-              eb.and([eb('created_at', '=', from?.created_at ?? 0), eb('id', '>', from?.id ?? '')]),
-            ]),
-          ),
-        )
         .orderBy('created_at')
         .orderBy('id')
-        .limit(ACQUIRE_PAGE)
-        .execute();
+        .limit(ACQUIRE_PAGE);
+      const from = after;
+      if (from)
+        query = query.where((eb) =>
+          eb.or([
+            eb('created_at', '>', from.created_at),
+            eb.and([eb('created_at', '=', from.created_at), eb('id', '>', from.id)]),
+          ]),
+        );
+      const candidates = await query.execute();
       for (const job of candidates) {
         if (!tagsMatch(JSON.parse(job.tags), offeredTags)) continue;
         const now = this.now();

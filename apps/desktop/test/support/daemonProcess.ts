@@ -74,14 +74,13 @@ export class DaemonProcess {
     const log = fs.createWriteStream(path.join(LOG_DIR, `daemon-${path.basename(this.dataDir)}.log`), {
       flags: 'a',
     });
-    const host = this.options.host ?? '127.0.0.1';
     const child = spawn(
       process.execPath,
       [
         DAEMON_BIN,
         'server',
         '--listen',
-        `${host}:${this.port}`,
+        new URL(this.url).host,
         // Agents in a network namespace of their own reach the server at the address it listens on.
         ...(this.options.host ? ['--access-url', this.url] : []),
         '--data-dir',

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DesktopMain, type DesktopMainOptions, type DesktopPlatform } from '../../src/main/DesktopMain';
+import { silentLog } from '../../src/main/log/desktopLog';
 import type { DesktopNotification } from '../../src/main/notifications/notifications';
 import type { TrayItem } from '../../src/main/tray/trayActions';
 import { memorySafeStorage } from './fakeSafeStorage';
@@ -45,7 +46,7 @@ export function desktopMain(
     platform,
     proxy: { runtime: process.execPath, script: PROXY_SCRIPT },
     ...options,
-    log: options.log ?? { debug() {}, info() {}, warn() {}, error() {} },
+    log: options.log ?? silentLog,
   });
   return {
     main,

@@ -152,7 +152,7 @@ export class TunnelManager extends EventEmitter<TunnelManagerEvents> {
       out.set(workspace, {
         workspace,
         state: live?.state ?? (failed ? 'failed' : 'off'),
-        detail: live ? live.detail : failed?.detail,
+        detail: current?.detail,
         via: current?.via,
         notice: current?.notice,
         forwards,
