@@ -797,6 +797,7 @@ async function main() {
   }
 
   // ------------------------------------------------------------------------------------------
+  const sequentialRuns = bareRun ? [...runs, bareRun] : runs;
   const out = [
     '',
     `AI gateway benchmark${options.quick ? ' (--quick)' : ''}: OpenAI chat completions to a local fake upstream, direct and through the gateway${bareProxy ? ' (and a bare Node proxy for reference)' : ''}`,
@@ -805,9 +806,9 @@ async function main() {
     '',
     `(a) one request at a time: ${options.requests} measured requests per row after ${options.warmupRequests} warm-up, direct and the server under test alternating`,
     '',
-    sequentialTable(bareRun ? [...runs, bareRun] : runs),
-    coldLine(bareRun ? [...runs, bareRun] : runs),
-    `machine busy: ${(bareRun ? [...runs, bareRun] : runs).map((r) => `${r.label} ${pct(r.machine.busyShare)} (${pct(r.machine.othersShare)} by other work)`).join(', ')}`,
+    sequentialTable(sequentialRuns),
+    coldLine(sequentialRuns),
+    `machine busy: ${sequentialRuns.map((r) => `${r.label} ${pct(r.machine.busyShare)} (${pct(r.machine.othersShare)} by other work)`).join(', ')}`,
     '',
     `(b) open loop: ${fmtInt(options.rate)} streamed chat completions/s for ${options.duration} s over ${options.connections} keep-alive connections, after ${options.warmup} s warm-up; latency from each request's due time`,
     '',

@@ -6,6 +6,7 @@ import { OVERHEAD_HEADER } from './forwardedHeaders';
 import type { GatewayHandler } from './GatewayHandler';
 import { GATEWAY_BODY_LIMIT_BYTES, unreadCall } from './gatewayPlugin';
 import { GATEWAY_PREFIX, routeOf } from './gatewayRoutes';
+import type { Family } from './providerErrors';
 import { serveOverHttp } from './SocketSink';
 
 const PREFIX = `${GATEWAY_PREFIX}/`;
@@ -40,17 +41,18 @@ export class GatewayFrontDoor {
       !this.#open ||
       req.method !== 'POST' ||
       !url?.startsWith(PREFIX) ||
-      !isJson(req.headers['content-type']) ||
-      routeOf('POST', url).kind !== 'model-call'
+      !isJson(req.headers['content-type'])
     )
       return false;
+    const route = routeOf('POST', url);
+    if (route.kind !== 'model-call') return false;
     const receivedAt = performance.now();
     this.track(res);
     readBody(
       req,
       (body) =>
         serveOverHttp(this.gateway, { method: 'POST', url, headers: req.headers }, res, body, receivedAt),
-      (status) => refuse(res, url, status, receivedAt),
+      (status) => refuse(res, route.family, status, receivedAt),
     );
     return true;
   }
@@ -136,8 +138,8 @@ function readBody(
 }
 
 /** Answers a call whose body could not be read; the client may still be sending, so the connection closes. */
-function refuse(res: ServerResponse, url: string, status: number, receivedAt: number): void {
-  const failed = unreadCall(routeOf('POST', url).family, status);
+function refuse(res: ServerResponse, family: Family, status: number, receivedAt: number): void {
+  const failed = unreadCall(family, status);
   res.writeHead(failed.status, {
     ...failed.headers,
     connection: 'close',

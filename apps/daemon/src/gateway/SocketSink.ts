@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { tickCorker } from '@warren/core/node';
 import type { GatewayHandler } from './GatewayHandler';
 import { CallAbort, type GatewaySink } from './GatewaySink';
 
@@ -25,10 +26,12 @@ export function serveOverHttp(
 }
 
 /** Writes the core's answer to the Node response, honouring its backpressure. */
-export class SocketSink implements GatewaySink {
-  #corked = false;
+class SocketSink implements GatewaySink {
+  readonly #cork: () => void;
 
-  constructor(private readonly res: ServerResponse) {}
+  constructor(private readonly res: ServerResponse) {
+    this.#cork = tickCorker(res);
+  }
 
   head(status: number, headers: Record<string, string | string[]>, flush = false): void {
     if (this.res.destroyed) return;
@@ -46,17 +49,8 @@ export class SocketSink implements GatewaySink {
     if (this.res.destroyed) return true;
     // Chunks that arrived together (and the end, when it came with them) leave in one write:
     // corked until the tick is over, as one writev instead of a syscall each.
-    if (!this.#corked) {
-      this.#corked = true;
-      this.res.cork();
-      process.nextTick(uncork, this);
-    }
+    this.#cork();
     return this.res.write(chunk);
-  }
-
-  uncork(): void {
-    this.#corked = false;
-    this.res.uncork();
   }
 
   drained(): Promise<void> {
@@ -79,8 +73,4 @@ export class SocketSink implements GatewaySink {
   destroy(): void {
     this.res.destroy();
   }
-}
-
-function uncork(sink: SocketSink): void {
-  sink.uncork();
 }
