@@ -17,13 +17,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempDir, onCleanup } from '../lib/cleanup.mjs';
 import { DAEMON_BIN, ROOT, signInFirstUser, trpc } from '../lib/daemon.mjs';
 import { log } from '../lib/log.mjs';
+import { median } from '../lib/stats.mjs';
 
 const AGENT_BIN = path.join(ROOT, 'apps', 'agent', 'dist', 'warren-agent.mjs');
 const PORT = 7080;
 const FORWARD_PORT = 9200;
 /** Where the receiver listens on the agent's tunnel address for the transfers without the forward. */
 const BARE_PORT = 9201;
-const [DAEMON_FOR_AGENT, DAEMON_FOR_CLIENT] = ['192.168.85.1', '192.168.86.1'];
 const WORKSPACE = 'wgbench';
 
 /** `wg` is core's bundled WireGuard and namespace code (wireguard.mjs's loadWireguardModule). */
@@ -49,6 +49,8 @@ export async function measureWireguardForward({ seconds = 3, rounds = 5, wg }) {
     daemon: nsDaemon,
     agent: nsAgent,
     client: nsClient,
+    daemonForAgent,
+    daemonForClient,
   } = await lab.routedThroughDaemon({ daemon: 'bd', agent: 'ba', client: 'bc' }, 85, 86);
   const wrapper = lab.writeAgentWrapper(
     path.join(dir, 'agent-in-netns.mjs'),
@@ -65,7 +67,7 @@ export async function measureWireguardForward({ seconds = 3, rounds = 5, wg }) {
     '--listen',
     `0.0.0.0:${PORT}`,
     '--access-url',
-    `http://${DAEMON_FOR_AGENT}:${PORT}`,
+    `http://${daemonForAgent}:${PORT}`,
     '--data-dir',
     path.join(dir, 'data'),
     '--log-level',
@@ -112,7 +114,7 @@ export async function measureWireguardForward({ seconds = 3, rounds = 5, wg }) {
   const agentDevice = new wg.UapiClient(iface);
 
   const forward = lab.spawn(nsClient, 'env', [
-    `WARREN_URL=http://${DAEMON_FOR_CLIENT}:${PORT}`,
+    `WARREN_URL=http://${daemonForClient}:${PORT}`,
     `WARREN_TOKEN=${headers.authorization.slice('Bearer '.length)}`,
     `WARREN_CONFIG_DIR=${path.join(dir, 'cli')}`,
     `WARREN_WIREGUARD_INTERFACE=${lab.interfaceName('fc')}`,
@@ -137,9 +139,7 @@ export async function measureWireguardForward({ seconds = 3, rounds = 5, wg }) {
   });
   const setupMs = performance.now() - setupStarted;
 
-  const address = await lab.exec(nsAgent, 'ip', ['-o', '-4', 'address', 'show', 'dev', iface]);
-  const agentAddress = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(address)?.[1];
-  if (!agentAddress) throw new Error(`The agent's WireGuard interface has no IPv4 address: ${address}`);
+  const agentAddress = await lab.ipv4Address(nsAgent, iface);
   const received = async () => (await agentDevice.getDevice()).peers[0]?.rxBytes ?? 0;
   const forwarded = [];
   const bare = [];
@@ -197,11 +197,6 @@ export async function measureWireguardForward({ seconds = 3, rounds = 5, wg }) {
 }
 
 const mbPerSecond = (side) => side.bytes / 1e6 / (side.ms / 1000);
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 async function until(what, check, timeoutMs = 60_000) {
   const deadline = performance.now() + timeoutMs;

@@ -155,6 +155,14 @@ child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
     return { a: a.name, b: b.name };
   }
 
+  /** The IPv4 address (without its prefix length) of `iface` in `ns`. */
+  async ipv4Address(ns: string, iface: string): Promise<string> {
+    const out = await this.exec(ns, 'ip', ['-o', '-4', 'address', 'show', 'dev', iface]);
+    const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out)?.[1];
+    if (!address) throw new Error(`${iface} in ${ns} has no IPv4 address: ${out}`);
+    return address;
+  }
+
   /** Starts a process inside `ns`; it is killed at cleanup if still running. */
   spawn(ns: string, command: string, args: string[]): ChildProcess {
     const child = spawn('ip', ['netns', 'exec', ns, command, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -45,14 +45,14 @@ interface PtyRequest {
   term: string;
 }
 
+/** Warren's ssh2 patch (patches/ssh2@1.17.0.patch): KEXINIT leaves with the ident, half a round trip sooner. */
+const EARLY_KEXINIT = { earlyKexInit: true } as const;
+
 /**
  * The agent's SSH server. Connections arrive as byte streams the daemon relayed (never on a
  * listening port), and each accepts exactly one client key: the one the user presented when the
  * daemon opened that stream. Shell, exec, PTY, SFTP and direct-tcpip forwards are served.
  */
-/** Warren's ssh2 patch (patches/ssh2@1.17.0.patch): KEXINIT leaves with the ident, half a round trip sooner. */
-const EARLY_KEXINIT = { earlyKexInit: true } as const;
-
 export class SshServer {
   #open = 0;
 

@@ -1,4 +1,4 @@
-import net from 'node:net';
+import type net from 'node:net';
 import {
   decodeForwardRequest,
   encodeForwardAnswer,
@@ -6,7 +6,7 @@ import {
   type ForwardRequest,
   WarrenError,
 } from '@warren/core';
-import { readHeader, spliceSockets } from '@warren/core/node';
+import { connectTcp, readHeader, spliceSockets } from '@warren/core/node';
 
 /** A client sends its 39-byte request at once; one that trickles or stalls is cut off. */
 const HEADER_TIMEOUT_MS = 10_000;
@@ -19,8 +19,6 @@ export interface ForwardAdmission {
   admits(ticket: Uint8Array): Promise<boolean>;
   /** Takes a socket of this forward, so it closes when the peer is revoked. */
   track(socket: net.Socket): void;
-  /** Where the forwarded ports are; default 127.0.0.1 (the workspace's own). */
-  host?: string;
 }
 
 /**
@@ -47,10 +45,13 @@ export async function serveWireguardForward(socket: net.Socket, admission: Forwa
       'The workspace agent holds no valid port forward ticket for this device; it may have restarted, or access was revoked.',
     );
   if (socket.destroyed) return;
-  const host = admission.host ?? '127.0.0.1';
   let target: net.Socket;
   try {
-    target = await dial(host, request.port);
+    // The workspace's own ports: the agent runs beside them.
+    target = await connectTcp(
+      { host: '127.0.0.1', port: request.port, allowHalfOpen: true, noDelay: true },
+      DIAL_TIMEOUT_MS,
+    );
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code === 'ECONNREFUSED'
@@ -92,23 +93,4 @@ function refuse(socket: net.Socket, status: Exclude<ForwardAnswerStatus, 'ok'>, 
   socket.once('close', () => clearTimeout(timer));
   socket.resume();
   socket.end(encodeForwardAnswer({ status, message }));
-}
-
-function dial(host: string, port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const target = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
-    const timer = setTimeout(() => {
-      target.destroy();
-      reject(Object.assign(new Error(`no answer within ${DIAL_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' }));
-    }, DIAL_TIMEOUT_MS);
-    target.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    target.once('connect', () => {
-      clearTimeout(timer);
-      target.removeAllListeners('error');
-      resolve(target);
-    });
-  });
 }

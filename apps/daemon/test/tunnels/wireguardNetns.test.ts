@@ -28,8 +28,6 @@ if (unavailable) console.warn(`Skipping the WireGuard namespaces test: ${unavail
 
 const AGENT_BUNDLE = path.resolve(import.meta.dirname, '..', '..', '..', 'agent', 'dist', 'warren-agent.mjs');
 const PORT = 7080;
-const DAEMON_FOR_AGENT = '192.168.81.1';
-const DAEMON_FOR_CLIENT = '192.168.82.1';
 const SSH_BYTES = 2 * 1024 * 1024;
 // Under execFile’s 1 MiB output limit, which reads the page in the client namespace.
 const PAGE_BYTES = 512 * 1024;
@@ -42,6 +40,8 @@ describe.skipIf(unavailable !== undefined)(
     let nsDaemon = '';
     let nsAgent = '';
     let nsClient = '';
+    let daemonForAgent = '';
+    let daemonForClient = '';
     let daemon: ChildProcess;
     let bridge: net.Server;
     let api: ReturnType<typeof apiClient>;
@@ -50,7 +50,7 @@ describe.skipIf(unavailable !== undefined)(
     let devices = 0;
     // Each CLI run gets its own device, named by the lab so cleanup finds whatever a kill left.
     const cliEnv = () => ({
-      WARREN_URL: `http://${DAEMON_FOR_CLIENT}:${PORT}`,
+      WARREN_URL: `http://${daemonForClient}:${PORT}`,
       WARREN_TOKEN: token,
       WARREN_CONFIG_DIR: path.join(tmp, 'cli'),
       WARREN_WIREGUARD_INTERFACE: lab.interfaceName(`c${devices++}`),
@@ -121,13 +121,6 @@ describe.skipIf(unavailable !== undefined)(
       });
     }
 
-    async function tunnelAddress(ns: string, iface: string): Promise<string> {
-      const out = await lab.exec(ns, 'ip', ['-o', '-4', 'address', 'show', 'dev', iface]);
-      const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out)?.[1];
-      if (!address) throw new Error(`${iface} has no IPv4 address: ${out}`);
-      return address;
-    }
-
     beforeAll(async () => {
       execFileSync(process.execPath, ['build.mjs', '--if-stale'], {
         cwd: path.dirname(path.dirname(AGENT_BUNDLE)),
@@ -136,6 +129,8 @@ describe.skipIf(unavailable !== undefined)(
         daemon: nsDaemon,
         agent: nsAgent,
         client: nsClient,
+        daemonForAgent,
+        daemonForClient,
       } = await lab.routedThroughDaemon({ daemon: 'daemon', agent: 'agent', client: 'client' }, 81, 82));
       // The local provisioner runs `node <agent binary>`; this one moves the agent to its namespace.
       const wrapper = lab.writeAgentWrapper(
@@ -152,7 +147,7 @@ describe.skipIf(unavailable !== undefined)(
         '--listen',
         `0.0.0.0:${PORT}`,
         '--access-url',
-        `http://${DAEMON_FOR_AGENT}:${PORT}`,
+        `http://${daemonForAgent}:${PORT}`,
         '--data-dir',
         path.join(tmp, 'data'),
       ]);
@@ -290,7 +285,7 @@ describe.skipIf(unavailable !== undefined)(
       try {
         expect(await waitFor('the forwarded page', () => fetchInClient(9094), 30_000)).toBe('still here');
         // The CLI's device routes the agent's address, so anything in the client namespace can try.
-        const agentAddress = await tunnelAddress(nsAgent, agentDevice.interfaceName);
+        const agentAddress = await lab.ipv4Address(nsAgent, agentDevice.interfaceName);
         const wrongTicket = encodeForwardRequest({ ticket: randomBytes(32), port: 8090 });
         const answers = await rawForwardAttempts(agentAddress, [
           Buffer.from(wrongTicket).toString('hex'),
@@ -324,7 +319,7 @@ describe.skipIf(unavailable !== undefined)(
       try {
         await waitFor('the held connection', () => (holderOut().includes('open') ? true : undefined), 30_000);
         // It runs as TCP of its own to the agent's forward port, not inside SSH.
-        const agentAddress = await tunnelAddress(nsAgent, agentDevice.interfaceName);
+        const agentAddress = await lab.ipv4Address(nsAgent, agentDevice.interfaceName);
         const sockets = await lab.exec(nsClient, 'ss', ['-Htn', 'state', 'established']);
         expect(sockets).toContain(`${agentAddress}:${WIREGUARD_FORWARD_PORT}`);
         expect(sockets).not.toContain(`${agentAddress}:${WIREGUARD_SSH_PORT}`);

@@ -6,6 +6,7 @@ export * from './fs/isExecutableFile';
 export * from './fs/writeFileAtomically';
 export * from './ssh/index';
 export * from './tunnels/coalesceSocketWrites';
+export * from './tunnels/connectTcp';
 export * from './tunnels/ForwardConnection';
 export * from './tunnels/openTunnel';
 export * from './tunnels/PortForwarder';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
+import type net from 'node:net';
 import { WarrenError } from '../../errors/WarrenError';
 import type { WireguardNetworkMap } from '../../wireguard/networkMap';
 import { generateWireguardKeyPair } from '../../wireguard/node/generateWireguardKeyPair';
@@ -11,6 +11,7 @@ import {
   wireguardDeviceIdSchema,
 } from '../../wireguard/wireguardTunnel';
 import { splitWorkspaceRef } from '../../workspaces/schemas';
+import { connectTcp } from './connectTcp';
 import type { WireguardControl } from './wireguardControl';
 
 /** The first connection waits for WireGuard's handshake; a lost first packet is retried after 5 s. */
@@ -113,28 +114,11 @@ export class WireguardClientDevice {
     options: { allowHalfOpen?: boolean } = {},
   ): Promise<net.Socket> {
     const host = opened.agentAddress;
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port, noDelay: true, ...options });
-      const timer = setTimeout(
-        () => fail(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)),
-        CONNECT_TIMEOUT_MS,
+    return connectTcp({ host, port, noDelay: true, ...options }, CONNECT_TIMEOUT_MS).catch((error: Error) => {
+      throw new WarrenError(
+        'UNAVAILABLE',
+        `Could not reach the agent of "${opened.workspace.name}" at ${host}:${port} over WireGuard (${error.message}); is UDP between you and the workspace open?`,
       );
-      function fail(error: Error) {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(
-          new WarrenError(
-            'UNAVAILABLE',
-            `Could not reach the agent of "${opened.workspace.name}" at ${host}:${port} over WireGuard (${error.message}); is UDP between you and the workspace open?`,
-          ),
-        );
-      }
-      socket.once('error', fail);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeListener('error', fail);
-        resolve(socket);
-      });
     });
   }
 

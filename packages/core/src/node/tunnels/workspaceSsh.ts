@@ -19,7 +19,7 @@ import { spliceChannel } from './spliceChannel';
  * Both ends are Warren's (an Ed25519 client key, the agent's ssh2 server), which is what makes
  * the second safe: only an RSA key's algorithm waits for the server's EXT_INFO.
  */
-export const PATCHED_SSH2_SHORTCUTS = { earlyKexInit: true, pipelineAuth: true } as const;
+const PATCHED_SSH2_SHORTCUTS = { earlyKexInit: true, pipelineAuth: true } as const;
 
 /** A client key pair: private in OpenSSH form, public as `ssh-ed25519 AAAA...`. */
 export interface SshKeyPair {
