@@ -349,6 +349,59 @@ describe.skipIf(unavailable !== undefined)(
       }
     });
 
+    it('two port-forward --wireguard runs on one client machine each reach the workspace through their own device, and one ending leaves the other serving', async () => {
+      const server = lab.spawn(nsAgent, process.execPath, [
+        '-e',
+        `require('http').createServer((q, s) => s.end('both ' + q.url)).listen(8091, '127.0.0.1')`,
+      ]);
+      const firstEnv = cliEnv();
+      const secondEnv = cliEnv();
+      const first = portForward(firstEnv, ['9095:8091']);
+      const second = portForward(secondEnv, ['9096:8091']);
+      /** What a client device has sent to its peers, as `wg show` reads it over UAPI. */
+      const sent = async (env: Record<string, string>) => {
+        const out = await lab.exec(nsClient, 'wg', [
+          'show',
+          env.WARREN_WIREGUARD_INTERFACE ?? '',
+          'transfer',
+        ]);
+        return out
+          .trim()
+          .split('\n')
+          .reduce((sum, line) => sum + Number(line.split(/\s+/)[2] ?? 0), 0);
+      };
+      try {
+        expect(await waitFor('the first forward', () => fetchInClient(9095), 30_000)).toBe('both /');
+        // Both devices hold an address in Warren's range. The second's connections must leave from
+        // its own address through its own device, or the agent sees the wrong peer and refuses.
+        const firstBefore = await sent(firstEnv);
+        const secondBefore = await sent(secondEnv);
+        expect(await waitFor('the second forward', () => fetchInClient(9096), 30_000)).toBe('both /');
+        expect(await sent(secondEnv)).toBeGreaterThan(secondBefore);
+        // None of the second forward's connection went out through the first device: a TCP connection
+        // and a request are several packets of 80 bytes and more; a keepalive or handshake is one.
+        expect((await sent(firstEnv)) - firstBefore).toBeLessThan(200);
+        expect(await fetchInClient(9095)).toBe('both /');
+        expect(await sent(firstEnv)).toBeGreaterThan(firstBefore);
+
+        first.child.kill('SIGTERM');
+        await waitFor(
+          'the first forward to end',
+          () => (first.child.exitCode !== null ? true : undefined),
+          10_000,
+        );
+        expect(await fetchInClient(9095)).toBeUndefined();
+        expect(await waitFor('the second forward, alone', () => fetchInClient(9096), 10_000)).toBe('both /');
+        // The first run took its routing rule with it.
+        const rules = await lab.exec(nsClient, 'ip', ['-4', 'rule']);
+        expect(rules.match(/from 100\.64\./g)?.length).toBe(1);
+      } finally {
+        first.child.kill('SIGTERM');
+        second.child.kill('SIGTERM');
+        server.kill('SIGKILL');
+      }
+    }, 120_000);
+
     it('stopping the workspace takes its agent out of WireGuard', async () => {
       await api.workspaces.stop.mutate({ name: 'dev' });
       await settle(api, 'dev', 'stopped', 60_000);

@@ -36,6 +36,33 @@ export function isIpPrefix(text: string): boolean {
   return cidrv4.safeParse(text).success || cidrv6.safeParse(text).success;
 }
 
+/**
+ * The network an interface prefix lies in, as `ip route` takes it: 100.64.0.5/10 gives
+ * 100.64.0.0/10, fd7a:7761:7272::5/48 gives fd7a:7761:7272:0:0:0:0:0/48.
+ */
+export function prefixNetwork(prefix: string): string {
+  if (!isIpPrefix(prefix)) throw new Error(`"${prefix.slice(0, 64)}" is not an address prefix.`);
+  const [address = '', bits = ''] = prefix.split('/');
+  const length = Number(bits);
+  if (!address.includes(':')) {
+    const value = address.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+    const network = length === 0 ? 0 : (value & (0xffffffff << (32 - length))) >>> 0;
+    return `${[network >>> 24, (network >>> 16) & 255, (network >>> 8) & 255, network & 255].join('.')}/${length}`;
+  }
+  if (address.includes('.'))
+    throw new Error(`"${prefix}": IPv6 with an embedded IPv4 part is not supported.`);
+  const [head = '', tail] = address.split('::');
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  const written = [...groups(head), ...groups(tail)];
+  const full =
+    tail === undefined ? written : [...groups(head), ...Array(8 - written.length).fill('0'), ...groups(tail)];
+  const value = full.reduce((n, group) => (n << 16n) | BigInt(Number.parseInt(group, 16)), 0n);
+  const hostBits = BigInt(128 - length);
+  const network = (value >> hostBits) << hostBits;
+  const out = Array.from({ length: 8 }, (_, i) => ((network >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
+  return `${out.join(':')}/${length}`;
+}
+
 export const wireguardEndpointSchema = z.string().refine(isWireguardEndpoint, {
   message: 'must be an endpoint like 192.0.2.1:51820 or [2001:db8::1]:51820',
 });

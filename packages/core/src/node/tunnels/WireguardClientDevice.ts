@@ -55,6 +55,8 @@ export class WireguardClientDevice {
       device = await WireguardGoProcess.start({
         interfaceName,
         binary: helper.binary,
+        // Other devices on this machine (another CLI run, the desktop) hold addresses in the same range.
+        sourceRouted: true,
         ...(options.netns ? { netns: options.netns } : {}),
       });
     } catch (error) {
@@ -107,14 +109,20 @@ export class WireguardClientDevice {
     return answer.data;
   }
 
-  /** A TCP connection over this device to an agent's tunnel address (no delay: each write leaves at once). */
+  /**
+   * A TCP connection over this device to an agent's tunnel address (no delay: each write leaves
+   * at once), from this device's own address.
+   */
   connect(
     opened: Pick<OpenedWireguardTunnel, 'agentAddress' | 'workspace'>,
     port: number,
     options: { allowHalfOpen?: boolean } = {},
   ): Promise<net.Socket> {
     const host = opened.agentAddress;
-    return connectTcp({ host, port, noDelay: true, ...options }, CONNECT_TIMEOUT_MS).catch((error: Error) => {
+    // From this device's own address, which its routing rule sends through this device.
+    const localAddress = this.device.sourceAddressFor(host);
+    const connect = { host, port, noDelay: true, ...(localAddress ? { localAddress } : {}), ...options };
+    return connectTcp(connect, CONNECT_TIMEOUT_MS).catch((error: Error) => {
       throw new WarrenError(
         'UNAVAILABLE',
         `Could not reach the agent of "${opened.workspace.name}" at ${host}:${port} over WireGuard (${error.message}); is UDP between you and the workspace open?`,

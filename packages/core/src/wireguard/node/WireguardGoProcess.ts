@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { WarrenError } from '../../errors/WarrenError';
-import { isIpPrefix } from '../addressSyntax';
+import { isIpPrefix, prefixNetwork } from '../addressSyntax';
 import type { WireguardNetworkMap } from '../networkMap';
 import { syncWireguardPeers } from './syncWireguardPeers';
 import { assertInterfaceName, UapiClient } from './UapiClient';
@@ -23,7 +23,20 @@ export interface WireguardGoOptions {
   binary?: string;
   socketDir?: string;
   startTimeoutMs?: number;
+  /**
+   * Routes what leaves from this device's own addresses through this device, whatever else holds
+   * an address in the same range: a routing table of its own and an `ip rule` per address. For a
+   * client machine, where several devices (two `warren port-forward --wireguard` runs, say) each
+   * hold an address in Warren's range and the kernel's plain prefix routes would send them all
+   * through whichever came first. Connections must then leave from `sourceAddressFor(host)`.
+   */
+  sourceRouted?: boolean;
 }
+
+/** Where this device's source rules sit: before the main table (32766), after the local one (0). */
+const SOURCE_RULE_PRIORITY = 5270;
+/** Source-routed devices' tables are numbered from here (the bytes spell "WW"), one per device. */
+const SOURCE_TABLE_BASE = 0x57570000;
 
 /**
  * Node only, Linux, root. A userspace WireGuard device: wireguard-go in the foreground, with its
@@ -38,6 +51,8 @@ export class WireguardGoProcess {
   /** Network maps are applied one at a time, in arrival order. */
   #applying: Promise<unknown> = Promise.resolve();
   #appliedVersion = -1;
+  /** The routing table of a source-routed device, once chosen. */
+  #table: number | undefined;
 
   private constructor(
     readonly options: WireguardGoOptions,
@@ -69,6 +84,7 @@ export class WireguardGoProcess {
     const device = new WireguardGoProcess(options, child);
     try {
       await device.#waitForSocket(options.startTimeoutMs ?? 5000);
+      if (options.sourceRouted) device.#table = await device.#freeTable();
       await device.addAddresses(options.addresses ?? []);
       await device.#ip([
         'link',
@@ -132,7 +148,82 @@ export class WireguardGoProcess {
       if (this.#addresses.has(prefix)) continue;
       await this.#ip(['address', 'add', prefix, 'dev', this.interfaceName]);
       this.#addresses.add(prefix);
+      await this.#routeFrom(prefix);
     }
+  }
+
+  /** This device's own address of `host`'s family (IPv4 or IPv6), for a connection to leave from. */
+  sourceAddressFor(host: string): string | undefined {
+    const v6 = host.includes(':');
+    const prefix = [...this.#addresses].find((candidate) => candidate.includes(':') === v6);
+    return prefix?.slice(0, prefix.indexOf('/'));
+  }
+
+  /** A source-routed device's rule and route for one of its addresses (after sweeping stale rules). */
+  async #routeFrom(prefix: string): Promise<void> {
+    const table = this.#table;
+    if (table === undefined) return;
+    const family = prefix.includes(':') ? '-6' : '-4';
+    const address = prefix.slice(0, prefix.indexOf('/'));
+    // A device killed before it could clean up left its rule for this address behind.
+    await this.#dropRules(family, address);
+    await this.#ip([
+      family,
+      'route',
+      'replace',
+      prefixNetwork(prefix),
+      'dev',
+      this.interfaceName,
+      'table',
+      String(table),
+    ]);
+    await this.#ip([
+      family,
+      'rule',
+      'add',
+      'from',
+      address,
+      'lookup',
+      String(table),
+      'priority',
+      String(SOURCE_RULE_PRIORITY),
+    ]);
+  }
+
+  /** Removes every rule at this device's priority for `address` (bounded; missing ones are fine). */
+  async #dropRules(family: '-4' | '-6', address: string): Promise<void> {
+    for (let i = 0; i < 16; i++) {
+      const gone = await this.#ip([
+        family,
+        'rule',
+        'del',
+        'from',
+        address,
+        'priority',
+        String(SOURCE_RULE_PRIORITY),
+      ]).then(
+        () => false,
+        () => true,
+      );
+      if (gone) return;
+    }
+  }
+
+  /** A table number no other device (or anything else) routes through yet. */
+  async #freeTable(): Promise<number> {
+    let hash = 0x811c9dc5;
+    for (const char of this.interfaceName) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+    for (let i = 0; i < 64; i++) {
+      const table = SOURCE_TABLE_BASE + ((hash + i) & 0xffff);
+      const used = await Promise.all(
+        // A table nothing ever used does not exist yet, which `ip -6` reports as an error.
+        ['-4', '-6'].map((family) =>
+          this.#ipOutput([family, 'route', 'show', 'table', String(table)]).catch(() => ''),
+        ),
+      );
+      if (used.every((routes) => routes.trim() === '')) return table;
+    }
+    throw new WarrenError('UNAVAILABLE', `Could not find a free routing table for ${this.interfaceName}.`);
   }
 
   /**
@@ -148,6 +239,7 @@ export class WireguardGoProcess {
       for (const prefix of [...this.#addresses].filter((p) => !map.addresses.includes(p))) {
         await this.#ip(['address', 'del', prefix, 'dev', this.interfaceName]);
         this.#addresses.delete(prefix);
+        await this.#unrouteFrom(prefix);
       }
       await syncWireguardPeers(this.client, map.peers);
       this.#appliedVersion = map.version;
@@ -157,10 +249,23 @@ export class WireguardGoProcess {
     return next;
   }
 
+  /** Undoes #routeFrom for an address the device no longer has; what is already gone is fine. */
+  async #unrouteFrom(prefix: string): Promise<void> {
+    if (this.#table === undefined) return;
+    const family = prefix.includes(':') ? '-6' : '-4';
+    await this.#dropRules(family, prefix.slice(0, prefix.indexOf('/')));
+    const route = [family, 'route', 'del', prefixNetwork(prefix), 'table', String(this.#table)];
+    await this.#ip(route).catch(() => {});
+  }
+
   async #ip(args: string[]): Promise<void> {
+    await this.#ipOutput(args);
+  }
+
+  async #ipOutput(args: string[]): Promise<string> {
     const { netns } = this.options;
     try {
-      await run('ip', netns === undefined ? args : ['-n', netns, ...args]);
+      return (await run('ip', netns === undefined ? args : ['-n', netns, ...args])).stdout;
     } catch (error) {
       const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
       throw new WarrenError(
@@ -175,13 +280,17 @@ export class WireguardGoProcess {
 
   /** Ends wireguard-go (SIGTERM, then SIGKILL after 3 s) and waits for it. Safe to call twice. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null || this.child.pid === undefined)
-      return;
-    this.child.kill('SIGTERM');
-    const killed = await Promise.race([this.exited.then(() => false), sleep(3000).then(() => true)]);
-    if (killed) {
-      this.child.kill('SIGKILL');
-      await this.exited;
+    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) {
+      this.child.kill('SIGTERM');
+      const killed = await Promise.race([this.exited.then(() => false), sleep(3000).then(() => true)]);
+      if (killed) {
+        this.child.kill('SIGKILL');
+        await this.exited;
+      }
     }
+    // The interface took its routes with it; its rules stay in the namespace until removed.
+    const addresses = [...this.#addresses];
+    this.#addresses.clear();
+    for (const prefix of addresses) await this.#unrouteFrom(prefix);
   }
 }
