@@ -148,11 +148,18 @@ async function interactive(ssh: WorkspaceSsh, command: string, forceTty: boolean
     cols: stdout.columns ?? 80,
     rows: stdout.rows ?? 24,
   };
+  // The exit status can arrive in the same read as the session's acceptance (a command as quick as
+  // `true`), and ssh2 emits it there and then: listen before anything is awaited, or it is lost.
+  let exit = 255;
   const channel = await new Promise<import('ssh2').ClientChannel>((resolve, reject) => {
-    const done = (error: Error | undefined, stream: import('ssh2').ClientChannel) =>
-      error
-        ? reject(new WarrenError('UPSTREAM', `The workspace refused the session: ${error.message}.`))
-        : resolve(stream);
+    const done = (error: Error | undefined, stream: import('ssh2').ClientChannel) => {
+      if (error)
+        return reject(new WarrenError('UPSTREAM', `The workspace refused the session: ${error.message}.`));
+      stream.on('exit', (status: number | null, signal?: string) => {
+        exit = status ?? (signal ? 128 + signalNumber(signal) : 255);
+      });
+      resolve(stream);
+    };
     if (command) ssh.client.exec(command, wantPty ? { pty: window } : {}, done);
     else ssh.client.shell(wantPty ? window : false, done);
   });
@@ -163,13 +170,7 @@ async function interactive(ssh: WorkspaceSsh, command: string, forceTty: boolean
   stdin.pipe(channel);
   channel.pipe(stdout, { end: false });
   channel.stderr.pipe(stderr, { end: false });
-  const code = await new Promise<number>((resolve) => {
-    let exit = 255;
-    channel.on('exit', (status: number | null, signal?: string) => {
-      exit = status ?? (signal ? 128 + signalNumber(signal) : 255);
-    });
-    channel.on('close', () => resolve(exit));
-  });
+  const code = await new Promise<number>((resolve) => channel.on('close', () => resolve(exit)));
   if (wantPty) stdin.setRawMode(false);
   stdin.unpipe(channel);
   stdin.pause();

@@ -5,7 +5,7 @@ import { Secret } from '@warren/core';
 import { connectWorkspaceSsh, ephemeralKeyPair, openSshTunnel } from '@warren/core/node';
 import { freePort } from '@warren/core/test-support/freePort';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnCli } from '../cliProcess';
+import { runCli, spawnCli } from '../cliProcess';
 import { rememberSecret, startTestDaemon, type TestDaemon } from '../harness';
 import { addPerson } from '../signIn';
 import { ensureAgentBuilt, settle, waitFor } from '../workspaceHelpers';
@@ -51,6 +51,17 @@ describe.skipIf(!openSshAvailable)('SSH into a local workspace through the relay
     // The host key OpenSSH checked is the one the daemon pinned for the agent.
     const known = fs.readFileSync(path.join(home.env.WARREN_CONFIG_DIR ?? '', 'ssh', 'known_hosts'), 'utf8');
     expect(known).toMatch(/^warren\.dev ssh-ed25519 /m);
+  });
+
+  it('warren ssh returns the exit code of a command that ends at once, every time', async () => {
+    // The exit status of so quick a command can arrive with the session's acceptance; the CLI
+    // used to miss it there and exit 255 (about one run in six, two at a time).
+    const codes: (number | null)[] = [];
+    for (let round = 0; round < 12; round++) {
+      const runs = await Promise.all([0, 1].map(() => runCli(['ssh', 'dev', 'exit 7'], { env: home.env })));
+      codes.push(...runs.map((run) => run.code));
+    }
+    expect(codes).toEqual(Array(24).fill(7));
   });
 
   it('ssh -t gets a real terminal of the size OpenSSH asked for', async () => {
