@@ -1,6 +1,37 @@
+import fs from 'node:fs';
 import { build } from 'esbuild';
 
-/** One file for the CLI and daemon; dependencies stay in node_modules (native addons among them). */
+/**
+ * Pure JavaScript packages the CLI loads on every start, bundled into it: loaded from
+ * node_modules they were about 300 files, each resolved, read and compiled on its own, which made
+ * `warren ssh` (run by OpenSSH for every connection through config-ssh) spend most of its time
+ * starting. ssh2's optional compiled crypto and cpu-features stay outside; without them ssh2 uses
+ * Node's crypto, as the agent's does.
+ */
+const BUNDLED = new Set([
+  'zod',
+  'yaml',
+  'ws',
+  'commander',
+  'ssh2',
+  '@trpc/client',
+  '@trpc/server',
+  'asn1',
+  'bcrypt-pbkdf',
+  'tweetnacl',
+  'safer-buffer',
+]);
+
+const packageName = (specifier) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
+
+// Chunks are named by content hash: old ones would pile up beside the new.
+fs.rmSync('dist', { recursive: true, force: true });
+
+/** One file for the CLI and daemon; other dependencies stay in node_modules (native addons among them). */
 await build({
   entryPoints: { warren: 'src/cli/main.ts' },
   outdir: 'dist',
@@ -13,15 +44,29 @@ await build({
   target: 'node20',
   format: 'esm',
   sourcemap: true,
-  banner: { js: '#!/usr/bin/env node' },
-  // Workspace packages are TypeScript source: bundle them; every other package stays external.
+  // Bundled CommonJS packages require Node built-ins (and ssh2 looks for its addon beside itself).
+  banner: {
+    js: [
+      '#!/usr/bin/env node',
+      "import { createRequire as __warrenCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __warrenFileURLToPath } from 'node:url';",
+      'const require = __warrenCreateRequire(import.meta.url);',
+      'const __filename = __warrenFileURLToPath(import.meta.url);',
+      "const __dirname = __warrenFileURLToPath(new URL('.', import.meta.url));",
+    ].join('\n'),
+  },
+  external: ['bufferutil', 'utf-8-validate', 'cpu-features', '*.node'],
+  logLevel: 'warning',
+  // Workspace packages are TypeScript source, and BUNDLED as above: bundle them; every other
+  // package stays external.
   plugins: [
     {
       name: 'external-dependencies',
       setup(b) {
-        b.onResolve({ filter: /^[^./]/ }, (args) =>
-          args.path.startsWith('@warren/') ? undefined : { path: args.path, external: true },
-        );
+        b.onResolve({ filter: /^[^./]/ }, (args) => {
+          if (args.path.startsWith('@warren/') || args.path.startsWith('node:')) return undefined;
+          return BUNDLED.has(packageName(args.path)) ? undefined : { path: args.path, external: true };
+        });
       },
     },
   ],

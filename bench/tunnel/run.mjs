@@ -13,6 +13,7 @@ import { log } from '../lib/log.mjs';
 import { cpuSecondsOf, processTree } from '../lib/proc.mjs';
 import { loadAverage, loadLine, machineLine } from '../lib/report.mjs';
 import { median, percentile } from '../lib/stats.mjs';
+import { commandRows, timeCommands } from './commands.mjs';
 import { opensshUnavailableReason, startSshd, startSshForward } from './openssh.mjs';
 import { profileAgent } from './profile.mjs';
 import { loadTunnelClient, startPortForward, startRelay } from './relay.mjs';
@@ -29,6 +30,7 @@ const USAGE = `Usage: pnpm bench:tunnel [-- options]
   --rounds N        transfers per loopback row, the rows taking turns; the median counts (default 3)
   --connections N   new forwarded connections timed per row, one at a time (default 200)
   --sessions N      new SSH sessions timed, one at a time (default 100)
+  --commands N      whole \`ssh ... true\` commands timed per kind, a new process each (default 20; 0 skips)
   --warmup N        discarded connections and sessions before each series (default 20)
   --no-openssh      skip the OpenSSH reference row
   --no-wireguard    skip the WireGuard rows
@@ -46,6 +48,7 @@ const parseOptions = (argv) =>
       rounds: 3,
       connections: 200,
       sessions: 100,
+      commands: 20,
       warmup: 20,
       openssh: true,
       wireguard: true,
@@ -57,6 +60,7 @@ const parseOptions = (argv) =>
       '--rounds': integer('rounds', { min: 1, max: 20 }),
       '--connections': integer('connections', { min: 1, max: 10_000 }),
       '--sessions': integer('sessions', { min: 1, max: 2_000 }),
+      '--commands': integer('commands', { min: 0, max: 500 }),
       '--warmup': integer('warmup', { min: 0, max: 1_000 }),
       '--no-openssh': toggle('openssh', false),
       '--no-wireguard': toggle('wireguard', false),
@@ -152,9 +156,10 @@ await runBench({ name: 'bench/tunnel', usage: USAGE }, async () => {
   ];
 
   const opensshSkipped = options.openssh ? opensshUnavailableReason() : '--no-openssh';
+  let sshd;
   if (!opensshSkipped) {
     log('OpenSSH: starting sshd and ssh -L...');
-    const sshd = await startSshd();
+    sshd = await startSshd();
     const forwards = [
       { localPort: await freePort(), remotePort: sinkPort },
       { localPort: await freePort(), remotePort: greeter.port },
@@ -198,6 +203,11 @@ await runBench({ name: 'bench/tunnel', usage: USAGE }, async () => {
   });
 
   for (const row of rows) row.latency = await latencySeries(row, row.greetPort, options);
+  let commands;
+  if (options.commands > 0) {
+    log(`Whole commands: ${options.commands} of each kind, taking turns...`);
+    commands = await timeCommands(await commandRows(relay, sshd), options.commands);
+  }
   await transfers(rows, sinkPort, options);
   await cli.stop();
   await profiledAgent?.stop();
@@ -233,6 +243,7 @@ await runBench({ name: 'bench/tunnel', usage: USAGE }, async () => {
       rows: summary,
       opensshSkipped,
       wireguard,
+      commands,
     }),
   );
   return 0;

@@ -2,6 +2,7 @@
 // rows and the targets from the issue with PASS or MISS, every ratio against a baseline measured
 // in the same run.
 import { fmtRatio, formatTable } from '../lib/report.mjs';
+import { percentile } from '../lib/stats.mjs';
 import { OPENSSH_CIPHER } from './openssh.mjs';
 import { formatWireguardRows } from './wireguard.mjs';
 
@@ -51,6 +52,29 @@ function setupTable(rows) {
       { header: 'p99', cell: (r) => ms(r.p99), right: true },
     ],
     lines,
+  );
+}
+
+/** Whole commands, a new process each: p50 and p90, and each p50 against OpenSSH's own. */
+function commandsTable(commands) {
+  const openssh = commands.find((c) => c.key === 'openssh');
+  const rows = commands.map((c) => ({
+    ...c,
+    p50: percentile(c.samples, 50),
+    p90: percentile(c.samples, 90),
+  }));
+  const base = openssh ? percentile(openssh.samples, 50) : Number.NaN;
+  return formatTable(
+    [
+      {
+        header: `whole command, new process each time (${commands[0]?.samples.length ?? 0} each)`,
+        cell: (r) => r.label,
+      },
+      { header: 'p50', cell: (r) => ms(r.p50), right: true },
+      { header: 'p90', cell: (r) => ms(r.p90), right: true },
+      { header: 'vs OpenSSH', cell: (r) => (openssh ? fmtRatio(r.p50 / base) : '-'), right: true },
+    ],
+    rows,
   );
 }
 
@@ -135,7 +159,7 @@ function targetLines(rows, wireguard) {
 }
 
 /** The whole report as text, ending with a newline. */
-export function formatReport({ header, rows, opensshSkipped, wireguard }) {
+export function formatReport({ header, rows, opensshSkipped, wireguard, commands }) {
   return `${[
     ...header,
     '',
@@ -144,6 +168,7 @@ export function formatReport({ header, rows, opensshSkipped, wireguard }) {
     '',
     setupTable(rows),
     '',
+    ...(commands ? [commandsTable(commands), ''] : []),
     ...cpuLines(rows),
     '',
     ...wireguardSection(wireguard),
