@@ -5,8 +5,7 @@ import { build } from 'esbuild';
  * Pure JavaScript packages the CLI loads on every start, bundled into it: loaded from
  * node_modules they were about 300 files, each resolved, read and compiled on its own, which made
  * `warren ssh` (run by OpenSSH for every connection through config-ssh) spend most of its time
- * starting. ssh2's optional compiled crypto and cpu-features stay outside; without them ssh2 uses
- * Node's crypto, as the agent's does.
+ * starting. ssh2's compiled crypto (built at install) stays in node_modules and is found there.
  */
 const BUNDLED = new Set([
   'zod',
@@ -60,6 +59,21 @@ await build({
   // Workspace packages are TypeScript source, and BUNDLED as above: bundle them; every other
   // package stays external.
   plugins: [
+    {
+      // ssh2 loads its compiled AES-GCM beside its own file, which the bundle is not; without it
+      // ssh2 falls back to Node's crypto, which cost the relay's client a fifth more CPU per GiB.
+      name: 'ssh2-binding',
+      setup(b) {
+        b.onLoad({ filter: /[\\/]ssh2[\\/]lib[\\/]protocol[\\/]crypto\.js$/ }, async (args) => {
+          const source = await fs.promises.readFile(args.path, 'utf8');
+          const local = "require('./crypto/build/Release/sshcrypto.node')";
+          if (!source.includes(local))
+            throw new Error(`ssh2 no longer loads its binding as ${local}: update apps/daemon/build.mjs.`);
+          const installed = "require('ssh2/lib/protocol/crypto/build/Release/sshcrypto.node')";
+          return { contents: source.replace(local, installed), loader: 'js' };
+        });
+      },
+    },
     {
       name: 'external-dependencies',
       setup(b) {
