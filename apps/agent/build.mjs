@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { ESM_BUNDLE_BANNER } from '../../scripts/esmBundleBanner.mjs';
 
 const here = import.meta.dirname;
 const outfile = path.join(here, 'dist', 'warren-agent.mjs');
@@ -44,16 +45,7 @@ if (!upToDate) {
     external: ['bufferutil', 'utf-8-validate', 'cpu-features', '*.node'],
     // ws and ssh2 are CommonJS: they require Node built-ins and read __dirname (ssh2 looks for
     // its optional addon beside itself), which an ESM bundle must define.
-    banner: {
-      js: [
-        '#!/usr/bin/env node',
-        "import { createRequire as __warrenCreateRequire } from 'node:module';",
-        "import { fileURLToPath as __warrenFileURLToPath } from 'node:url';",
-        'const require = __warrenCreateRequire(import.meta.url);',
-        'const __filename = __warrenFileURLToPath(import.meta.url);',
-        "const __dirname = __warrenFileURLToPath(new URL('.', import.meta.url));",
-      ].join('\n'),
-    },
+    banner: { js: ESM_BUNDLE_BANNER },
     logLevel: 'warning',
   });
 }

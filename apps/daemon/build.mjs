@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { build } from 'esbuild';
+import { ESM_BUNDLE_BANNER } from '../../scripts/esmBundleBanner.mjs';
 
 /**
  * Pure JavaScript packages the CLI loads on every start, bundled into it: loaded from
@@ -44,16 +45,7 @@ await build({
   format: 'esm',
   sourcemap: true,
   // Bundled CommonJS packages require Node built-ins (and ssh2 looks for its addon beside itself).
-  banner: {
-    js: [
-      '#!/usr/bin/env node',
-      "import { createRequire as __warrenCreateRequire } from 'node:module';",
-      "import { fileURLToPath as __warrenFileURLToPath } from 'node:url';",
-      'const require = __warrenCreateRequire(import.meta.url);',
-      'const __filename = __warrenFileURLToPath(import.meta.url);',
-      "const __dirname = __warrenFileURLToPath(new URL('.', import.meta.url));",
-    ].join('\n'),
-  },
+  banner: { js: ESM_BUNDLE_BANNER },
   external: ['bufferutil', 'utf-8-validate', 'cpu-features', '*.node'],
   logLevel: 'warning',
   // Workspace packages are TypeScript source, and BUNDLED as above: bundle them; every other

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { makeTempDir } from '../lib/cleanup.mjs';
 import { DAEMON_BIN } from '../lib/daemon.mjs';
-import { OPENSSH_CIPHER } from './openssh.mjs';
+import { OPENSSH_QUIET, sshdClientOptions } from './openssh.mjs';
 import { WORKSPACE } from './relay.mjs';
 
 /** Milliseconds from spawning `file args` until it exits; throws with its stderr when it fails. */
@@ -26,17 +26,6 @@ function timedRun(file, args, env = process.env) {
     });
   });
 }
-
-const OPENSSH_QUIET = [
-  '-o',
-  'BatchMode=yes',
-  '-o',
-  'StrictHostKeyChecking=no',
-  '-o',
-  'UserKnownHostsFile=/dev/null',
-  '-o',
-  'LogLevel=ERROR',
-];
 
 /**
  * The commands to time, each { key, label, once }: the CLI starting alone (`warren --help`),
@@ -75,20 +64,7 @@ export async function commandRows(relay, sshd) {
     rows.push({
       key: 'openssh',
       label: 'ssh root@127.0.0.1 true (OpenSSH to sshd on loopback, the reference)',
-      once: () =>
-        timedRun('ssh', [
-          '-F',
-          '/dev/null',
-          '-p',
-          String(sshd.port),
-          '-i',
-          sshd.clientKeyFile,
-          '-c',
-          OPENSSH_CIPHER,
-          ...OPENSSH_QUIET,
-          'root@127.0.0.1',
-          'true',
-        ]),
+      once: () => timedRun('ssh', [...sshdClientOptions(sshd), 'root@127.0.0.1', 'true']),
     });
   return rows;
 }

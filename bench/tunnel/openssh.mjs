@@ -110,14 +110,21 @@ export async function startSshd() {
   return { port, clientKeyFile: clientKey, pid: sshd.child.pid, stop: sshd.stop };
 }
 
-/**
- * `ssh -N` with one `-L` per { localPort, remotePort } through `sshd`, on OPENSSH_CIPHER. Resolves
- * once a connection to `probe` (a forward whose remote end greets) gets its first byte back:
- * { pid, stop }.
- */
-export async function startSshForward(sshd, forwards, probe) {
-  const args = [
-    '-N',
+/** `ssh` options for a bench's own throwaway servers: no prompts, no host key checks, errors only. */
+export const OPENSSH_QUIET = [
+  '-o',
+  'BatchMode=yes',
+  '-o',
+  'StrictHostKeyChecking=no',
+  '-o',
+  'UserKnownHostsFile=/dev/null',
+  '-o',
+  'LogLevel=ERROR',
+];
+
+/** `ssh` options for the bench's sshd: no config, its client key and cipher, OPENSSH_QUIET. */
+export function sshdClientOptions(sshd) {
+  return [
     '-F',
     '/dev/null',
     '-p',
@@ -126,16 +133,21 @@ export async function startSshForward(sshd, forwards, probe) {
     sshd.clientKeyFile,
     '-c',
     OPENSSH_CIPHER,
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'StrictHostKeyChecking=no',
-    '-o',
-    'UserKnownHostsFile=/dev/null',
+    ...OPENSSH_QUIET,
+  ];
+}
+
+/**
+ * `ssh -N` with one `-L` per { localPort, remotePort } through `sshd`, on OPENSSH_CIPHER. Resolves
+ * once a connection to `probe` (a forward whose remote end greets) gets its first byte back:
+ * { pid, stop }.
+ */
+export async function startSshForward(sshd, forwards, probe) {
+  const args = [
+    '-N',
+    ...sshdClientOptions(sshd),
     '-o',
     'ExitOnForwardFailure=yes',
-    '-o',
-    'LogLevel=ERROR',
     ...forwards.flatMap((f) => ['-L', `127.0.0.1:${f.localPort}:127.0.0.1:${f.remotePort}`]),
     'root@127.0.0.1',
   ];

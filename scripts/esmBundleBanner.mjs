@@ -1,0 +1,13 @@
+/**
+ * The first lines of an ESM bundle that carries CommonJS packages (ws, ssh2, commander): an
+ * executable's shebang, and the `require`, `__filename` and `__dirname` those packages use, which
+ * ESM does not define. For esbuild's `banner.js`, in apps/daemon and apps/agent.
+ */
+export const ESM_BUNDLE_BANNER = [
+  '#!/usr/bin/env node',
+  "import { createRequire as __warrenCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __warrenFileURLToPath } from 'node:url';",
+  'const require = __warrenCreateRequire(import.meta.url);',
+  'const __filename = __warrenFileURLToPath(import.meta.url);',
+  "const __dirname = __warrenFileURLToPath(new URL('.', import.meta.url));",
+].join('\n');
