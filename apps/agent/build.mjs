@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { ESM_BUNDLE_BANNER } from '../../scripts/esmBundleBanner.mjs';
+import { ESM_BUNDLE_BANNER, zodEnglishOnly } from '../../scripts/bundling.mjs';
 
 const here = import.meta.dirname;
 const outfile = path.join(here, 'dist', 'warren-agent.mjs');
@@ -46,6 +46,7 @@ if (!upToDate) {
     // ws and ssh2 are CommonJS: they require Node built-ins and read __dirname (ssh2 looks for
     // its optional addon beside itself), which an ESM bundle must define.
     banner: { js: ESM_BUNDLE_BANNER },
+    plugins: [zodEnglishOnly],
     logLevel: 'warning',
   });
 }

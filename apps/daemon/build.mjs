@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { build } from 'esbuild';
-import { ESM_BUNDLE_BANNER } from '../../scripts/esmBundleBanner.mjs';
+import { ESM_BUNDLE_BANNER, zodEnglishOnly } from '../../scripts/bundling.mjs';
 
 /**
  * Pure JavaScript packages the CLI loads on every start, bundled into it: loaded from
@@ -51,6 +51,7 @@ await build({
   // Workspace packages are TypeScript source, and BUNDLED as above: bundle them; every other
   // package stays external.
   plugins: [
+    zodEnglishOnly,
     {
       // ssh2 loads its compiled AES-GCM beside its own file, which the bundle is not; without it
       // ssh2 falls back to Node's crypto, which cost the relay's client a fifth more CPU per GiB.

@@ -1,3 +1,4 @@
+// Pieces shared by the esbuild scripts of apps/daemon and apps/agent.
 /**
  * The first lines of an ESM bundle that carries CommonJS packages (ws, ssh2, commander): an
  * executable's shebang, and the `require`, `__filename` and `__dirname` those packages use, which
@@ -11,3 +12,18 @@ export const ESM_BUNDLE_BANNER = [
   'const __filename = __warrenFileURLToPath(import.meta.url);',
   "const __dirname = __warrenFileURLToPath(new URL('.', import.meta.url));",
 ].join('\n');
+
+/**
+ * An esbuild plugin: zod re-exports all of its ~50 message locales (about 350 KB of source, parsed
+ * at every start of whatever bundles it); Warren only ever uses the English one, which zod sets
+ * itself.
+ */
+export const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: 'export { default as en } from "./en.js";',
+      loader: 'js',
+    }));
+  },
+};
