@@ -32,7 +32,7 @@ const packageName = (specifier) =>
 fs.rmSync('dist', { recursive: true, force: true });
 
 /** One file for the CLI and daemon; other dependencies stay in node_modules (native addons among them). */
-await build({
+const result = await build({
   entryPoints: { warren: 'src/cli/main.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
@@ -44,6 +44,7 @@ await build({
   target: 'node20',
   format: 'esm',
   sourcemap: true,
+  metafile: Boolean(process.env.WARREN_METAFILE),
   // Bundled CommonJS packages require Node built-ins (and ssh2 looks for its addon beside itself).
   banner: { js: ESM_BUNDLE_BANNER },
   external: ['bufferutil', 'utf-8-validate', 'cpu-features', '*.node'],
@@ -78,3 +79,6 @@ await build({
     },
   ],
 });
+// WARREN_METAFILE=path writes esbuild's account of what went into which file (for size work).
+if (process.env.WARREN_METAFILE)
+  fs.writeFileSync(process.env.WARREN_METAFILE, JSON.stringify(result.metafile));
