@@ -48,7 +48,8 @@ export function spliceSockets(a: net.Socket, b: net.Socket): void {
     // pipe ends `to` when `from` ends, after what `from` sent; with allowHalfOpen each socket
     // destroys itself once it has both read and written its end.
     from.pipe(to);
-    readInGulpsUnderBulk(from, to);
+    // While the destination is full, pipe holds the pause and resumes on its drain.
+    readInGulpsUnderBulk(from, () => !to.writableNeedDrain);
   }
 }
 
@@ -61,13 +62,14 @@ const GULP_REST_MS = 1;
 const GULP_BYTES = 48 * 1024;
 
 /**
- * Under bulk load (a download, a copy), a socket fed by a tunnel device delivers a few KiB per
- * wake-up: one read and one write syscall, and a trip through the stream machinery, for each
- * few packets. Resting 1 ms after a small read of a bulk stream lets the kernel gather up to a
- * full 64 KiB read. Interactive traffic never reaches BULK_BYTES in GULP_WINDOW_MS and is never
- * delayed.
+ * Under bulk load (a download, a copy), a socket fed by a tunnel device or another process
+ * delivers a few KiB per wake-up: one read syscall, and a trip through the stream machinery (and
+ * for a relayed tunnel, the WebSocket parser and SSH), for each few packets. Resting 1 ms after a
+ * small read of a bulk stream lets the kernel gather up to a full 64 KiB read. Interactive
+ * traffic never reaches BULK_BYTES in GULP_WINDOW_MS and is never delayed. `mayResume` says
+ * whether the rest may end the pause (not while the socket's owner holds it for backpressure).
  */
-function readInGulpsUnderBulk(from: net.Socket, to: net.Socket): void {
+export function readInGulpsUnderBulk(from: net.Socket, mayResume: () => boolean): void {
   let windowStart = 0;
   let windowBytes = 0;
   let resting = false;
@@ -83,8 +85,7 @@ function readInGulpsUnderBulk(from: net.Socket, to: net.Socket): void {
     from.pause();
     setTimeout(() => {
       resting = false;
-      // While the destination is full, pipe holds the pause and resumes on its drain.
-      if (!from.destroyed && from.readableFlowing === false && !to.writableNeedDrain) from.resume();
+      if (!from.destroyed && from.readableFlowing === false && mayResume()) from.resume();
     }, GULP_REST_MS);
   });
 }

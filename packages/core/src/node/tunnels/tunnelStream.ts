@@ -1,6 +1,8 @@
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createWebSocketStream, type WebSocket } from 'ws';
 import { coalesceSocketWrites } from './coalesceSocketWrites';
+import { readInGulpsUnderBulk } from './spliceChannel';
 
 /**
  * Buffering of a tunnel's byte stream each way. With the default 16 KiB, every 32 KiB SSH packet
@@ -23,6 +25,9 @@ export function tunnelStream(socket: WebSocket): Duplex {
   // tick, and those that queue up while a frame goes out, now leave together as one frame.
   stream._writev = (chunks, callback) => sendCoalesced(socket, chunks, callback);
   coalesceSocketWrites(stream);
+  // ws reads its socket as bytes arrive; under bulk load, in gulps (ws's own pause still wins).
+  const raw = (socket as unknown as { _socket?: unknown })._socket;
+  if (raw instanceof net.Socket) readInGulpsUnderBulk(raw, () => !socket.isPaused);
   // The relay ended the tunnel: both directions are over, so SSH hears it at once.
   socket.once('close', () => stream.destroy());
   return stream;
