@@ -18,6 +18,8 @@ export function spliceChannel(socket: net.Socket, channel: Duplex): void {
   socket.on('close', (hadError) => (hadError ? channel.destroy() : channel.end()));
   channel.on('close', () => endThenDestroy(socket));
   socket.pipe(channel).pipe(socket);
+  // While the channel is full (no SSH window), pipe holds the pause and resumes on its drain.
+  readInGulpsUnderBulk(socket, () => !channel.writableNeedDrain);
 }
 
 /**
