@@ -14,6 +14,13 @@ export const ESM_BUNDLE_BANNER = [
 ].join('\n');
 
 /**
+ * Optional native addons of bundled packages, left outside the bundle: ws tries bufferutil and
+ * utf-8-validate, ssh2 tries cpu-features and its own compiled crypto (a `.node` file), and each
+ * falls back to JavaScript or Node's crypto without them.
+ */
+export const OPTIONAL_NATIVE_ADDONS = ['bufferutil', 'utf-8-validate', 'cpu-features', '*.node'];
+
+/**
  * An esbuild plugin: zod re-exports all of its ~50 message locales (about 350 KB of source, parsed
  * at every start of whatever bundles it); Warren only ever uses the English one, which zod sets
  * itself.

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { ESM_BUNDLE_BANNER, zodEnglishOnly } from '../../scripts/bundling.mjs';
+import { ESM_BUNDLE_BANNER, OPTIONAL_NATIVE_ADDONS, zodEnglishOnly } from '../../scripts/bundling.mjs';
 
 const here = import.meta.dirname;
 const outfile = path.join(here, 'dist', 'warren-agent.mjs');
@@ -40,9 +40,7 @@ if (!upToDate) {
     minify: true,
     legalComments: 'eof',
     define: { WARREN_AGENT_VERSION: JSON.stringify(version) },
-    // ws tries these optional native addons and falls back to JavaScript when they are missing.
-    // ssh2 likewise tries cpu-features and its own compiled crypto, and uses Node's crypto without them.
-    external: ['bufferutil', 'utf-8-validate', 'cpu-features', '*.node'],
+    external: OPTIONAL_NATIVE_ADDONS,
     // ws and ssh2 are CommonJS: they require Node built-ins and read __dirname (ssh2 looks for
     // its optional addon beside itself), which an ESM bundle must define.
     banner: { js: ESM_BUNDLE_BANNER },

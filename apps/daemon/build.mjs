@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { build } from 'esbuild';
-import { ESM_BUNDLE_BANNER, zodEnglishOnly } from '../../scripts/bundling.mjs';
+import { ESM_BUNDLE_BANNER, OPTIONAL_NATIVE_ADDONS, zodEnglishOnly } from '../../scripts/bundling.mjs';
 
 /**
  * Pure JavaScript packages the CLI loads on every start, bundled into it: loaded from
@@ -47,7 +47,7 @@ const result = await build({
   metafile: Boolean(process.env.WARREN_METAFILE),
   // Bundled CommonJS packages require Node built-ins (and ssh2 looks for its addon beside itself).
   banner: { js: ESM_BUNDLE_BANNER },
-  external: ['bufferutil', 'utf-8-validate', 'cpu-features', '*.node'],
+  external: OPTIONAL_NATIVE_ADDONS,
   logLevel: 'warning',
   // Workspace packages are TypeScript source, and BUNDLED as above: bundle them; every other
   // package stays external.

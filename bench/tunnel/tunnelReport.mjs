@@ -57,13 +57,12 @@ function setupTable(rows) {
 
 /** Whole commands, a new process each: p50 and p90, and each p50 against OpenSSH's own. */
 function commandsTable(commands) {
-  const openssh = commands.find((c) => c.key === 'openssh');
   const rows = commands.map((c) => ({
     ...c,
     p50: percentile(c.samples, 50),
     p90: percentile(c.samples, 90),
   }));
-  const base = openssh ? percentile(openssh.samples, 50) : Number.NaN;
+  const openssh = rows.find((r) => r.key === 'openssh');
   return formatTable(
     [
       {
@@ -72,7 +71,7 @@ function commandsTable(commands) {
       },
       { header: 'p50', cell: (r) => ms(r.p50), right: true },
       { header: 'p90', cell: (r) => ms(r.p90), right: true },
-      { header: 'vs OpenSSH', cell: (r) => (openssh ? fmtRatio(r.p50 / base) : '-'), right: true },
+      { header: 'vs OpenSSH', cell: (r) => (openssh ? fmtRatio(r.p50 / openssh.p50) : '-'), right: true },
     ],
     rows,
   );
