@@ -1,4 +1,5 @@
 import { WarrenError } from '@warren/core';
+import { tuneHeapForStreaming } from '@warren/core/node';
 import { Agent } from './Agent';
 import { readAgentConfig } from './AgentConfig';
 import { AgentLog } from './AgentLog';
@@ -6,6 +7,7 @@ import { runTerminalCheck } from './terminals/terminalCheck';
 
 /** Entry point of warren-agent.mjs: settings from the environment, then run until told to stop. */
 function main(): void {
+  tuneHeapForStreaming();
   if (process.argv[2] === 'terminal-check') {
     void runTerminalCheck(process.argv.slice(3)).then((code) =>
       process.stdout.write('', () => process.exit(code)),

@@ -1,3 +1,4 @@
+import { tuneHeapForStreaming } from '@warren/core/node';
 import { Command, CommanderError } from 'commander';
 import { registerAiCommands } from './aiCommands';
 import { registerAuditCommand } from './auditCommand';
@@ -38,6 +39,8 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // The server relays tunnels; port-forward and ssh carry them.
+  tuneHeapForStreaming();
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {

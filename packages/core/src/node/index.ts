@@ -5,6 +5,7 @@ export * from './fs/findOnPath';
 export * from './fs/isExecutableFile';
 export * from './fs/writeFileAtomically';
 export * from './ssh/index';
+export * from './streamingHeap';
 export * from './tunnels/coalesceSocketWrites';
 export * from './tunnels/connectTcp';
 export * from './tunnels/ForwardConnection';
