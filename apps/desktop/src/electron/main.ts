@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { tuneHeapForStreaming } from '@warren/core/node';
 import {
   app,
   BrowserWindow,
@@ -46,6 +47,8 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function run(): Promise<void> {
+  // The main process carries forwards and SSH sessions through the relay.
+  tuneHeapForStreaming();
   app.setAsDefaultProtocolClient('warren');
   fs.mkdirSync(app.getPath('logs'), { recursive: true });
   const log = new DesktopLog(
