@@ -69,10 +69,12 @@ export class AuthService {
   /** Resolves a presented key to an actor; every reason for refusal is its own sentence. */
   async authenticate(raw: string): Promise<AuthResult> {
     const parsed = parseApiKeyToken(raw);
-    const invalid = new WarrenError('UNAUTHORIZED', 'The API token or session is not valid. Sign in again.');
-    if (!parsed) return { error: invalid };
+    // Built only for a refusal: an error captures a stack trace, and every request comes here.
+    const invalid = () =>
+      new WarrenError('UNAUTHORIZED', 'The API token or session is not valid. Sign in again.');
+    if (!parsed) return { error: invalid() };
     const key = await apiKeys.findApiKeyForAuth(this.db.kysely, parsed.id);
-    if (!key || !secretMatches(parsed, key.secret_hash)) return { error: invalid };
+    if (!key || !secretMatches(parsed, key.secret_hash)) return { error: invalid() };
     const now = this.now();
     if (key.revoked_at !== null) {
       return {

@@ -75,16 +75,17 @@ export class ProvisionerKeysService {
 
   async authenticate(raw: string): Promise<ProvisionerIdentity | WarrenError> {
     const match = KEY_PATTERN.exec(raw.trim());
-    const invalid = new WarrenError('UNAUTHORIZED', 'The provisioner key is not valid or was revoked.');
-    if (!match?.[1] || !match[2]) return invalid;
+    // Built only for a refusal: an error captures a stack trace.
+    const invalid = () => new WarrenError('UNAUTHORIZED', 'The provisioner key is not valid or was revoked.');
+    if (!match?.[1] || !match[2]) return invalid();
     const row = await this.db.kysely
       .selectFrom('provisioner_keys')
       .selectAll()
       .where('id', '=', match[1])
       .executeTakeFirst();
-    if (!row || row.revoked_at !== null) return invalid;
+    if (!row || row.revoked_at !== null) return invalid();
     const [a, b] = [Buffer.from(hash(match[2])), Buffer.from(row.secret_hash)];
-    if (a.length !== b.length || !timingSafeEqual(a, b)) return invalid;
+    if (a.length !== b.length || !timingSafeEqual(a, b)) return invalid();
     const now = this.now();
     if (row.last_used_at === null || now - row.last_used_at > 60_000) {
       await this.db.kysely
