@@ -57,9 +57,9 @@ const USAGE = `Usage: pnpm bench:gateway [-- options]
 
   (a) one request at a time
   --requests N         measured requests per kind (JSON, stream) and path (default 2000)
-  --warmup-requests N  discarded requests before them (default 2000: until V8 has optimised
-                       the code of the fake, the client and the server; the first 50 are
-                       reported apart as the cold start)
+  --warmup-requests N  discarded requests before them (default 10000: until V8 has optimised
+                       the code of the fake, the client and the server, and stopped
+                       re-optimising it; the first 50 are reported apart as the cold start)
 
   (b) open-loop streaming load
   --rate N             requests per second (default 2000)
@@ -83,7 +83,7 @@ const USAGE = `Usage: pnpm bench:gateway [-- options]
   -h, --help           show this help
 `;
 
-const FULL = { requests: 2000, warmupRequests: 2000, rate: 2000, duration: 30, warmup: 3, streams: 1000 };
+const FULL = { requests: 2000, warmupRequests: 10_000, rate: 2000, duration: 30, warmup: 3, streams: 1000 };
 const QUICK = { requests: 200, warmupRequests: 200, rate: 500, duration: 5, warmup: 1, streams: 200 };
 /** The first rounds a server answers, reported apart: its code still runs unoptimised. */
 const COLD_ROUNDS = 50;

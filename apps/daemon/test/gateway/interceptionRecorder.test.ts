@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Db, migrateToLatest, openDb } from '../../src/db/database';
 import { type InterceptionRow, sumSpend } from '../../src/gateway/gatewayQueries';
 import { InterceptionRecorder } from '../../src/gateway/InterceptionRecorder';
+import { InterceptionWriter } from '../../src/gateway/InterceptionWriter';
 import { createLogger } from '../../src/log/logger';
 import { createThrowawayDatabase } from '../harness';
 
@@ -186,6 +187,51 @@ describe('InterceptionRecorder on PostgreSQL', () => {
       overhead_ms: 0.05,
       chat_id: null,
     });
+  });
+
+  it('stores text exactly as given through its batch insert: quotes, backslashes, braces, NULL lookalikes, newlines', async () => {
+    const database = await createThrowawayDatabase();
+    cleanups.push(() => database.drop());
+    const db = openDb({ dialect: 'postgres', url: database.url });
+    cleanups.push(() => db.close());
+    await migrateToLatest(db);
+    const awkward = [
+      'say "hi", then {leave}',
+      'C:\\path\\to\\file and a lone \\',
+      'NULL',
+      '',
+      'line one\nline two\ttabbed ✓ 日本',
+      'it\'s {"a":[1,2]}',
+    ];
+    const rows = awkward.map((text, i) =>
+      row({
+        error: text,
+        tool_calls: JSON.stringify([{ name: 'edit', arguments: text }]),
+        chat_id: i % 2 ? `chat-${i}` : null,
+        ttfb_ms: i % 3 ? i : null,
+        api_key_id: i === 2 ? null : 'key-1',
+      }),
+    );
+    // The thread itself, not the recorder: the recorder would hide a failed batch by writing
+    // its rows again on the main connection.
+    const writer = await InterceptionWriter.open(db, database.url);
+    if (!writer) throw new Error('no writer thread for PostgreSQL');
+    await writer.write(rows.slice(0, 2));
+    await writer.write(rows.slice(2));
+    await writer.close();
+    expect(await countRows(db)).toBe(rows.length);
+    const stored = await db.kysely.selectFrom('gateway_interceptions').selectAll().execute();
+    for (const r of rows) {
+      const got = stored.find((s) => s.id === r.id);
+      expect(got).toMatchObject({
+        error: r.error,
+        tool_calls: r.tool_calls,
+        chat_id: r.chat_id,
+        ttfb_ms: r.ttfb_ms,
+        api_key_id: r.api_key_id,
+        overhead_ms: 0.05,
+      });
+    }
   });
 });
 
