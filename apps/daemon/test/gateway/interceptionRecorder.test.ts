@@ -26,6 +26,16 @@ async function sqliteFile(): Promise<{ db: Db; file: string }> {
   return { db, file };
 }
 
+/** A migrated throwaway PostgreSQL database, dropped after the test. */
+async function postgresDb(): Promise<{ db: Db; url: string }> {
+  const database = await createThrowawayDatabase();
+  cleanups.push(() => database.drop());
+  const db = openDb({ dialect: 'postgres', url: database.url });
+  cleanups.push(() => db.close());
+  await migrateToLatest(db);
+  return { db, url: database.url };
+}
+
 function loggerLines() {
   const out = new PassThrough();
   const lines: string[] = [];
@@ -160,13 +170,9 @@ describe('spend read for budget checks', () => {
 
 describe('InterceptionRecorder on PostgreSQL', () => {
   it('writes and sums on a thread with a connection of its own, as the main pool would', async () => {
-    const database = await createThrowawayDatabase();
-    cleanups.push(() => database.drop());
-    const db = openDb({ dialect: 'postgres', url: database.url });
-    cleanups.push(() => db.close());
-    await migrateToLatest(db);
+    const { db, url } = await postgresDb();
     const written: string[] = [];
-    const recorder = new InterceptionRecorder(db, loggerLines().log, (r) => written.push(r.id), database.url);
+    const recorder = new InterceptionRecorder(db, loggerLines().log, (r) => written.push(r.id), url);
     await recorder.start();
     expect(recorder.writer).toBe('thread');
     const dayStart = Date.UTC(2026, 10, 25);
@@ -190,11 +196,7 @@ describe('InterceptionRecorder on PostgreSQL', () => {
   });
 
   it('stores text exactly as given through its batch insert: quotes, backslashes, braces, NULL lookalikes, newlines', async () => {
-    const database = await createThrowawayDatabase();
-    cleanups.push(() => database.drop());
-    const db = openDb({ dialect: 'postgres', url: database.url });
-    cleanups.push(() => db.close());
-    await migrateToLatest(db);
+    const { db, url } = await postgresDb();
     const awkward = [
       'say "hi", then {leave}',
       'C:\\path\\to\\file and a lone \\',
@@ -214,7 +216,7 @@ describe('InterceptionRecorder on PostgreSQL', () => {
     );
     // The thread itself, not the recorder: the recorder would hide a failed batch by writing
     // its rows again on the main connection.
-    const writer = await InterceptionWriter.open(db, database.url);
+    const writer = await InterceptionWriter.open(db, url);
     if (!writer) throw new Error('no writer thread for PostgreSQL');
     await writer.write(rows.slice(0, 2));
     await writer.write(rows.slice(2));
