@@ -15,7 +15,12 @@ export function spliceChannel(socket: net.Socket, channel: Duplex): void {
   socket.on('error', () => socket.destroy());
   channel.on('error', () => socket.destroy());
   // ssh2's end() sends EOF once earlier writes have gone out (a server channel then closes too).
-  socket.on('close', (hadError) => (hadError ? channel.destroy() : channel.end()));
+  // pipe has usually ended the channel already, at the socket's end: a second end() would only
+  // build an error (with its stack trace) to throw away, once per forwarded connection.
+  socket.on('close', (hadError) => {
+    if (hadError) channel.destroy();
+    else if (!channel.writableEnded) channel.end();
+  });
   channel.on('close', () => endThenDestroy(socket));
   socket.pipe(channel).pipe(socket);
   // While the channel is full (no SSH window), pipe holds the pause and resumes on its drain.
