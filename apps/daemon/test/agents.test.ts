@@ -606,8 +606,10 @@ describe.each(dialects)('workspace agents on %s', (dialect) => {
           stdio: 'ignore',
         });
         try {
-          global.gc?.();
-          const before = process.memoryUsage().rss;
+          // Frames read ahead of the database would sit in memory as Buffers, so their bytes are
+          // what is measured. RSS moves with the heap's garbage and SQLite's cache too: it grew
+          // by 27 to 79 MiB between runs of this same test, with nothing held.
+          const before = process.memoryUsage().arrayBuffers;
           let peak = before;
           const stored = async () =>
             Number(
@@ -622,13 +624,13 @@ describe.each(dialects)('workspace agents on %s', (dialect) => {
           await waitFor(
             'every line stored',
             async () => {
-              peak = Math.max(peak, process.memoryUsage().rss);
+              peak = Math.max(peak, process.memoryUsage().arrayBuffers);
               return (await stored()) === frames * linesPerFrame;
             },
             120_000,
           );
           // Read as fast as it arrives, the daemon held ~90 MB of frames waiting for the database.
-          expect(peak - before).toBeLessThan(48 * 1024 * 1024);
+          expect(peak - before).toBeLessThan(16 * 1024 * 1024);
         } finally {
           child.kill('SIGKILL');
         }
