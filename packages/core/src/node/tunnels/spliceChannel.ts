@@ -15,11 +15,12 @@ export function spliceChannel(socket: net.Socket, channel: Duplex): void {
   socket.on('error', () => socket.destroy());
   channel.on('error', () => socket.destroy());
   // ssh2's end() sends EOF once earlier writes have gone out (a server channel then closes too).
-  // pipe has usually ended the channel already, at the socket's end: a second end() would only
-  // build an error (with its stack trace) to throw away, once per forwarded connection.
+  // pipe has usually ended the channel already, at the socket's end, or the channel closed first:
+  // end() on either would only build an error (with its stack trace) to throw away, once per
+  // forwarded connection.
   socket.on('close', (hadError) => {
     if (hadError) channel.destroy();
-    else if (!channel.writableEnded) channel.end();
+    else if (!channel.writableEnded && !channel.destroyed) channel.end();
   });
   channel.on('close', () => endThenDestroy(socket));
   socket.pipe(channel).pipe(socket);
