@@ -310,19 +310,26 @@ describe.each(dialects)('workspace agents on %s', (dialect) => {
       expect(session?.agent.id).toBe(a.agentId);
       expect(session?.workspace.id).toBe(a.workspaceId);
       expect(session?.spec).toMatchObject({ startupScript: 'echo hi', scriptTimeout: '2m' });
+      // What a stream dial checks: the same agent and workspace, without the template's spec.
+      const identity = await world.agents.identify(a.token);
+      expect(identity).toEqual({ agent: session?.agent, workspace: session?.workspace });
 
-      expect(await world.agents.authenticate(mintAgentToken().token)).toBeUndefined();
-      expect(await world.agents.authenticate(new Secret('wrn_not_an_agent_token'))).toBeUndefined();
+      for (const stranger of [mintAgentToken().token, new Secret('wrn_not_an_agent_token')]) {
+        expect(await world.agents.authenticate(stranger)).toBeUndefined();
+        expect(await world.agents.identify(stranger)).toBeUndefined();
+      }
       await world.db.kysely
         .updateTable('workspaces')
         .set({ deleted_at: Date.now() })
         .where('id', '=', a.workspaceId)
         .execute();
       expect(await world.agents.authenticate(a.token)).toBeUndefined();
+      expect(await world.agents.identify(a.token)).toBeUndefined();
 
       const b = await seedAgent(world.db);
       await world.agents.setLifecycle(b.agentId, 'off');
       expect(await world.agents.authenticate(b.token)).toBeUndefined();
+      expect(await world.agents.identify(b.token)).toBeUndefined();
     });
 
     it('persists lifecycle changes before publishing them, and publishes nothing when nothing changed', async () => {

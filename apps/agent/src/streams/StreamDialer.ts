@@ -53,7 +53,6 @@ export class StreamDialer {
     socket.once('message', (data, isBinary) => {
       used = true;
       this.#standby = undefined;
-      if (this.#keepStandby) this.keepStandby(onStream);
       let frame: AgentStreamFrame | undefined;
       try {
         const decoded = isBinary ? undefined : decodeAgentFrame(String(data), 'to-agent');
@@ -61,8 +60,10 @@ export class StreamDialer {
       } catch {
         frame = undefined;
       }
+      // The stream first (SSH's banner leaves now), then the replacement: its dial is off that path.
       if (frame) onStream(frame, socket);
       else socket.close(1008, 'a standby stream starts with a stream frame');
+      if (this.#keepStandby) this.keepStandby(onStream);
     });
     const retry = () => {
       if (used || this.#standby !== socket) return;

@@ -15,10 +15,14 @@ import { hashAgentToken, looksLikeAgentToken } from './agentToken';
 
 export type { AgentLogEntry, AgentRow } from './agentQueries';
 
-/** What an authenticated agent token stands for. */
-export interface AgentSession {
+/** Who an agent token belongs to: the agent and its workspace. */
+export interface AgentIdentity {
   agent: q.AgentRow;
   workspace: { id: string; name: string; ownerId: string };
+}
+
+/** What an authenticated agent token stands for, with what its control socket is told to run. */
+export interface AgentSession extends AgentIdentity {
   /** The agent section of the manifest of the template version the agent's build uses. */
   spec: AgentSpec;
 }
@@ -54,17 +58,24 @@ export class AgentService {
    * The agent a token belongs to, or undefined. A token stops working when its workspace is
    * deleted or its agent is off (stopped or rebuilt), so a leftover agent process gives up.
    */
-  async authenticate(token: Secret): Promise<AgentSession | undefined> {
+  async identify(token: Secret): Promise<AgentIdentity | undefined> {
     const raw = token.reveal();
     if (!looksLikeAgentToken(raw)) return undefined;
     const row = await q.findAgentByTokenHash(this.db.kysely, hashAgentToken(raw));
     if (!row || row.deleted_at !== null || row.lifecycle === 'off') return undefined;
-    const { workspace_name, owner_id, deleted_at: _deleted, manifest, ...agent } = row;
-    return {
-      agent,
-      workspace: { id: agent.workspace_id, name: workspace_name, ownerId: owner_id },
-      spec: parseAgentSpec(manifest),
-    };
+    const { workspace_name, owner_id, deleted_at: _deleted, ...agent } = row;
+    return { agent, workspace: { id: agent.workspace_id, name: workspace_name, ownerId: owner_id } };
+  }
+
+  /**
+   * identify(), plus the agent section of the template version its build uses: what the control
+   * socket needs. Stream dials (one per tunnel) need only identify().
+   */
+  async authenticate(token: Secret): Promise<AgentSession | undefined> {
+    const identity = await this.identify(token);
+    if (!identity) return undefined;
+    const manifest = await q.findBuildManifest(this.db.kysely, identity.agent.build_id);
+    return manifest === undefined ? undefined : { ...identity, spec: parseAgentSpec(manifest) };
   }
 
   get(agentId: string): Promise<q.AgentRow | undefined> {

@@ -38,17 +38,26 @@ export async function createAgent(
   return row;
 }
 
-/** The agent with this token hash, its workspace, and the manifest of the version its build uses. */
+/** The agent with this token hash and its workspace. */
 export function findAgentByTokenHash(db: Db, tokenHash: string) {
   return db
     .selectFrom('workspace_agents as a')
     .innerJoin('workspaces as w', 'w.id', 'a.workspace_id')
-    .innerJoin('workspace_builds as b', 'b.id', 'a.build_id')
-    .innerJoin('template_versions as v', 'v.id', 'b.template_version_id')
     .selectAll('a')
-    .select(['w.name as workspace_name', 'w.owner_id', 'w.deleted_at', 'v.manifest'])
+    .select(['w.name as workspace_name', 'w.owner_id', 'w.deleted_at'])
     .where('a.token_hash', '=', tokenHash)
     .executeTakeFirst();
+}
+
+/** The manifest of the template version a build uses. */
+export async function findBuildManifest(db: Db, buildId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('workspace_builds as b')
+    .innerJoin('template_versions as v', 'v.id', 'b.template_version_id')
+    .select('v.manifest')
+    .where('b.id', '=', buildId)
+    .executeTakeFirst();
+  return row?.manifest;
 }
 
 export function findAgent(db: Db, agentId: string): Promise<AgentRow | undefined> {

@@ -212,7 +212,7 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
     url: AGENT_STREAM_PATH,
     preValidation: async (request, reply) => {
       const token = bearerToken(request.headers.authorization);
-      const session = token ? await agents.authenticate(token) : undefined;
+      const session = token ? await agents.identify(token) : undefined;
       const { id } = request.params as { id: string };
       const standby =
         id === STANDBY_STREAM_ID &&

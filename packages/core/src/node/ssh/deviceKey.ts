@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WarrenError } from '../../errors/WarrenError';
 import { writeFileAtomically } from '../fs/writeFileAtomically';
-import { ephemeralKeyPair, type SshKeyPair } from '../tunnels/workspaceSsh';
+import { ephemeralKeyPair, type SshKeyPair } from './keyPair';
 import { sshPublicKeyOf } from './sshPublicKeyOf';
 
 /**

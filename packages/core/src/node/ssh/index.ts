@@ -1,3 +1,4 @@
 export * from './deviceKey';
+export * from './keyPair';
 export * from './sshConfigEntries';
 export * from './sshPublicKeyOf';

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { CLIENT_KEY_HEADER, TUNNEL_SSH_PATH } from '../../agent/protocol';
 import { WarrenError } from '../../errors/WarrenError';
+import { ephemeralKeyPair, type SshKeyPair } from '../ssh/keyPair';
 
 // ssh2 is CommonJS: Node's ESM loader gives it only a default export.
 const { Client, utils } = ssh2;
@@ -20,27 +21,6 @@ import { spliceChannel } from './spliceChannel';
  * the second safe: only an RSA key's algorithm waits for the server's EXT_INFO.
  */
 const PATCHED_SSH2_SHORTCUTS = { earlyKexInit: true, pipelineAuth: true } as const;
-
-/** A client key pair: private in OpenSSH form, public as `ssh-ed25519 AAAA...`. */
-export interface SshKeyPair {
-  privateKey: string;
-  publicKey: string;
-}
-
-/**
- * A fresh ed25519 key pair in OpenSSH form. ssh2's generator drops a leading zero byte of the
- * public key about once in 256 keys, writing a key that neither it nor OpenSSH can read again;
- * such a pair is thrown away and another made.
- */
-export function ephemeralKeyPair(): SshKeyPair {
-  for (let attempt = 0; attempt < 32; attempt++) {
-    const pair = utils.generateKeyPairSync('ed25519');
-    const parsed = utils.parseKey(pair.private);
-    if (parsed instanceof Error || Array.isArray(parsed) || parsed.getPublicSSH().length !== 51) continue;
-    return { privateKey: pair.private, publicKey: pair.public.trim().split(' ').slice(0, 2).join(' ') };
-  }
-  throw new WarrenError('INTERNAL', 'Could not make an SSH key.');
-}
 
 /** Opens a relay tunnel for an SSH connection presenting `publicKey`; the bytes are the caller's. */
 export function openSshTunnel(target: TunnelTarget, workspace: string, publicKey: string) {

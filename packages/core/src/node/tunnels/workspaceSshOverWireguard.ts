@@ -1,6 +1,7 @@
+import { ephemeralKeyPair, type SshKeyPair } from '../ssh/keyPair';
 import { coalesceSocketWrites } from './coalesceSocketWrites';
 import type { WireguardClientDevice } from './WireguardClientDevice';
-import { ephemeralKeyPair, type SshKeyPair, sshOverStream, type WorkspaceSsh } from './workspaceSsh';
+import { sshOverStream, type WorkspaceSsh } from './workspaceSsh';
 
 /**
  * Like connectWorkspaceSsh, but the SSH connection runs over WireGuard from `device` to the

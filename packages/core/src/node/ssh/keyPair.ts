@@ -1,0 +1,66 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+
+/** A client key pair: private in OpenSSH form, public as `ssh-ed25519 AAAA...`. */
+export interface SshKeyPair {
+  privateKey: string;
+  publicKey: string;
+}
+
+const KEY_TYPE = 'ssh-ed25519';
+const AUTH_MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
+/** An unencrypted key's private section is padded to this many bytes (PROTOCOL.key). */
+const BLOCK_SIZE = 8;
+
+/** SSH's `string`: a uint32 length, then the bytes. */
+function sshString(bytes: Buffer | string): Buffer {
+  const body = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
+  const out = Buffer.allocUnsafe(4 + body.length);
+  out.writeUInt32BE(body.length, 0);
+  body.copy(out, 4);
+  return out;
+}
+
+function uint32(value: number): Buffer {
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt32BE(value, 0);
+  return out;
+}
+
+/**
+ * A fresh Ed25519 key pair, the private half in OpenSSH's own format (PROTOCOL.key, unencrypted),
+ * which ssh2, `ssh` and `ssh-keygen` all read. It is written here from the key's raw bytes: ssh2's
+ * generator goes through DER and PEM encoders that cost about four times the key itself under
+ * OpenSSL 3, and it dropped a leading zero byte of the public key about once in 256 keys.
+ */
+export function ephemeralKeyPair(): SshKeyPair {
+  const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+  const seed = Buffer.from(jwk.d ?? '', 'base64url');
+  const pub = Buffer.from(jwk.x ?? '', 'base64url');
+  const publicBlob = Buffer.concat([sshString(KEY_TYPE), sshString(pub)]);
+  const check = randomBytes(4);
+  const keys = Buffer.concat([
+    check,
+    check,
+    sshString(KEY_TYPE),
+    sshString(pub),
+    sshString(Buffer.concat([seed, pub])),
+    sshString(''), // comment
+  ]);
+  const padding = Buffer.from(
+    Array.from({ length: (BLOCK_SIZE - (keys.length % BLOCK_SIZE)) % BLOCK_SIZE }, (_, i) => i + 1),
+  );
+  const body = Buffer.concat([
+    AUTH_MAGIC,
+    sshString('none'), // cipher
+    sshString('none'), // kdf
+    sshString(''), // kdf options
+    uint32(1),
+    sshString(publicBlob),
+    sshString(Buffer.concat([keys, padding])),
+  ]);
+  const lines = body.toString('base64').replace(/.{1,70}/g, '$&\n');
+  return {
+    privateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines}-----END OPENSSH PRIVATE KEY-----\n`,
+    publicKey: `${KEY_TYPE} ${publicBlob.toString('base64')}`,
+  };
+}
