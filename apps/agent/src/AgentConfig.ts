@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { Secret, WarrenError } from '@warren/core';
+import { forgetStreamingMallocEnv } from '@warren/core/node';
 
 export interface AgentConfig {
   /** The agent WebSocket, ws: or wss:. */
@@ -13,12 +14,14 @@ export const CONNECT_PATH = 'api/v2/agents/connect';
 
 /**
  * Reads the agent's settings from the environment and removes the token from it, so no script,
- * terminal or child process the agent starts inherits the workspace's credential.
+ * terminal or child process the agent starts inherits the workspace's credential. The malloc
+ * tunables the provisioner set for the agent alone leave it too.
  */
 export function readAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const rawUrl = env.WARREN_AGENT_URL?.trim();
   const rawToken = env.WARREN_AGENT_TOKEN?.trim();
   delete env.WARREN_AGENT_TOKEN;
+  forgetStreamingMallocEnv(env);
   if (!rawUrl)
     throw new WarrenError(
       'INVALID_INPUT',

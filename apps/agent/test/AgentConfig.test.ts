@@ -1,4 +1,5 @@
 import { WarrenError } from '@warren/core';
+import { STREAMING_GLIBC_TUNABLES, STREAMING_MALLOC_MARKER, streamingMallocEnv } from '@warren/core/node';
 import { describe, expect, it } from 'vitest';
 import { connectUrl, readAgentConfig } from '../src/AgentConfig';
 import { AgentLog } from '../src/AgentLog';
@@ -30,6 +31,20 @@ describe('agent settings', () => {
       readAgentConfig({ WARREN_AGENT_URL: 'http://d', WARREN_AGENT_TOKEN: 't', WARREN_AGENT_DIR: '/srv/x' })
         .dir,
     ).toBe('/srv/x');
+  });
+
+  it("drops the malloc tunables Warren set for the agent alone, and keeps a user's own", () => {
+    const base = { WARREN_AGENT_URL: 'http://d', WARREN_AGENT_TOKEN: 't' };
+    const ours: NodeJS.ProcessEnv = { ...base, ...streamingMallocEnv(base) };
+    expect(ours.GLIBC_TUNABLES).toBe(STREAMING_GLIBC_TUNABLES);
+    readAgentConfig(ours);
+    expect(ours.GLIBC_TUNABLES).toBeUndefined();
+    expect(ours[STREAMING_MALLOC_MARKER]).toBeUndefined();
+
+    const users: NodeJS.ProcessEnv = { ...base, GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' };
+    expect(streamingMallocEnv(users)).toEqual({});
+    readAgentConfig(users);
+    expect(users.GLIBC_TUNABLES).toBe('glibc.malloc.arena_max=2');
   });
 
   it('names the missing setting', () => {

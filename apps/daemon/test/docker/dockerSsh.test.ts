@@ -62,4 +62,16 @@ describe.skipIf(!availability.available || !openSshAvailable)('OpenSSH into a Do
     expect((await scp(home, ['warren.box:/tmp/data.bin', back])).code).toBe(0);
     expect(sha256(back)).toBe(sha256(local));
   }, 60_000);
+
+  it("the container's agent runs with Warren's malloc settings, and the shell it starts does not", async () => {
+    // Each process's environment as it started; the agent's is the one with the marker.
+    const script =
+      'for p in /proc/[0-9]*; do tr "\\0" "\\n" < $p/environ 2>/dev/null | grep -q "^WARREN_MALLOC_TUNED=1$" && tr "\\0" "\\n" < $p/environ | grep "^GLIBC_TUNABLES="; done; ' +
+      "echo inherited: $(env | grep -c -E '^(GLIBC_TUNABLES|WARREN_MALLOC_TUNED)=')";
+    const result = await ssh(home, 'warren.box', script);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^GLIBC_TUNABLES=glibc\.malloc\.mmap_threshold=/);
+    expect(lines.at(-1)).toBe('inherited: 0');
+    expect(result.code).toBe(0);
+  }, 60_000);
 });

@@ -2,7 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Secret } from '@warren/core';
-import { connectWorkspaceSsh, ephemeralKeyPair, openSshTunnel } from '@warren/core/node';
+import {
+  connectWorkspaceSsh,
+  ephemeralKeyPair,
+  openSshTunnel,
+  STREAMING_GLIBC_TUNABLES,
+} from '@warren/core/node';
 import { freePort } from '@warren/core/test-support/freePort';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnCli } from '../cliProcess';
@@ -51,6 +56,35 @@ describe.skipIf(!openSshAvailable)('SSH into a local workspace through the relay
     // The host key OpenSSH checked is the one the daemon pinned for the agent.
     const known = fs.readFileSync(path.join(home.env.WARREN_CONFIG_DIR ?? '', 'ssh', 'known_hosts'), 'utf8');
     expect(known).toMatch(/^warren\.dev ssh-ed25519 /m);
+  });
+
+  it("runs the agent with Warren's malloc settings, which nothing it starts inherits", async () => {
+    // /proc/PID/environ is the environment a process started with: what glibc read.
+    const agents = fs
+      .readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .map((pid) => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        } catch {
+          return [];
+        }
+      })
+      .filter((env) =>
+        env.some((line) => line.startsWith('WARREN_AGENT_DIR=') && line.includes(workspaceDir)),
+      );
+    expect(agents).toHaveLength(1);
+    // glibc parses the value in place (each ':' becomes the end of a string), so compare its start.
+    const first = STREAMING_GLIBC_TUNABLES.split(':')[0];
+    expect(agents[0]).toContain(`GLIBC_TUNABLES=${first}`);
+    expect(agents[0]).toContain('WARREN_MALLOC_TUNED=1');
+    const result = await ssh(
+      home,
+      'warren.dev',
+      "echo inherited: $(env | grep -c -E '^(GLIBC_TUNABLES|WARREN_MALLOC_TUNED)=')",
+    );
+    expect(result.stdout.trim()).toBe('inherited: 0');
+    expect(result.code).toBe(0);
   });
 
   it('warren ssh returns the exit code of a command that ends at once, every time', async () => {

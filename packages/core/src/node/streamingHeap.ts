@@ -24,3 +24,40 @@ export function tuneHeapForStreaming(): void {
   if (Number.parseInt(process.versions.v8, 10) >= 11)
     v8.setFlagsFromString('--no-concurrent-array-buffer-sweeping');
 }
+
+/**
+ * glibc's malloc settings for a process that streams (the workspace agent): allocations up to
+ * 4 MiB come from the heap rather than fresh mmap()s, and freed memory stays with the process up
+ * to 128 MiB instead of going back to the kernel at once. A relayed transfer allocates and frees
+ * tens of 64-256 KiB buffers per MB; by default each one above glibc's mmap threshold was mapped,
+ * touched and unmapped, and the heap was trimmed as soon as a GC freed its top. On VMs whose
+ * memory the host backs lazily and takes back when free (Firecracker with free page reporting,
+ * as in this project's CI), a first touch costs about 13 us a page here against about 2 us for a
+ * page the guest reuses: with these settings the relay carried about a quarter more per CPU
+ * second (bench/tunnel/README.md). glibc reads them only at process start, from the environment;
+ * musl, macOS and Windows ignore them.
+ */
+export const STREAMING_GLIBC_TUNABLES =
+  'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=134217728';
+
+/** Set beside GLIBC_TUNABLES when Warren put it there, not the user or the template. */
+export const STREAMING_MALLOC_MARKER = 'WARREN_MALLOC_TUNED';
+
+/**
+ * The environment to add for a streaming process started with `env`: the tunables, unless `env`
+ * already says something about glibc's tunables (then it is the user's choice and stays).
+ */
+export function streamingMallocEnv(env: NodeJS.ProcessEnv | Record<string, string>): Record<string, string> {
+  if (env.GLIBC_TUNABLES !== undefined) return {};
+  return { GLIBC_TUNABLES: STREAMING_GLIBC_TUNABLES, [STREAMING_MALLOC_MARKER]: '1' };
+}
+
+/**
+ * In a process started with streamingMallocEnv(): glibc has read the tunables, so they leave its
+ * environment, and the shells, scripts and commands it starts run with malloc as the user has it.
+ */
+export function forgetStreamingMallocEnv(env: NodeJS.ProcessEnv = process.env): void {
+  if (env[STREAMING_MALLOC_MARKER] !== '1') return;
+  delete env.GLIBC_TUNABLES;
+  delete env[STREAMING_MALLOC_MARKER];
+}

@@ -1,3 +1,5 @@
+import { STREAMING_GLIBC_TUNABLES, STREAMING_MALLOC_MARKER } from '@warren/core/node';
+
 /** Where the init script puts the agent inside the container. */
 export const AGENT_PATH = '/tmp/warren-agent.mjs';
 /** The script's first line of output: sh runs and node exists. */
@@ -48,6 +50,8 @@ export function agentInitScript(): string {
     `echo "${INIT_STARTED_LINE} from $WARREN_AGENT_BINARY_URL"`,
     `node -e '${downloader}'`,
     'echo "warren: starting the agent"',
+    // Only the agent's own malloc: it drops both variables before it starts anything else.
+    `if [ -z "\${GLIBC_TUNABLES+set}" ]; then export GLIBC_TUNABLES='${STREAMING_GLIBC_TUNABLES}' ${STREAMING_MALLOC_MARKER}=1; fi`,
     `exec node ${AGENT_PATH}`,
   ].join('\n');
 }

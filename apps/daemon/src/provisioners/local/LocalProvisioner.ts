@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LocalResources, WarrenError } from '@warren/core';
-import { isExecutableFile } from '@warren/core/node';
+import { isExecutableFile, streamingMallocEnv } from '@warren/core/node';
 import { z } from 'zod';
 import type { BuildLog, LocalProvisionRequest, Provisioner, ProvisionerState } from '../Provisioner';
 
@@ -302,6 +302,7 @@ function agentEnvironment(request: LocalProvisionRequest, home: string, workdir:
     SHELL: user.shell ?? '/bin/sh',
     LANG: process.env.LANG || 'C.UTF-8',
     ...request.resources.env,
+    ...streamingMallocEnv(request.resources.env),
     HOME: home,
     WARREN_AGENT_URL: request.agent.daemonUrl,
     WARREN_AGENT_TOKEN: request.agent.token.reveal(),
