@@ -1,3 +1,4 @@
+import { sshString } from '@warren/core/node';
 import type { SFTPWrapper } from 'ssh2';
 
 /*
@@ -32,13 +33,6 @@ const SSH_FXP_VERSION = 2;
 const SSH_FXP_EXTENDED_REPLY = 201;
 /** The VERSION packet ssh2 always sends: length 5, type VERSION, version 3, no extensions. */
 const PLAIN_VERSION = Buffer.from([0, 0, 0, 5, SSH_FXP_VERSION, 0, 0, 0, 3]);
-
-function sshString(value: string | Buffer): Buffer {
-  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(bytes.length);
-  return Buffer.concat([len, bytes]);
-}
 
 function packet(type: number, body: Buffer): Buffer {
   const head = Buffer.alloc(5);

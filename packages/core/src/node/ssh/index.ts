@@ -2,3 +2,4 @@ export * from './deviceKey';
 export * from './keyPair';
 export * from './sshConfigEntries';
 export * from './sshPublicKeyOf';
+export * from './sshWire';

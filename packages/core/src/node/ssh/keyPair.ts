@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { sshString, sshUint32 } from './sshWire';
 
 /** A client key pair: private in OpenSSH form, public as `ssh-ed25519 AAAA...`. */
 export interface SshKeyPair {
@@ -10,21 +11,6 @@ const KEY_TYPE = 'ssh-ed25519';
 const AUTH_MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
 /** An unencrypted key's private section is padded to this many bytes (PROTOCOL.key). */
 const BLOCK_SIZE = 8;
-
-/** SSH's `string`: a uint32 length, then the bytes. */
-function sshString(bytes: Buffer | string): Buffer {
-  const body = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
-  const out = Buffer.allocUnsafe(4 + body.length);
-  out.writeUInt32BE(body.length, 0);
-  body.copy(out, 4);
-  return out;
-}
-
-function uint32(value: number): Buffer {
-  const out = Buffer.allocUnsafe(4);
-  out.writeUInt32BE(value, 0);
-  return out;
-}
 
 /**
  * A fresh Ed25519 key pair, the private half in OpenSSH's own format (PROTOCOL.key, unencrypted),
@@ -54,7 +40,7 @@ export function ephemeralKeyPair(): SshKeyPair {
     sshString('none'), // cipher
     sshString('none'), // kdf
     sshString(''), // kdf options
-    uint32(1),
+    sshUint32(1),
     sshString(publicBlob),
     sshString(Buffer.concat([keys, padding])),
   ]);
