@@ -8,6 +8,12 @@ import { splice } from './splice';
 
 /** How long the daemon waits for an agent to dial back a stream it asked for. */
 const DIAL_TIMEOUT_MS = 10_000;
+/**
+ * A workspace's activity is written at most this often for its tunnels: opening one counts, but
+ * a burst of them (`ssh host true` in a loop, an editor's connections) writes the row once. The
+ * relay's own minute-long activity tick is far coarser, so autostop sees no difference.
+ */
+export const ACTIVITY_COALESCE_MS = 10_000;
 /** Close code a client sees when its access ended (workspace stopped, user suspended, token revoked). */
 export const ACCESS_ENDED_CLOSE_CODE = 4403;
 
@@ -39,6 +45,8 @@ export class TunnelRelay {
   readonly #tunnels = new Set<Tunnel>();
   /** Per agent, one stream socket it dialled in advance; a tunnel takes it instead of waiting for a dial. */
   readonly #standby = new Map<string, WebSocket>();
+  /** When each workspace's activity was last passed on (the clock's ms), for ACTIVITY_COALESCE_MS. */
+  readonly #activityAt = new Map<string, number>();
   /** Bytes relayed since start, both directions (for stats and the benchmark). */
   relayedBytes = 0;
 
@@ -46,7 +54,17 @@ export class TunnelRelay {
     private readonly connections: AgentConnections,
     private readonly live: LiveSessions,
     private readonly onActivity: (workspaceId: string) => void = () => {},
+    private readonly now: () => number = () => performance.now(),
   ) {}
+
+  /** Passes a workspace's activity on, unless it was passed on less than ACTIVITY_COALESCE_MS ago. */
+  #activity(workspaceId: string): void {
+    const now = this.now();
+    const last = this.#activityAt.get(workspaceId);
+    if (last !== undefined && now - last < ACTIVITY_COALESCE_MS) return;
+    this.#activityAt.set(workspaceId, now);
+    this.onActivity(workspaceId);
+  }
 
   /** Asks the agent to dial a stream and resolves with its socket, or fails within the dial timeout. */
   requestStream(agentId: string, request: StreamRequest, timeoutMs = DIAL_TIMEOUT_MS): Promise<WebSocket> {
@@ -127,11 +145,11 @@ export class TunnelRelay {
     if (access.signal.aborted) this.#end(tunnel, 'access to the workspace ended');
     const onEnded = () => this.#end(tunnel, 'access to the workspace ended');
     access.signal.addEventListener('abort', onEnded, { once: true });
-    this.onActivity(owner.workspaceId);
+    this.#activity(owner.workspaceId);
     // Activity keeps a workspace from autostopping while its tunnels carry traffic.
     let active = false;
     const activity = setInterval(() => {
-      if (active) this.onActivity(owner.workspaceId);
+      if (active) this.#activity(owner.workspaceId);
       active = false;
     }, 60_000);
     try {
@@ -149,6 +167,7 @@ export class TunnelRelay {
 
   /** Closes every tunnel into a workspace (stopping or deleted); returns how many. */
   closeWorkspace(workspaceId: string, reason = 'the workspace is stopping'): number {
+    this.#activityAt.delete(workspaceId);
     return this.#closeWhere((t) => t.workspaceId === workspaceId, reason);
   }
 

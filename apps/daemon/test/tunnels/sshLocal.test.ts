@@ -187,6 +187,48 @@ describe.skipIf(!openSshAvailable)('SSH into a local workspace through the relay
     ).rejects.toThrow(/suspended/);
   });
 
+  it('opening a connection counts as activity and pushes autostop back; a burst of them writes once', async () => {
+    const owner = t.client(token);
+    await owner.workspaces.create.mutate({
+      name: 'busy',
+      template: 'local',
+      autostopMinutes: 60,
+      parameters: { file_server: false },
+    });
+    const ws = await settle(owner, 'busy', 'running', 60_000);
+    const idle = Date.now() - 3_600_000;
+    const makeIdle = () =>
+      t.daemon.db.kysely
+        .updateTable('workspaces')
+        .set({ last_activity_at: idle, deadline: Date.now() + 60_000 })
+        .where('id', '=', ws.id)
+        .execute();
+    const open = async () => {
+      const { socket } = await openSshTunnel(
+        { url: t.url, token: new Secret(token) },
+        'busy',
+        ephemeralKeyPair().publicKey,
+      );
+      socket.close();
+    };
+    await makeIdle();
+    const opened = Date.now();
+    await open();
+    const after = await waitFor('the activity of the new connection', async () => {
+      const view = await owner.workspaces.get.query({ name: 'busy' });
+      return Date.parse(view.lastActivityAt ?? '') >= opened ? view : undefined;
+    });
+    expect(Date.parse(after.deadline ?? '')).toBeGreaterThan(Date.now() + 59 * 60_000);
+
+    // Straight after, more connections change nothing: the row was written a moment ago.
+    await makeIdle();
+    for (let i = 0; i < 5; i++) await open();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const burst = await owner.workspaces.get.query({ name: 'busy' });
+    expect(Date.parse(burst.lastActivityAt ?? '')).toBe(idle);
+    await owner.workspaces.delete.mutate({ name: 'busy' });
+  });
+
   it('revoking the token and stopping the workspace end open connections at once', async () => {
     const created = await t.client(token).tokens.create.mutate({ name: 'ssh-test' });
     const [second, apiKeyId] = [rememberSecret(created.token), created.id];
