@@ -10,6 +10,7 @@ import {
   type AgentStreamFrame,
   type AgentToDaemonFrame,
   type DaemonToAgentFrame,
+  decodeAgentFrame,
   encodeAgentFrame,
   WarrenError,
 } from '@warren/core';
@@ -194,6 +195,37 @@ export class Agent {
     }
   }
 
+  /**
+   * A standby stream serves SSH only, and starts it at once: ident and KEXINIT wait at the daemon
+   * for the client that takes this socket. The daemon's `stream` frame (with the client key) is
+   * the one text frame the socket may carry, and it comes before any of the client's bytes.
+   */
+  #primeStandby(socket: WebSocket, used: () => void): void {
+    let assign: ((clientKey: string) => boolean) | undefined;
+    const onText = (text: string) => {
+      used();
+      let frame: AgentStreamFrame | undefined;
+      try {
+        const decoded = decodeAgentFrame(text, 'to-agent');
+        frame = decoded.type === 'stream' ? decoded : undefined;
+      } catch {
+        frame = undefined;
+      }
+      const taken = assign;
+      assign = undefined;
+      if (!taken || frame?.kind !== 'ssh' || !frame.clientKey || !taken(frame.clientKey))
+        socket.close(1008, 'a standby stream takes one ssh stream frame with a readable client key');
+    };
+    try {
+      const stream = tunnelStream(socket, { onText });
+      stream.on('error', () => socket.terminate());
+      assign = this.#ssh.serveStandby(stream);
+    } catch (error) {
+      this.options.log.warn('a standby stream could not be served', { error: String(error) });
+      socket.terminate();
+    }
+  }
+
   /** Runs one operation the daemon asked for and answers on the control socket. */
   async #answer(frame: AgentRequestFrame): Promise<void> {
     const abort = new AbortController();
@@ -325,7 +357,7 @@ export class Agent {
       sshHostKey: this.#hostKey.publicKey,
     };
     this.#socket.send(encodeAgentFrame(hello));
-    this.#streams.keepStandby((frame, socket) => this.#serveStream(frame, socket));
+    this.#streams.keepStandby((socket, used) => this.#primeStandby(socket, used));
     this.#batcher.flush();
     this.#flush();
     this.#socket.send(encodeAgentFrame({ type: 'lifecycle', state: this.#lifecycle }));

@@ -70,16 +70,36 @@ export class SshServer {
    * or any one of several (WireGuard: every key granted to the connecting peer just now).
    */
   serve(stream: Duplex, clientKey: string | readonly string[]): void {
-    const allowed: ParsedKey[] = [];
-    for (const key of typeof clientKey === 'string' ? [clientKey] : clientKey) {
-      const parsed = utils.parseKey(key);
-      if (!(parsed instanceof Error) && !Array.isArray(parsed)) allowed.push(parsed);
-    }
-    if (allowed.length === 0) {
+    const keys = parseClientKeys(typeof clientKey === 'string' ? [clientKey] : clientKey);
+    if (keys.length === 0) {
       this.options.log.warn('refusing an SSH stream whose client key cannot be read');
       stream.destroy();
       return;
     }
+    this.#start(stream, { keys });
+  }
+
+  /**
+   * Starts SSH on a standby stream before anyone uses it: the ident and KEXINIT leave at once and
+   * wait at the daemon, so a client that takes this stream reads them with `connected`. Until the
+   * returned `assign` gets the client key (from the daemon's `stream` frame, which arrives before
+   * any of the client's bytes), no key is accepted and the connection does not count as open.
+   * `assign` is false when the key cannot be read.
+   */
+  serveStandby(stream: Duplex): (clientKey: string) => boolean {
+    const allowed: ClientKeys = {};
+    this.#start(stream, allowed);
+    return (clientKey) => {
+      if (allowed.keys) return false;
+      const keys = parseClientKeys([clientKey]);
+      if (keys.length === 0) return false;
+      allowed.keys = keys;
+      allowed.onAssigned?.();
+      return true;
+    };
+  }
+
+  #start(stream: Duplex, allowed: ClientKeys): void {
     const server = new Server({ hostKeys: [this.options.hostKey.privateKey], ...EARLY_KEXINIT }, (client) =>
       this.#onClient(client, allowed),
     );
@@ -90,17 +110,23 @@ export class SshServer {
     server.injectSocket(stream as unknown as net.Socket);
   }
 
-  #onClient(client: Connection, allowed: readonly ParsedKey[]): void {
-    this.#changeOpen(+1);
+  #onClient(client: Connection, allowed: ClientKeys): void {
+    let counted = false;
     let closed = false;
-    const closeOnce = () => {
+    const count = () => {
+      if (counted || closed) return;
+      counted = true;
+      this.#changeOpen(+1);
+    };
+    if (allowed.keys) count();
+    else allowed.onAssigned = count;
+    client.on('close', () => {
       if (closed) return;
       closed = true;
-      this.#changeOpen(-1);
-    };
-    client.on('close', closeOnce);
+      if (counted) this.#changeOpen(-1);
+    });
     client.on('error', (error) => this.options.log.debug?.('ssh connection error', { error: error.message }));
-    client.on('authentication', (ctx) => authenticate(ctx, allowed));
+    client.on('authentication', (ctx) => authenticate(ctx, allowed.keys ?? []));
     client.on('ready', () => {
       client.on('session', (accept) => this.#onSession(accept()));
       client.on('tcpip', (accept, reject, info) => forwardTcp(accept, reject, info.destIP, info.destPort));
@@ -229,6 +255,21 @@ export class SshServer {
       }
     });
   }
+}
+
+/** The client keys one connection accepts; a standby's arrive later, with its `stream` frame. */
+interface ClientKeys {
+  keys?: readonly ParsedKey[];
+  onAssigned?: () => void;
+}
+
+function parseClientKeys(keys: readonly string[]): ParsedKey[] {
+  const parsed: ParsedKey[] = [];
+  for (const key of keys) {
+    const one = utils.parseKey(key);
+    if (!(one instanceof Error) && !Array.isArray(one)) parsed.push(one);
+  }
+  return parsed;
 }
 
 function authenticate(ctx: AuthContext, keys: readonly ParsedKey[]): void {

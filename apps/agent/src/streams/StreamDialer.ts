@@ -1,10 +1,4 @@
-import {
-  type AgentStreamFrame,
-  decodeAgentFrame,
-  MAX_AGENT_FRAME_BYTES,
-  type Secret,
-  STANDBY_STREAM_ID,
-} from '@warren/core';
+import { type AgentStreamFrame, MAX_AGENT_FRAME_BYTES, type Secret, STANDBY_STREAM_ID } from '@warren/core';
 import { zeroMask } from '@warren/core/node';
 import WebSocket from 'ws';
 import type { AgentLog } from '../AgentLog';
@@ -41,35 +35,29 @@ export class StreamDialer {
   }
 
   /**
-   * Keeps one stream socket open in advance, so a new tunnel skips the dial: the daemon sends the
-   * `stream` frame as its first message and the socket becomes that stream; another is dialled.
+   * Keeps one stream socket open in advance, so a new tunnel skips the dial. `onOpen` gets each
+   * standby once it is open, with `used`: call it when the daemon hands the socket a stream (its
+   * `stream` frame), and the next standby is dialled then, after the stream's first bytes left.
    */
-  keepStandby(onStream: (frame: AgentStreamFrame, socket: WebSocket) => void): void {
+  keepStandby(onOpen: (socket: WebSocket, used: () => void) => void): void {
     this.#keepStandby = true;
     if (this.#standby) return;
     const socket = this.#open(STANDBY_STREAM_ID);
     this.#standby = socket;
     let used = false;
-    socket.once('message', (data, isBinary) => {
-      used = true;
-      this.#standby = undefined;
-      let frame: AgentStreamFrame | undefined;
-      try {
-        const decoded = isBinary ? undefined : decodeAgentFrame(String(data), 'to-agent');
-        frame = decoded?.type === 'stream' ? decoded : undefined;
-      } catch {
-        frame = undefined;
-      }
-      // The stream first (SSH's banner leaves now), then the replacement: its dial is off that path.
-      if (frame) onStream(frame, socket);
-      else socket.close(1008, 'a standby stream starts with a stream frame');
-      if (this.#keepStandby) this.keepStandby(onStream);
-    });
+    socket.once('open', () =>
+      onOpen(socket, () => {
+        if (used) return;
+        used = true;
+        if (this.#standby === socket) this.#standby = undefined;
+        if (this.#keepStandby) this.keepStandby(onOpen);
+      }),
+    );
     const retry = () => {
       if (used || this.#standby !== socket) return;
       this.#standby = undefined;
       if (this.#keepStandby)
-        setTimeout(() => this.#keepStandby && this.keepStandby(onStream), STANDBY_RETRY_MS).unref();
+        setTimeout(() => this.#keepStandby && this.keepStandby(onOpen), STANDBY_RETRY_MS).unref();
     };
     socket.once('close', retry);
     socket.once('error', retry);

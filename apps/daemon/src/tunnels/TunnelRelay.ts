@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { type AgentStreamFrame, encodeAgentFrame, WarrenError } from '@warren/core';
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { type AgentConnections, agentNotConnected } from '../agents/AgentConnections';
 import { PendingReplies } from '../agents/PendingReplies';
 import type { LiveSessions } from '../auth/LiveSessions';
-import { splice } from './splice';
+import { rawSocket, splice } from './splice';
 
 /** How long the daemon waits for an agent to dial back a stream it asked for. */
 const DIAL_TIMEOUT_MS = 10_000;
@@ -18,6 +18,23 @@ export const ACTIVITY_COALESCE_MS = 10_000;
 export const ACCESS_ENDED_CLOSE_CODE = 4403;
 
 export type StreamRequest = Omit<AgentStreamFrame, 'type' | 'id'>;
+
+/**
+ * What a standby may send before a tunnel takes it: SSH's ident line and KEXINIT (about 1.5 KB
+ * from the agent's ssh2). More, or a text frame, breaks the protocol and closes it.
+ */
+const MAX_STANDBY_FIRST_BYTES = 16 * 1024;
+
+/** A stream the agent serves: its socket, and the bytes it sent while it waited as a standby. */
+export interface AgentStream {
+  socket: WebSocket;
+  first: Buffer[];
+}
+
+interface Standby extends AgentStream {
+  size: number;
+  onMessage: (data: RawData, isBinary: boolean) => void;
+}
 
 /** A tunnel's hold on its user's and key's access: aborted when either ends. */
 export type TunnelAccess = ReturnType<LiveSessions['track']>;
@@ -43,8 +60,8 @@ interface Tunnel extends TunnelOwner {
 export class TunnelRelay {
   readonly #pending = new PendingReplies<WebSocket>();
   readonly #tunnels = new Set<Tunnel>();
-  /** Per agent, one stream socket it dialled in advance; a tunnel takes it instead of waiting for a dial. */
-  readonly #standby = new Map<string, WebSocket>();
+  /** Per agent, one stream socket it dialled in advance; an SSH tunnel takes it instead of waiting for a dial. */
+  readonly #standby = new Map<string, Standby>();
   /** When each workspace's activity was last passed on (the clock's ms), for ACTIVITY_COALESCE_MS. */
   readonly #activityAt = new Map<string, number>();
   /** Bytes relayed since start, both directions (for stats and the benchmark). */
@@ -66,45 +83,68 @@ export class TunnelRelay {
     this.onActivity(workspaceId);
   }
 
-  /** Asks the agent to dial a stream and resolves with its socket, or fails within the dial timeout. */
-  requestStream(agentId: string, request: StreamRequest, timeoutMs = DIAL_TIMEOUT_MS): Promise<WebSocket> {
+  /**
+   * Resolves with the agent's socket for a new stream. An SSH stream takes the agent's standby if
+   * one is open: SSH already runs there, its ident and KEXINIT already read (`first`), and the
+   * `stream` frame gives it the client key before any client byte. Otherwise, and for every
+   * other kind, the agent is asked to dial one, within the dial timeout.
+   */
+  requestStream(agentId: string, request: StreamRequest, timeoutMs = DIAL_TIMEOUT_MS): Promise<AgentStream> {
     const id = randomUUID();
-    const standby = this.#takeStandby(agentId);
+    const standby = request.kind === 'ssh' ? this.#takeStandby(agentId) : undefined;
     if (standby) {
-      standby.send(encodeAgentFrame({ type: 'stream', id, ...request } as AgentStreamFrame));
-      // The agent answers at once (SSH sends its banner): hold its bytes until the splice reads them.
-      standby.pause();
+      standby.socket.send(encodeAgentFrame({ type: 'stream', id, ...request } as AgentStreamFrame));
       return Promise.resolve(standby);
     }
-    return this.#pending.wait(id, agentId, {
-      timeoutMs,
-      timedOut: () =>
-        new WarrenError('UNAVAILABLE', 'The workspace agent did not open the connection in time.'),
-      send: () => this.connections.send(agentId, { type: 'stream', id, ...request } as AgentStreamFrame),
-      unreachable: agentNotConnected,
-    });
+    return this.#pending
+      .wait(id, agentId, {
+        timeoutMs,
+        timedOut: () =>
+          new WarrenError('UNAVAILABLE', 'The workspace agent did not open the connection in time.'),
+        send: () => this.connections.send(agentId, { type: 'stream', id, ...request } as AgentStreamFrame),
+        unreachable: agentNotConnected,
+      })
+      .then((socket) => ({ socket, first: [] }));
   }
 
-  /** Keeps an agent's advance stream socket (replacing an older one); it leaves when it closes. */
+  /**
+   * Keeps an agent's advance stream socket (replacing an older one); it leaves when it closes.
+   * What its SSH sends first is kept for the client that takes it, up to MAX_STANDBY_FIRST_BYTES.
+   */
   addStandby(agentId: string, socket: WebSocket): void {
+    const standby: Standby = {
+      socket,
+      first: [],
+      size: 0,
+      onMessage: (data, isBinary) => {
+        const bytes = toBuffer(data);
+        standby.size += bytes.length;
+        if (!isBinary || standby.size > MAX_STANDBY_FIRST_BYTES) {
+          socket.off('message', standby.onMessage);
+          if (this.#standby.get(agentId) === standby) this.#standby.delete(agentId);
+          socket.close(1008, 'a standby stream sends only its first SSH bytes before it is used');
+          return;
+        }
+        standby.first.push(bytes);
+      },
+    };
+    socket.on('message', standby.onMessage);
     const previous = this.#standby.get(agentId);
-    this.#standby.set(agentId, socket);
-    if (previous && previous !== socket) previous.close(1000, 'replaced by a newer standby');
+    this.#standby.set(agentId, standby);
+    if (previous) previous.socket.close(1000, 'replaced by a newer standby');
     socket.once('close', () => {
-      if (this.#standby.get(agentId) === socket) this.#standby.delete(agentId);
-    });
-    // A standby carries nothing until a tunnel takes it; anything the agent sends before is a violation.
-    socket.once('message', () => {
-      if (this.#standby.get(agentId) === socket) socket.close(1008, 'a standby stream speaks only when used');
+      if (this.#standby.get(agentId) === standby) this.#standby.delete(agentId);
     });
   }
 
-  #takeStandby(agentId: string): WebSocket | undefined {
-    const socket = this.#standby.get(agentId);
+  #takeStandby(agentId: string): Standby | undefined {
+    const standby = this.#standby.get(agentId);
     this.#standby.delete(agentId);
-    if (!socket || socket.readyState !== socket.OPEN) return undefined;
-    socket.removeAllListeners('message');
-    return socket;
+    if (!standby || standby.socket.readyState !== standby.socket.OPEN) return undefined;
+    standby.socket.off('message', standby.onMessage);
+    // What comes next is the client's: hold it until the splice reads it.
+    standby.socket.pause();
+    return standby;
   }
 
   /** The agent of this workspace whose control socket is connected to this daemon, if any. */
@@ -130,7 +170,6 @@ export class TunnelRelay {
     return this.#pending.resolve(streamId, agentId, socket);
   }
 
-  /** Relays until either side closes or access ends. */
   /**
    * Registers who a tunnel will belong to, before anything is awaited for it: a suspension or
    * revocation while the agent dials is then seen too. Release it if the tunnel never opens.
@@ -139,7 +178,25 @@ export class TunnelRelay {
     return this.live.track(owner.userId, owner.apiKeyId);
   }
 
-  async relay(client: WebSocket, agent: WebSocket, owner: TunnelOwner, access: TunnelAccess): Promise<void> {
+  /**
+   * Sends the client `hello` (the `connected` frame) and, in the same write, what the agent's
+   * stream sent first (SSH's ident and KEXINIT from a standby), then relays until either side
+   * closes or access ends.
+   */
+  async relay(
+    client: WebSocket,
+    stream: AgentStream,
+    owner: TunnelOwner,
+    access: TunnelAccess,
+    hello: string,
+  ): Promise<void> {
+    const agent = stream.socket;
+    const raw = rawSocket(client);
+    raw.cork();
+    client.send(hello);
+    for (const bytes of stream.first) client.send(bytes, { binary: true });
+    raw.uncork();
+    for (const bytes of stream.first) this.relayedBytes += bytes.length;
     const tunnel: Tunnel = { ...owner, client, agent };
     this.#tunnels.add(tunnel);
     if (access.signal.aborted) this.#end(tunnel, 'access to the workspace ended');
@@ -174,7 +231,7 @@ export class TunnelRelay {
   /** The agent's control socket closed: its tunnels and the streams it was asked for end. */
   agentGone(agentId: string): void {
     this.#pending.rejectAgent(agentId, agentNotConnected);
-    this.#standby.get(agentId)?.close(1001, "the agent's control socket closed");
+    this.#standby.get(agentId)?.socket.close(1001, "the agent's control socket closed");
     this.#standby.delete(agentId);
     this.#closeWhere((t) => t.agentId === agentId, "the workspace's agent disconnected");
   }
@@ -215,4 +272,9 @@ export class TunnelRelay {
         socket.close(code, reason);
     }
   }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }

@@ -85,7 +85,7 @@ function forward(
 }
 
 /** ws keeps its TCP socket private; a server-side WebSocket always has one. */
-function rawSocket(socket: WebSocket): { cork(): void; uncork(): void } {
+export function rawSocket(socket: WebSocket): { cork(): void; uncork(): void } {
   return (socket as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
 }
 

@@ -20,7 +20,7 @@ import type { AuthService } from '../auth/AuthService';
 import type { Actor } from '../auth/policy';
 import type { EventBus } from '../events/EventBus';
 import type { WorkspacesService } from '../workspaces/WorkspacesService';
-import type { StreamRequest, TunnelAccess, TunnelOwner, TunnelRelay } from './TunnelRelay';
+import type { AgentStream, StreamRequest, TunnelAccess, TunnelOwner, TunnelRelay } from './TunnelRelay';
 
 export const AGENT_STREAM_PATH = '/api/v2/agents/streams/:id';
 
@@ -61,7 +61,7 @@ const terminalQuery = z
 /** What a client's upgrade resolved to, kept between preValidation and the WebSocket handler. */
 interface OpenedTunnel {
   owner: TunnelOwner;
-  agentSocket: WebSocket;
+  agent: AgentStream;
   access: TunnelAccess;
   hello: Record<string, unknown>;
 }
@@ -102,9 +102,9 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
       );
     const streamRequest = stream({ id: agentRow.id, hostKey: agentRow.ssh_host_key });
     const access = relay.track(actor);
-    let agentSocket: WebSocket;
+    let agent: AgentStream;
     try {
-      agentSocket = await relay.requestStream(agentRow.id, streamRequest);
+      agent = await relay.requestStream(agentRow.id, streamRequest);
     } catch (error) {
       access.release();
       throw error;
@@ -112,11 +112,11 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
     // A client that left while the agent dialled never reaches the handler: drop the stream.
     const dropStream = () => {
       if (!opened.delete(request)) return;
-      agentSocket.close(1001, 'the client left');
+      agent.socket.close(1001, 'the client left');
       access.release();
     };
     if (request.raw.socket.destroyed) {
-      agentSocket.close(1001, 'the client left');
+      agent.socket.close(1001, 'the client left');
       access.release();
       throw new WarrenError('UNAVAILABLE', 'The client left before the tunnel opened.');
     }
@@ -128,7 +128,7 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
         userId: actor.userId,
         apiKeyId: actor.apiKeyId,
       },
-      agentSocket,
+      agent,
       access,
       hello: {
         type: 'connected',
@@ -142,8 +142,7 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
     const tunnel = opened.get(request);
     if (!tunnel) return socket.close(1011, 'not authorised');
     opened.delete(request);
-    socket.send(JSON.stringify(tunnel.hello));
-    void relay.relay(socket, tunnel.agentSocket, tunnel.owner, tunnel.access);
+    void relay.relay(socket, tunnel.agent, tunnel.owner, tunnel.access, JSON.stringify(tunnel.hello));
   };
 
   const refuse = (reply: FastifyReply, error: unknown) => {

@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import { Secret } from '@warren/core';
-import { connectWorkspaceSsh, ephemeralKeyPair } from '@warren/core/node';
+import { connectWorkspaceSsh, ephemeralKeyPair, openSshTunnel } from '@warren/core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestDaemon, type TestDaemon } from '../harness';
@@ -136,6 +136,9 @@ describe('random frames on every WebSocket', () => {
           { authorization: `Bearer ${agentToken}` },
           5,
         ),
+        // A standby as a's agent: a text frame or over 16 KiB before it is used closes it, and a
+        // tunnel that takes one gets only the bytes it sent (workspace a's own).
+        fuzzSocket(`${wsUrl}/api/v2/agents/streams/standby`, { authorization: `Bearer ${agentToken}` }, 5),
       ]);
       frames += batch.reduce((sum, n) => sum + n, 0);
       if (round % 10 === 0)
@@ -196,4 +199,45 @@ describe('random frames on every WebSocket', () => {
       expect(output.trim()).toBe('alive');
     }
   }, 180_000);
+
+  it("a standby stream may send only SSH's first bytes before use, and they reach the client that takes it", async () => {
+    const agentToken = agentTokenOf(idA);
+    const openStandby = async () => {
+      const socket = new WebSocket(`${wsUrl}/api/v2/agents/streams/standby`, {
+        headers: { authorization: `Bearer ${agentToken}` },
+      });
+      const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
+      return { socket, closed };
+    };
+    const text = await openStandby();
+    text.socket.send('{"type":"lifecycle","state":"ready"}');
+    expect(await text.closed).toBe(1008);
+    const flood = await openStandby();
+    flood.socket.send(Buffer.alloc(16 * 1024 + 1, 0x53));
+    expect(await flood.closed).toBe(1008);
+
+    const primed = await openStandby();
+    const toAgent = new Promise<string>((resolve) =>
+      primed.socket.once('message', (data) => resolve(String(data))),
+    );
+    primed.socket.send(Buffer.from('SSH-2.0-standby\r\n'));
+    // Until it is used, nothing reaches it; then the tunnel's stream frame, with the client's key.
+    const key = ephemeralKeyPair().publicKey;
+    const tunnel = await waitFor('the daemon to hold the primed standby', async () => {
+      const opened = await openSshTunnel({ url: t.url, token: new Secret(token) }, 'a', key);
+      const first = await new Promise<Buffer>((resolve) => opened.stream.once('data', resolve));
+      if (first.toString() === 'SSH-2.0-standby\r\n') return opened;
+      opened.socket.close();
+      return undefined;
+    });
+    const frame = JSON.parse(await toAgent);
+    expect(frame).toMatchObject({ type: 'stream', kind: 'ssh', clientKey: key });
+    // The client left: the stream ends with it ("going away").
+    tunnel.socket.close();
+    expect(await primed.closed).toBe(1001);
+  });
 });

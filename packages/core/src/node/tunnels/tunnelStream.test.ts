@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocket as WebSocketClient, WebSocketServer } from 'ws';
-import { tunnelStream } from './tunnelStream';
+import { type TunnelStreamOptions, tunnelStream } from './tunnelStream';
 
 // tunnelStream over a real loopback WebSocket: the server end sends, the client end (as the agent
 // and the CLI hold it) reads through tunnelStream, which rests between small reads under bulk load.
@@ -12,7 +12,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
-async function pair(): Promise<{ server: WebSocket; client: Duplex }> {
+async function pair(options: TunnelStreamOptions = {}): Promise<{ server: WebSocket; client: Duplex }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   servers.push(wss);
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
@@ -22,7 +22,7 @@ async function pair(): Promise<{ server: WebSocket; client: Duplex }> {
     socket.once('open', () => resolve());
     socket.once('error', reject);
   });
-  return { server: await accepted, client: tunnelStream(socket) };
+  return { server: await accepted, client: tunnelStream(socket, options) };
 }
 
 describe('tunnelStream', () => {
@@ -76,6 +76,25 @@ describe('tunnelStream', () => {
       client.write(line);
       expect((await back).toString()).toBe(line.toString());
     }
+    client.destroy();
+  });
+
+  it('with onText, text frames go there and only binary frames are bytes, in order', async () => {
+    const texts: string[] = [];
+    const { server, client } = await pair({ onText: (text) => texts.push(text) });
+    const bytes: Buffer[] = [];
+    const got = new Promise<void>((resolve) =>
+      client.on('data', (chunk: Buffer) => {
+        bytes.push(chunk);
+        if (Buffer.concat(bytes).length >= 6) resolve();
+      }),
+    );
+    server.send(Buffer.from('abc'), { binary: true });
+    server.send('{"type":"stream"}', { binary: false });
+    server.send(Buffer.from('def'), { binary: true });
+    await got;
+    expect(Buffer.concat(bytes).toString()).toBe('abcdef');
+    expect(texts).toEqual(['{"type":"stream"}']);
     client.destroy();
   });
 });

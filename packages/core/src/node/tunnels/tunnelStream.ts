@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createWebSocketStream, type WebSocket } from 'ws';
+import { createWebSocketStream, type RawData, type WebSocket } from 'ws';
 import { coalesceSocketWrites } from './coalesceSocketWrites';
 import { readInGulpsUnderBulk } from './spliceChannel';
 
@@ -14,12 +14,34 @@ const TUNNEL_STREAM_BUFFER_BYTES = 1024 * 1024;
 /** The most one coalesced frame carries: well under the 1 MiB every Warren socket accepts. */
 const MAX_COALESCED_FRAME_BYTES = 256 * 1024;
 
+export interface TunnelStreamOptions {
+  /**
+   * Text frames go here instead of into the byte stream (binary frames carry the bytes). The
+   * agent's primed SSH standby hears its `stream` frame this way while SSH already runs on it.
+   */
+  onText?: (text: string) => void;
+}
+
+type MessageListener = (data: RawData, isBinary: boolean) => void;
+
 /** A relayed tunnel's WebSocket as a byte stream (client and agent ends alike); it ends when the socket closes. */
-export function tunnelStream(socket: WebSocket): Duplex {
+export function tunnelStream(socket: WebSocket, options: TunnelStreamOptions = {}): Duplex {
+  const before = new Set(socket.listeners('message'));
   const stream = createWebSocketStream(socket, {
     readableHighWaterMark: TUNNEL_STREAM_BUFFER_BYTES,
     writableHighWaterMark: TUNNEL_STREAM_BUFFER_BYTES,
   });
+  const { onText } = options;
+  const push = socket.listeners('message').find((listener) => !before.has(listener)) as
+    | MessageListener
+    | undefined;
+  if (onText && push) {
+    socket.off('message', push);
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) push(data, isBinary);
+      else onText(String(data));
+    });
+  }
   // ssh2 writes each packet in pieces (length, ciphertext, tag: three writes with Node's AES-GCM),
   // and each write was a frame of its own that the relay handled one by one. The writes of one
   // tick, and those that queue up while a frame goes out, now leave together as one frame.
