@@ -209,6 +209,8 @@ export async function tunnelPlugin(app: FastifyInstance, options: TunnelPluginOp
   app.route({
     method: 'GET',
     url: AGENT_STREAM_PATH,
+    // The agent's own dial, one per tunnel: the client's upgrade is the line worth logging.
+    logLevel: 'warn',
     preValidation: async (request, reply) => {
       const token = bearerToken(request.headers.authorization);
       const session = token ? await agents.identify(token) : undefined;

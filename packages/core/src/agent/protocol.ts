@@ -26,7 +26,12 @@ export const TUNNEL_SSH_PATH = '/api/v2/tunnels/ssh';
 export const TUNNEL_TERMINAL_PATH = '/api/v2/tunnels/terminal';
 /** The client's SSH public key (OpenSSH form) for the one connection it opens. */
 export const CLIENT_KEY_HEADER = 'x-warren-ssh-key';
-/** The stream id an agent dials to keep one stream socket ready in advance. */
+/**
+ * The stream id an agent dials to keep one stream socket ready in advance. A standby serves SSH
+ * only, and the agent starts SSH on it at once: its ident and KEXINIT (binary, at most 16 KiB)
+ * wait at the daemon for the client that takes it. The daemon's `stream` frame, the one text
+ * frame a standby carries, then gives it the client key before any of the client's bytes.
+ */
 export const STANDBY_STREAM_ID = 'standby';
 
 export const agentLifecycleStates = [
