@@ -59,7 +59,7 @@ export function ensureBuilt({ name, dir, bundle }, force) {
 
 /**
  * Spawns `node ...args` (cwd: the repository root) and waits until `ready(line)` returns its URL from
- * a stdout line. Returns { url, pid, died, stop }: `died` rejects, with the server's last output, if
+ * a stdout line. Returns { url, pid, died, stop, lastOutput }: `died` rejects, with the server's last output, if
  * it exits before `stop` (or Ctrl-C) stops it; `stop` sends SIGTERM, then SIGKILL after 5 s. With
  * `ipc`, the server gets an IPC channel, so it can notice when this process goes away.
  */
@@ -131,7 +131,7 @@ export async function startServer({ name, args, env = process.env, ipc = false, 
     );
   });
   died.catch(() => {});
-  return { url, pid: child.pid, died, stop };
+  return { url, pid: child.pid, died, stop, lastOutput };
 }
 
 /** Environment for the daemon: ours minus WARREN_* settings, so only the flags we pass apply. */

@@ -61,7 +61,7 @@ async function waitReady(daemon, headers) {
 
 /**
  * A daemon with a signed-in owner, an API token (what the CLI and the desktop present) and a
- * running local workspace: { url, token, pid, agentPid, dir, died, stop }. `nodeArgs` go to the
+ * running local workspace: { url, token, pid, agentPid, dir, died, stop, diagnostics }. `nodeArgs` go to the
  * daemon's node (e.g. --cpu-prof). Stopping it deletes nothing by hand: the data dir goes with
  * the daemon, and cleanup kills the agent working inside it.
  */
@@ -79,7 +79,20 @@ export async function startRelay({ nodeArgs = [] } = {}) {
   await waitReady(daemon, headers);
   const agent = agentPid(daemon.dir);
   if (!agent) throw new Error('The workspace is ready, but its agent process was not found in the data dir.');
-  return { ...daemon, token, agentPid: agent };
+  return { ...daemon, token, agentPid: agent, diagnostics: () => diagnostics(daemon) };
+}
+
+/** What to show when a step through the relay fails: the daemon's last output and the agent's log. */
+function diagnostics(daemon) {
+  const parts = [`The daemon's last output (warn and above):\n${daemon.lastOutput() || '(none)'}`];
+  const workspaces = path.join(daemon.dir, 'workspaces');
+  for (const id of fs.existsSync(workspaces) ? fs.readdirSync(workspaces) : []) {
+    const file = path.join(workspaces, id, 'agent.log');
+    if (!fs.existsSync(file)) continue;
+    const tail = fs.readFileSync(file, 'utf8').trim().split('\n').slice(-20).join('\n');
+    parts.push(`The agent's log (${file}), last lines:\n${tail}`);
+  }
+  return parts.join('\n');
 }
 
 /**

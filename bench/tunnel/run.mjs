@@ -206,7 +206,12 @@ await runBench({ name: 'bench/tunnel', usage: USAGE }, async () => {
   let commands;
   if (options.commands > 0) {
     log(`Whole commands: ${options.commands} of each kind, taking turns...`);
-    commands = await timeCommands(await commandRows(relay, sshd), options.commands);
+    try {
+      commands = await timeCommands(await commandRows(relay, sshd), options.commands);
+    } catch (error) {
+      // A command that failed through the relay: say what the daemon and the agent saw.
+      throw new Error(`${error.message}\n${relay.diagnostics()}`);
+    }
   }
   await transfers(rows, sinkPort, options);
   await cli.stop();
