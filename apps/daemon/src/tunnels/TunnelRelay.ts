@@ -62,7 +62,7 @@ export class TunnelRelay {
   readonly #tunnels = new Set<Tunnel>();
   /** Per agent, one stream socket it dialled in advance; an SSH tunnel takes it instead of waiting for a dial. */
   readonly #standby = new Map<string, Standby>();
-  /** When each workspace's activity was last passed on (the clock's ms), for ACTIVITY_COALESCE_MS. */
+  /** When each workspace's activity was last passed on (performance.now()), for ACTIVITY_COALESCE_MS. */
   readonly #activityAt = new Map<string, number>();
   /** Bytes relayed since start, both directions (for stats and the benchmark). */
   relayedBytes = 0;
@@ -71,12 +71,11 @@ export class TunnelRelay {
     private readonly connections: AgentConnections,
     private readonly live: LiveSessions,
     private readonly onActivity: (workspaceId: string) => void = () => {},
-    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Passes a workspace's activity on, unless it was passed on less than ACTIVITY_COALESCE_MS ago. */
   #activity(workspaceId: string): void {
-    const now = this.now();
+    const now = performance.now();
     const last = this.#activityAt.get(workspaceId);
     if (last !== undefined && now - last < ACTIVITY_COALESCE_MS) return;
     this.#activityAt.set(workspaceId, now);
@@ -194,9 +193,11 @@ export class TunnelRelay {
     const raw = rawSocket(client);
     raw.cork();
     client.send(hello);
-    for (const bytes of stream.first) client.send(bytes, { binary: true });
+    for (const bytes of stream.first) {
+      client.send(bytes, { binary: true });
+      this.relayedBytes += bytes.length;
+    }
     raw.uncork();
-    for (const bytes of stream.first) this.relayedBytes += bytes.length;
     const tunnel: Tunnel = { ...owner, client, agent };
     this.#tunnels.add(tunnel);
     if (access.signal.aborted) this.#end(tunnel, 'access to the workspace ended');
